@@ -1,0 +1,18 @@
+//! # ser-features
+//!
+//! Acoustic and linguistic features for speech emotion recognition. (Being built.)
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+use thiserror::Error;
+
+/// Errors returned by `ser-features`.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument or input was outside the accepted domain.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+/// Result alias for this crate.
+pub type Result<T> = std::result::Result<T, Error>;

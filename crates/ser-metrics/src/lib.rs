@@ -1,0 +1,18 @@
+//! # ser-metrics
+//!
+//! Classification and regression metrics for SER, agreeing with scikit-learn. (Being built.)
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+use thiserror::Error;
+
+/// Errors returned by `ser-metrics`.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument or input was outside the accepted domain.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+/// Result alias for this crate.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,1 @@
+//! Shared helpers for the `ser` example binaries (see `src/bin/`).
