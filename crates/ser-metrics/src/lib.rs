@@ -1,18 +1,10 @@
 //! # ser-metrics
 //!
-//! Classification and regression metrics for SER, agreeing with scikit-learn. (Being built.)
+//! Evaluation metrics for speech emotion recognition that agree with scikit-learn 1.9, plus
+//! the SER conventions (UA / WA) and speaker-independent evaluation protocols.
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
-use thiserror::Error;
+pub mod error;
+pub mod protocol;
 
-/// Errors returned by `ser-metrics`.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// An argument or input was outside the accepted domain.
-    #[error("invalid argument: {0}")]
-    InvalidArgument(String),
-}
-
-/// Result alias for this crate.
-pub type Result<T> = std::result::Result<T, Error>;
+pub use error::{Error, Result};
