@@ -1,18 +1,13 @@
 //! # ser-features
 //!
-//! Acoustic and linguistic features for speech emotion recognition. (Being built.)
+//! Acoustic features for speech emotion recognition that match librosa and openSMILE:
+//! MFCC and deltas, log-mel, spectral descriptors, prosody (F0, voice quality, loudness) and
+//! utterance-level functionals. (Being built.)
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
-use thiserror::Error;
+pub mod egemaps;
+pub mod error;
+pub mod functionals;
+pub mod prosody;
 
-/// Errors returned by `ser-features`.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// An argument or input was outside the accepted domain.
-    #[error("invalid argument: {0}")]
-    InvalidArgument(String),
-}
-
-/// Result alias for this crate.
-pub type Result<T> = std::result::Result<T, Error>;
+pub use error::{Error, Result};

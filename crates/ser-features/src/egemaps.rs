@@ -1,0 +1,1 @@
+//! eGeMAPS-like parameter set. (Owned by the prosody half; being built.)
