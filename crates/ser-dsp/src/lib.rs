@@ -1,18 +1,76 @@
 //! # ser-dsp
 //!
-//! Pure DSP: audio I/O, resampling, framing, windows, STFT/ISTFT, mel filterbanks, DCT, dB scaling, autocorrelation. (Being built.)
+//! Pure-Rust DSP for speech emotion recognition, numerically matching librosa 0.11:
+//! audio I/O ([`Audio`]: WAV via `hound`, FLAC/MP3/OGG via `symphonia` behind the default
+//! `symphonia` feature), resampling ([`resample`], rubato sinc), windows ([`get_window`]),
+//! framing ([`frame`], [`pad_center_signal`]), STFT/ISTFT ([`Stft`], [`Istft`], on `realfft`),
+//! mel filterbanks and spectrograms ([`mel_filterbank`], [`MelSpectrogram`]), DCT-II
+//! ([`Dct2`]), dB scaling ([`power_to_db`], [`amplitude_to_db`]), pre-emphasis,
+//! autocorrelation and frame energy.
+//!
+//! Conventions: samples are `f32`; spectra use librosa's layout `(bins, frames)`; parameter
+//! names and defaults follow librosa (every difference is documented on the item). Plans
+//! ([`Stft`], [`Istft`], [`MelSpectrogram`], [`Dct2`], [`Autocorrelator`]) are built once, are
+//! `Send + Sync`, take `&self`, and offer `*_into(out, scratch)` forms that do not allocate.
+//! Bad input returns [`Error`], never panics.
+//!
+//! ```
+//! use ser_dsp::{power_to_db, Audio, DbConfig, MelSpectrogram, MelSpectrogramConfig};
+//!
+//! # fn main() -> ser_dsp::Result<()> {
+//! // 1 s of a 440 Hz tone at 22.05 kHz, resampled to 16 kHz.
+//! let tone: Vec<f32> = (0..22050)
+//!     .map(|i| (2.0 * std::f32::consts::PI * 440.0 * i as f32 / 22050.0).sin())
+//!     .collect();
+//! let audio = Audio::new(tone, 22050)?.resample(16000)?;
+//!
+//! // librosa.feature.melspectrogram(y, sr=16000, n_fft=512, hop_length=160, n_mels=64)
+//! let cfg = MelSpectrogramConfig::default()
+//!     .sr(16000)
+//!     .n_fft(512)
+//!     .hop_length(160)
+//!     .n_mels(64);
+//! let plan = MelSpectrogram::new(&cfg)?;
+//! let mel = plan.process(&audio.samples)?; // (n_mels, n_frames)
+//! assert_eq!(mel.dim(), (64, 101));
+//!
+//! // librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=80)
+//! let db = power_to_db(mel.view(), &DbConfig::default())?;
+//! assert!(db.iter().all(|v| v.is_finite()));
+//! # Ok(())
+//! # }
+//! ```
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
-use thiserror::Error;
+pub mod audio;
+pub mod db;
+pub mod dct;
+pub mod error;
+pub mod frame;
+pub mod mel;
+pub mod resample;
+pub mod signal;
+pub mod stft;
+pub mod window;
 
-/// Errors returned by `ser-dsp`.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// An argument or input was outside the accepted domain.
-    #[error("invalid argument: {0}")]
-    InvalidArgument(String),
-}
+pub use audio::{Audio, MAX_SAMPLE_RATE};
+pub use db::{
+    amplitude_to_db, db_to_amplitude, db_to_power, power_to_db, power_to_db_inplace, DbConfig,
+    DbRef,
+};
+pub use dct::{dct2_ortho, Dct2};
+pub use error::{Error, Result};
+pub use frame::{frame, n_frames, pad_center_signal, PadMode};
+pub use mel::{
+    fft_frequencies, hz_to_mel, mel_filterbank, mel_frequencies, mel_to_hz, MelConfig, MelNorm,
+    MelScratch, MelSpectrogram, MelSpectrogramConfig,
+};
+pub use resample::{resample, ResampleQuality};
+pub use signal::{autocorrelate, frame_energy, preemphasis, AutocorrScratch, Autocorrelator};
+pub use stft::{Istft, Stft, StftConfig, StftScratch};
+pub use window::{get_window, Window};
 
-/// Result alias for this crate.
-pub type Result<T> = std::result::Result<T, Error>;
+/// Re-export of `ndarray` (the array types in this crate's API).
+pub use ndarray;
+/// Re-export of the complex sample type used by [`Stft`].
+pub use num_complex::Complex32;

@@ -1,0 +1,269 @@
+//! Time-domain helpers: pre-emphasis, autocorrelation, frame energy.
+
+use crate::error::{check_finite, invalid, Error, Result};
+use crate::frame::{n_frames, padded_sample, PadMode};
+use num_complex::Complex32;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use std::fmt;
+use std::sync::Arc;
+
+/// Pre-emphasis `y[n] = x[n] - coef · x[n-1]` (`librosa.effects.preemphasis(x, coef=coef)`).
+///
+/// As librosa (default `zi=None`), the filter state is initialised to `2·x[0] - x[1]`, which gives
+/// `y[0] = 3·x[0] - x[1]` regardless of `coef` (librosa's behaviour, reproduced on purpose).
+/// A one-sample input returns `[(1 - coef) · x[0]]`; an empty input returns an empty vector.
+/// librosa's default `coef` is 0.97.
+///
+/// ```
+/// let y = ser_dsp::preemphasis(&[1.0, 3.0, 3.0, 5.0], 0.5);
+/// assert_eq!(y, vec![0.0, 2.5, 1.5, 3.5]);
+/// ```
+pub fn preemphasis(x: &[f32], coef: f32) -> Vec<f32> {
+    match x.len() {
+        0 => Vec::new(),
+        1 => vec![x[0] - coef * x[0]],
+        _ => {
+            let mut y = Vec::with_capacity(x.len());
+            y.push(x[0] + (2.0 * x[0] - x[1]));
+            y.extend(x.windows(2).map(|w| w[1] - coef * w[0]));
+            y
+        }
+    }
+}
+
+/// Autocorrelation `r[k] = Σ_n x[n] x[n+k]` for `k < max_size` (default and maximum
+/// `x.len()`), computed with a zero-padded real FFT (`librosa.autocorrelate`).
+///
+/// ```
+/// let r = ser_dsp::autocorrelate(&[1.0, 2.0, 3.0, 5.0], None);
+/// let expect = [39.0, 23.0, 13.0, 5.0];
+/// assert!(r.iter().zip(expect).all(|(a, b)| (a - b).abs() < 1e-4));
+/// ```
+pub fn autocorrelate(x: &[f32], max_size: Option<usize>) -> Vec<f32> {
+    if x.is_empty() {
+        return Vec::new();
+    }
+    let plan = Autocorrelator::new(x.len(), max_size);
+    let mut out = vec![0.0; plan.output_len()];
+    let mut scratch = plan.make_scratch();
+    plan.process_into_unchecked(x, &mut out, &mut scratch);
+    out
+}
+
+/// Reusable buffers for [`Autocorrelator`].
+#[derive(Clone, Default)]
+pub struct AutocorrScratch {
+    time: Vec<f32>,
+    freq: Vec<Complex32>,
+    fft_scratch: Vec<Complex32>,
+}
+
+impl fmt::Debug for AutocorrScratch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AutocorrScratch")
+            .field("fft_len", &self.time.len())
+            .finish()
+    }
+}
+
+/// An autocorrelation plan for frames of a fixed length `n` (FFT size: the next power of two
+/// `>= 2n - 1`, so the result is the exact linear autocorrelation).
+///
+/// ```
+/// use ser_dsp::Autocorrelator;
+/// let ac = Autocorrelator::new(4, Some(2));
+/// let mut out = [0.0f32; 2];
+/// ac.process_into(&[1.0, 2.0, 3.0, 5.0], &mut out, &mut ac.make_scratch()).unwrap();
+/// assert!((out[0] - 39.0).abs() < 1e-4 && (out[1] - 23.0).abs() < 1e-4);
+/// ```
+#[derive(Clone)]
+pub struct Autocorrelator {
+    n: usize,
+    max_size: usize,
+    fft_len: usize,
+    fwd: Arc<dyn RealToComplex<f32>>,
+    inv: Arc<dyn ComplexToReal<f32>>,
+}
+
+impl fmt::Debug for Autocorrelator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Autocorrelator")
+            .field("n", &self.n)
+            .field("max_size", &self.max_size)
+            .finish()
+    }
+}
+
+impl Autocorrelator {
+    /// Plan for frames of length `n`, keeping lags `0..max_size` (default and maximum `n`).
+    /// `n = 0` gives a plan whose output is empty.
+    pub fn new(n: usize, max_size: Option<usize>) -> Autocorrelator {
+        let max_size = max_size.unwrap_or(n).min(n);
+        let fft_len = (2 * n).saturating_sub(1).max(1).next_power_of_two();
+        let mut planner = RealFftPlanner::<f32>::new();
+        Autocorrelator {
+            n,
+            max_size,
+            fft_len,
+            fwd: planner.plan_fft_forward(fft_len),
+            inv: planner.plan_fft_inverse(fft_len),
+        }
+    }
+
+    /// Number of output lags.
+    pub fn output_len(&self) -> usize {
+        self.max_size
+    }
+
+    /// Allocates the work buffers.
+    pub fn make_scratch(&self) -> AutocorrScratch {
+        AutocorrScratch {
+            time: vec![0.0; self.fft_len],
+            freq: vec![Complex32::default(); self.fft_len / 2 + 1],
+            fft_scratch: vec![
+                Complex32::default();
+                self.fwd.get_scratch_len().max(self.inv.get_scratch_len())
+            ],
+        }
+    }
+
+    /// Autocorrelation of `frame` (length `n`) into `out` (length `output_len()`).
+    pub fn process_into(
+        &self,
+        frame: &[f32],
+        out: &mut [f32],
+        scratch: &mut AutocorrScratch,
+    ) -> Result<()> {
+        if frame.len() != self.n {
+            return Err(Error::ShapeMismatch {
+                what: "autocorrelation frame length",
+                expected: self.n.to_string(),
+                got: frame.len().to_string(),
+            });
+        }
+        if out.len() != self.max_size {
+            return Err(Error::ShapeMismatch {
+                what: "autocorrelation output length",
+                expected: self.max_size.to_string(),
+                got: out.len().to_string(),
+            });
+        }
+        self.process_into_unchecked(frame, out, scratch);
+        Ok(())
+    }
+
+    fn process_into_unchecked(&self, frame: &[f32], out: &mut [f32], s: &mut AutocorrScratch) {
+        if s.time.len() != self.fft_len
+            || s.fft_scratch.len() < self.fwd.get_scratch_len().max(self.inv.get_scratch_len())
+        {
+            *s = self.make_scratch();
+        }
+        s.time[..self.n].copy_from_slice(frame);
+        s.time[self.n..].iter_mut().for_each(|v| *v = 0.0);
+        let fs = self.fwd.get_scratch_len();
+        // Lengths are fixed by construction, so these cannot fail.
+        let _ = self
+            .fwd
+            .process_with_scratch(&mut s.time, &mut s.freq, &mut s.fft_scratch[..fs]);
+        for c in s.freq.iter_mut() {
+            *c = Complex32::new(c.norm_sqr(), 0.0);
+        }
+        let is = self.inv.get_scratch_len();
+        let _ = self
+            .inv
+            .process_with_scratch(&mut s.freq, &mut s.time, &mut s.fft_scratch[..is]);
+        let scale = 1.0 / self.fft_len as f32;
+        for (o, &v) in out.iter_mut().zip(&s.time) {
+            *o = v * scale;
+        }
+    }
+}
+
+/// Energy `Σ x²` of each frame, with the same framing as the STFT (`center` pads
+/// `frame_length / 2` on each side with `pad_mode`). Output length: [`n_frames`].
+/// (`librosa.feature.rms` is `sqrt(energy / frame_length)` with `center=True, pad_mode="constant"`.)
+///
+/// ```
+/// use ser_dsp::{frame_energy, PadMode};
+/// let e = frame_energy(&[1.0; 8], 4, 4, false, PadMode::Constant).unwrap();
+/// assert_eq!(e, vec![4.0, 4.0]);
+/// ```
+pub fn frame_energy(
+    x: &[f32],
+    frame_length: usize,
+    hop_length: usize,
+    center: bool,
+    pad_mode: PadMode,
+) -> Result<Vec<f32>> {
+    if frame_length == 0 {
+        return Err(invalid("frame_length", "must be > 0"));
+    }
+    if hop_length == 0 {
+        return Err(invalid("hop_length", "must be > 0"));
+    }
+    if x.is_empty() {
+        return Err(Error::EmptyAudio);
+    }
+    check_finite(x)?;
+    let n = n_frames(x.len(), frame_length, hop_length, center);
+    if n == 0 {
+        return Err(Error::TooShort {
+            what: "frame_energy (center = false)",
+            expected: frame_length,
+            got: x.len(),
+        });
+    }
+    let pad = if center { frame_length / 2 } else { 0 } as isize;
+    Ok((0..n)
+        .map(|t| {
+            let start = (t * hop_length) as isize - pad;
+            if start >= 0 && start as usize + frame_length <= x.len() {
+                x[start as usize..start as usize + frame_length]
+                    .iter()
+                    .map(|v| v * v)
+                    .sum()
+            } else {
+                (start..start + frame_length as isize)
+                    .map(|j| {
+                        let v = padded_sample(x, j, pad_mode);
+                        v * v
+                    })
+                    .sum()
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn autocorr_matches_direct() {
+        let x: Vec<f32> = (0..37).map(|i| ((i * 13 % 7) as f32) - 3.0).collect();
+        let r = autocorrelate(&x, Some(20));
+        assert_eq!(r.len(), 20);
+        for (k, &v) in r.iter().enumerate() {
+            let d: f32 = (0..x.len() - k).map(|n| x[n] * x[n + k]).sum();
+            assert!((v - d).abs() < 1e-3, "lag {k}: {v} vs {d}");
+        }
+        assert!(autocorrelate(&[], None).is_empty());
+        assert_eq!(autocorrelate(&[2.0], None), vec![4.0]);
+    }
+
+    #[test]
+    fn energy_centered() {
+        let e = frame_energy(&[1.0; 8], 4, 4, true, PadMode::Constant).expect("energy");
+        assert_eq!(e, vec![2.0, 4.0, 2.0]);
+        let r = frame_energy(&[1.0; 8], 4, 4, true, PadMode::Reflect).expect("energy");
+        assert_eq!(r, vec![4.0, 4.0, 4.0]);
+        assert!(frame_energy(&[1.0; 3], 4, 4, false, PadMode::Constant).is_err());
+        assert!(frame_energy(&[], 4, 4, true, PadMode::Constant).is_err());
+    }
+
+    #[test]
+    fn preemphasis_edges() {
+        assert!(preemphasis(&[], 0.97).is_empty());
+        assert_eq!(preemphasis(&[2.0], 0.5), vec![1.0]);
+    }
+}
