@@ -1,0 +1,817 @@
+//! Probabilistic YIN with Viterbi smoothing, a faithful port of `librosa.pyin`.
+//!
+//! Per frame, the troughs of the CMND (see [`super::yin`]) become F0 candidates whose
+//! probabilities integrate a beta prior over `n_thresholds` YIN thresholds with a Boltzmann
+//! prior over trough order (the official pYIN software's variant, as librosa). Candidates are
+//! mapped onto a pitch grid of `resolution` semitones starting at `fmin`; a two-layer hidden
+//! Markov model (voiced / unvoiced copies of every pitch bin, switch probability
+//! `switch_prob`, triangular local transitions `max_transition_rate` octaves per second wide)
+//! is decoded with Viterbi.
+//!
+//! Speed: the beta-threshold probabilities, Boltzmann weights and the transition band are
+//! computed once per [`Pyin`] plan, and the Viterbi recursion only visits the band of the
+//! banded transition matrix, `O(n_states × bandwidth)` per frame instead of librosa's
+//! `O(n_states²)`. librosa takes `log(0 + tiny)` for out-of-band transitions, which a best
+//! path can in principle use; this is reproduced exactly by also offering each state the
+//! out-of-band transition from the frame's global best state (the only out-of-band
+//! predecessor that can win), so the decoded path equals librosa's.
+
+use super::yin::{is_trough, parabolic_shift, YinCore, YinScratch};
+use crate::error::{Error, Result};
+use ser_dsp::frame::PadMode;
+
+/// `log(tiny)` for `f64`, librosa's floor for log-probabilities.
+const LOG_TINY: f64 = -708.396_418_532_264_1;
+
+/// Configuration of [`Pyin`]; mirrors `librosa.pyin`.
+///
+/// `fmin`/`fmax` are required in librosa; here they default to `C2`/`C7` as librosa's
+/// documentation recommends. `fill_na` is `Some(f32::NAN)` as librosa's `np.nan`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PyinConfig {
+    /// Sampling rate in Hz. Default: 22050.
+    pub sr: u32,
+    /// Minimum frequency in Hz. Default: 65.406 (`C2`).
+    pub fmin: f64,
+    /// Maximum frequency in Hz. Default: 2093.0 (`C7`).
+    pub fmax: f64,
+    /// Frame length in samples. Default: 2048.
+    pub frame_length: usize,
+    /// Hop length; `None` means `frame_length / 4`. Default: `None`.
+    pub hop_length: Option<usize>,
+    /// Number of thresholds for peak estimation. Default: 100.
+    pub n_thresholds: usize,
+    /// Shape parameters `(a, b)` of the beta prior over thresholds. Default: `(2, 18)`.
+    pub beta_parameters: (f64, f64),
+    /// Boltzmann shape parameter of the prior over troughs. Default: 2.
+    pub boltzmann_parameter: f64,
+    /// Pitch-bin resolution in semitones (0.01 = cents). Default: 0.1.
+    pub resolution: f64,
+    /// Maximum pitch transition rate in octaves per second. Default: 35.92.
+    pub max_transition_rate: f64,
+    /// Probability of switching voiced ↔ unvoiced. Default: 0.01.
+    pub switch_prob: f64,
+    /// Probability added to the global minimum when no trough is below a threshold.
+    /// Default: 0.01.
+    pub no_trough_prob: f64,
+    /// F0 value for unvoiced frames; `None` keeps the best-guess pitch. Default: `Some(NaN)`.
+    pub fill_na: Option<f32>,
+    /// Centre frames (pad `frame_length / 2` each side). Default: `true`.
+    pub center: bool,
+    /// Padding mode when `center`. Default: [`PadMode::Constant`].
+    pub pad_mode: PadMode,
+}
+
+impl Default for PyinConfig {
+    fn default() -> Self {
+        Self {
+            sr: 22050,
+            fmin: 65.406_391_325_149_66,
+            fmax: 2_093.004_522_404_789,
+            frame_length: 2048,
+            hop_length: None,
+            n_thresholds: 100,
+            beta_parameters: (2.0, 18.0),
+            boltzmann_parameter: 2.0,
+            resolution: 0.1,
+            max_transition_rate: 35.92,
+            switch_prob: 0.01,
+            no_trough_prob: 0.01,
+            fill_na: Some(f32::NAN),
+            center: true,
+            pad_mode: PadMode::Constant,
+        }
+    }
+}
+
+macro_rules! setter {
+    ($name:ident, $t:ty) => {
+        #[doc = concat!("Sets [`PyinConfig::", stringify!($name), "`].")]
+        pub fn $name(mut self, $name: $t) -> Self {
+            self.$name = $name;
+            self
+        }
+    };
+}
+
+impl PyinConfig {
+    setter!(sr, u32);
+    setter!(fmin, f64);
+    setter!(fmax, f64);
+    setter!(frame_length, usize);
+    setter!(n_thresholds, usize);
+    setter!(beta_parameters, (f64, f64));
+    setter!(boltzmann_parameter, f64);
+    setter!(resolution, f64);
+    setter!(max_transition_rate, f64);
+    setter!(switch_prob, f64);
+    setter!(no_trough_prob, f64);
+    setter!(fill_na, Option<f32>);
+    setter!(center, bool);
+    setter!(pad_mode, PadMode);
+    /// Sets [`PyinConfig::hop_length`].
+    pub fn hop_length(mut self, hop_length: usize) -> Self {
+        self.hop_length = Some(hop_length);
+        self
+    }
+    /// Effective hop length (`frame_length / 4` when unset).
+    pub fn effective_hop_length(&self) -> usize {
+        self.hop_length.unwrap_or(self.frame_length / 4)
+    }
+}
+
+/// Output of [`Pyin::process`]; every vector has `n_frames` entries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PyinOutput {
+    /// F0 in Hz on the pitch grid (`fmin · 2^(bin / (12 / resolution))`), `fill_na` where
+    /// unvoiced — exactly librosa's first output.
+    pub f0: Vec<f32>,
+    /// Voicing decision of the decoded path.
+    pub voiced_flag: Vec<bool>,
+    /// Probability that the frame is voiced (sum of the candidates' probabilities, clipped to 1).
+    pub voiced_prob: Vec<f32>,
+    /// Extension (not in librosa): the parabolically interpolated YIN candidate of the frame
+    /// closest to the decoded pitch bin (within one semitone), i.e. F0 without the
+    /// `resolution` quantisation; the grid value when no candidate is that close;
+    /// `fill_na` where unvoiced.
+    pub f0_refined: Vec<f32>,
+}
+
+/// Reusable buffers for [`Pyin::process_into`].
+#[derive(Debug, Clone, Default)]
+pub struct PyinScratch {
+    pub(crate) yin: YinScratch,
+    troughs: Vec<usize>,
+    probs: Vec<f64>,
+    obs: Vec<f64>,
+    value: Vec<f64>,
+    next: Vec<f64>,
+    ptr: Vec<u16>,
+    /// Per frame, `(bin, f0)` of the candidates that reached the observation vector.
+    cands: Vec<(u32, f32)>,
+    cand_off: Vec<usize>,
+}
+
+/// pYIN plan (`librosa.pyin`): YIN FFT plans plus all priors and the transition band,
+/// computed once. `Send + Sync`, `&self` methods.
+///
+/// # Examples
+/// ```
+/// use ser_features::prosody::{Pyin, PyinConfig};
+/// let sr = 16_000;
+/// let y: Vec<f32> = (0..16_000)
+///     .map(|i| 0.5 * (2.0 * std::f32::consts::PI * 196.0 * i as f32 / sr as f32).sin())
+///     .collect();
+/// let pyin = Pyin::new(&PyinConfig::default().sr(sr).fmin(60.0).fmax(800.0).frame_length(1024))?;
+/// let out = pyin.process(&y)?;
+/// assert!(out.voiced_flag[10]);
+/// assert!((out.f0[10] - 196.0).abs() < 196.0 * 0.01);
+/// assert!(out.f0[0].is_nan() || out.voiced_flag[0]);
+/// # Ok::<(), ser_features::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Pyin {
+    cfg: PyinConfig,
+    pub(crate) core: YinCore,
+    /// `thresholds[1..]` (the upper edge of each beta bin).
+    thresholds: Vec<f64>,
+    beta_probs: Vec<f64>,
+    /// `beta_prefix[k] = sum(beta_probs[..k])`.
+    beta_prefix: Vec<f64>,
+    /// `(1 - e^-λ) e^(-λ k)`, k = 0 … n_lags.
+    boltz_num: Vec<f64>,
+    /// `1 / (1 - e^(-λ N))`, N = 0 … n_lags.
+    boltz_inv_z: Vec<f64>,
+    n_pitch_bins: usize,
+    n_bins_per_semitone: usize,
+    /// Bin frequencies `fmin · 2^(i / (12 nbps))`.
+    freqs: Vec<f64>,
+    /// For pitch column `j`, its predecessors are pitch bins `col_lo[j] ..= col_hi[j]`.
+    col_lo: Vec<usize>,
+    col_hi: Vec<usize>,
+    /// `col_off[j]` indexes `lt_stay` / `lt_switch` for column `j`.
+    col_off: Vec<usize>,
+    /// `log(p_stay · local[k][j] + tiny)` for k in the band of column j.
+    lt_stay: Vec<f64>,
+    /// `log(p_switch · local[k][j] + tiny)`.
+    lt_switch: Vec<f64>,
+    log_p_init: f64,
+}
+
+impl Pyin {
+    /// Validates `cfg` (librosa's checks plus: `n_thresholds >= 1`, `0 < resolution < 1`,
+    /// probabilities in `[0, 1]`, transition width `<=` number of pitch bins) and precomputes
+    /// the priors and the transition band.
+    pub fn new(cfg: &PyinConfig) -> Result<Self> {
+        let bad = |name: &'static str, reason: String| Error::InvalidParameter { name, reason };
+        let core = YinCore::new(
+            cfg.sr,
+            cfg.fmin,
+            cfg.fmax,
+            cfg.frame_length,
+            cfg.effective_hop_length(),
+            cfg.center,
+            cfg.pad_mode,
+        )?;
+        if cfg.n_thresholds == 0 {
+            return Err(bad("n_thresholds", "must be >= 1".into()));
+        }
+        let (a, b) = cfg.beta_parameters;
+        if !(a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()) {
+            return Err(bad(
+                "beta_parameters",
+                format!("({a}, {b}) must be positive"),
+            ));
+        }
+        if !(cfg.boltzmann_parameter > 0.0 && cfg.boltzmann_parameter.is_finite()) {
+            return Err(bad("boltzmann_parameter", "must be > 0".into()));
+        }
+        if !(cfg.resolution > 0.0 && cfg.resolution < 1.0) && cfg.resolution != 1.0 {
+            return Err(bad(
+                "resolution",
+                format!("{} must be in (0, 1]", cfg.resolution),
+            ));
+        }
+        for (name, p) in [
+            ("switch_prob", cfg.switch_prob),
+            ("no_trough_prob", cfg.no_trough_prob),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(bad(name, format!("{p} must be in [0, 1]")));
+            }
+        }
+        if !(cfg.max_transition_rate > 0.0 && cfg.max_transition_rate.is_finite()) {
+            return Err(bad("max_transition_rate", "must be > 0".into()));
+        }
+
+        // 1. Beta prior over thresholds.
+        let n = cfg.n_thresholds;
+        let step = 1.0 / n as f64;
+        let mut edges: Vec<f64> = (0..=n).map(|i| i as f64 * step).collect();
+        edges[n] = 1.0;
+        let cdf: Vec<f64> = edges.iter().map(|&x| beta_cdf(x, a, b)).collect();
+        let beta_probs: Vec<f64> = cdf.windows(2).map(|w| w[1] - w[0]).collect();
+        let mut beta_prefix = vec![0.0; n + 1];
+        for i in 0..n {
+            beta_prefix[i + 1] = beta_prefix[i] + beta_probs[i];
+        }
+        let thresholds = edges[1..].to_vec();
+
+        // 2. Boltzmann prior (scipy.stats.boltzmann.pmf(k, λ, N)).
+        let lam = cfg.boltzmann_parameter;
+        let n_lags = core.n_lags();
+        let boltz_num: Vec<f64> = (0..=n_lags)
+            .map(|k| (1.0 - (-lam).exp()) * (-lam * k as f64).exp())
+            .collect();
+        let boltz_inv_z: Vec<f64> = (0..=n_lags)
+            .map(|nn| 1.0 / (1.0 - (-lam * nn as f64).exp()))
+            .collect();
+
+        // 3. Pitch grid.
+        let nbps = (1.0 / cfg.resolution).ceil() as usize;
+        let n_pitch_bins = (12.0 * nbps as f64 * (cfg.fmax / cfg.fmin).log2()).floor() as usize + 1;
+        if n_pitch_bins < 2 || 2 * n_pitch_bins > u16::MAX as usize {
+            return Err(bad(
+                "resolution",
+                format!("{n_pitch_bins} pitch bins: need 2 ..= 32767"),
+            ));
+        }
+        let freqs: Vec<f64> = (0..n_pitch_bins)
+            .map(|i| cfg.fmin * 2f64.powf(i as f64 / (12 * nbps) as f64))
+            .collect();
+
+        // 4. Transition band (librosa.sequence.transition_local(triangle, wrap=False) ⊗ loop).
+        let hop = cfg.effective_hop_length() as f64;
+        let max_semitones =
+            (cfg.max_transition_rate * 12.0 * hop / cfg.sr as f64).round_ties_even() as usize;
+        let width = max_semitones * nbps + 1;
+        if width > n_pitch_bins {
+            return Err(bad(
+                "max_transition_rate",
+                format!("transition width {width} exceeds the {n_pitch_bins} pitch bins"),
+            ));
+        }
+        let local = local_transition_rows(n_pitch_bins, width);
+        let p_stay = 1.0 - cfg.switch_prob;
+        let p_switch = 1.0 - p_stay;
+        let half = width / 2;
+        let mut col_lo = Vec::with_capacity(n_pitch_bins);
+        let mut col_hi = Vec::with_capacity(n_pitch_bins);
+        let mut col_off = Vec::with_capacity(n_pitch_bins);
+        let mut lt_stay = Vec::new();
+        let mut lt_switch = Vec::new();
+        for j in 0..n_pitch_bins {
+            let lo = j.saturating_sub(half);
+            let hi = (j + half).min(n_pitch_bins - 1);
+            col_lo.push(lo);
+            col_hi.push(hi);
+            col_off.push(lt_stay.len());
+            for (k, row) in local.iter().enumerate().take(hi + 1).skip(lo) {
+                let p = row.get(j);
+                lt_stay.push((p_stay * p + f64::MIN_POSITIVE).ln());
+                lt_switch.push((p_switch * p + f64::MIN_POSITIVE).ln());
+                debug_assert!(k + half >= j);
+            }
+        }
+        let log_p_init = (1.0 / (2 * n_pitch_bins) as f64 + f64::MIN_POSITIVE).ln();
+        Ok(Self {
+            cfg: cfg.clone(),
+            core,
+            thresholds,
+            beta_probs,
+            beta_prefix,
+            boltz_num,
+            boltz_inv_z,
+            n_pitch_bins,
+            n_bins_per_semitone: nbps,
+            freqs,
+            col_lo,
+            col_hi,
+            col_off,
+            lt_stay,
+            lt_switch,
+            log_p_init,
+        })
+    }
+
+    /// The configuration of this plan.
+    pub fn config(&self) -> &PyinConfig {
+        &self.cfg
+    }
+
+    /// Number of output frames for `n_samples` samples.
+    pub fn n_frames(&self, n_samples: usize) -> usize {
+        self.core.n_frames(n_samples)
+    }
+
+    /// Number of pitch bins (`floor(12 / resolution · log2(fmax / fmin)) + 1`).
+    pub fn n_pitch_bins(&self) -> usize {
+        self.n_pitch_bins
+    }
+
+    /// Allocates scratch buffers.
+    pub fn make_scratch(&self) -> PyinScratch {
+        PyinScratch {
+            yin: self.core.make_scratch(),
+            ..Default::default()
+        }
+    }
+
+    /// pYIN of `y`: `(f0, voiced_flag, voiced_prob)` plus the refined F0, each `(n_frames,)`.
+    ///
+    /// Errors: empty or non-finite input; input shorter than `frame_length` with
+    /// `center = false` ([`Error::TooShort`]).
+    pub fn process(&self, y: &[f32]) -> Result<PyinOutput> {
+        let mut out = PyinOutput::default();
+        let mut scratch = self.make_scratch();
+        self.process_into(y, &mut out, &mut scratch)?;
+        Ok(out)
+    }
+
+    /// As [`Pyin::process`], reusing `out` and `scratch`.
+    pub fn process_into(
+        &self,
+        y: &[f32],
+        out: &mut PyinOutput,
+        scratch: &mut PyinScratch,
+    ) -> Result<()> {
+        self.process_with(y, out, scratch, |_, _| {})
+    }
+
+    /// As [`Pyin::process_into`], calling `per_frame(t, yin_scratch)` after the CMND of
+    /// frame `t` is computed (lets callers reuse the frame's autocorrelation).
+    pub(crate) fn process_with<F: FnMut(usize, &YinScratch)>(
+        &self,
+        y: &[f32],
+        out: &mut PyinOutput,
+        scratch: &mut PyinScratch,
+        mut per_frame: F,
+    ) -> Result<()> {
+        let n_frames = self.core.prepare(y, &mut scratch.yin)?;
+        let ns = 2 * self.n_pitch_bins;
+        out.voiced_prob.clear();
+        scratch.ptr.clear();
+        scratch.ptr.resize(n_frames * ns, 0);
+        scratch.obs.resize(ns, 0.0);
+        scratch.value.resize(ns, 0.0);
+        scratch.next.resize(ns, 0.0);
+        scratch.cands.clear();
+        scratch.cand_off.clear();
+        for t in 0..n_frames {
+            self.core.cmnd_frame(t, &mut scratch.yin)?;
+            per_frame(t, &scratch.yin);
+            scratch.cand_off.push(scratch.cands.len());
+            let vp = self.observe(scratch);
+            out.voiced_prob.push(vp as f32);
+            // log observation probabilities, in place
+            for o in scratch.obs.iter_mut() {
+                *o = (*o + f64::MIN_POSITIVE).ln();
+            }
+            if t == 0 {
+                for (v, o) in scratch.value.iter_mut().zip(&scratch.obs) {
+                    *v = o + self.log_p_init;
+                }
+            } else {
+                let ptr = &mut scratch.ptr[t * ns..(t + 1) * ns];
+                self.viterbi_step(&scratch.value, &scratch.obs, &mut scratch.next, ptr);
+                std::mem::swap(&mut scratch.value, &mut scratch.next);
+            }
+        }
+        scratch.cand_off.push(scratch.cands.len());
+        // Backtrack.
+        let mut state = first_argmax(&scratch.value);
+        let nb = self.n_pitch_bins;
+        out.f0.clear();
+        out.f0.resize(n_frames, 0.0);
+        out.voiced_flag.clear();
+        out.voiced_flag.resize(n_frames, false);
+        out.f0_refined.clear();
+        out.f0_refined.resize(n_frames, 0.0);
+        for t in (0..n_frames).rev() {
+            let bin = state % nb;
+            let voiced = state < nb;
+            let grid = self.freqs[bin] as f32;
+            out.voiced_flag[t] = voiced;
+            let cands = &scratch.cands[scratch.cand_off[t]..scratch.cand_off[t + 1]];
+            let refined = cands
+                .iter()
+                .filter(|c| (c.0 as usize).abs_diff(bin) <= self.n_bins_per_semitone)
+                .min_by_key(|c| (c.0 as usize).abs_diff(bin))
+                .map_or(grid, |c| c.1);
+            match (voiced, self.cfg.fill_na) {
+                (false, Some(fill)) => {
+                    out.f0[t] = fill;
+                    out.f0_refined[t] = fill;
+                }
+                _ => {
+                    out.f0[t] = grid;
+                    out.f0_refined[t] = refined;
+                }
+            }
+            if t > 0 {
+                state = scratch.ptr[t * ns + state] as usize;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills `scratch.obs` (linear probabilities, `2 n_pitch_bins`) from the CMND in
+    /// `scratch.yin.cmnd`; returns the voiced probability.
+    fn observe(&self, scratch: &mut PyinScratch) -> f64 {
+        let x = &scratch.yin.cmnd;
+        let nb = self.n_pitch_bins;
+        scratch.obs.fill(0.0);
+        scratch.troughs.clear();
+        scratch
+            .troughs
+            .extend((0..x.len()).filter(|&i| is_trough(x, i)));
+        let troughs = &scratch.troughs;
+        if !troughs.is_empty() {
+            scratch.probs.clear();
+            scratch.probs.resize(troughs.len(), 0.0);
+            // For each threshold, the troughs below it get Boltzmann weights by order.
+            let heights: Vec<f64> = troughs.iter().map(|&i| x[i] as f64).collect();
+            for (thr, beta) in self.thresholds.iter().zip(&self.beta_probs) {
+                let n_below = heights.iter().filter(|&&h| h < *thr).count();
+                if n_below == 0 {
+                    continue;
+                }
+                let w = beta * self.boltz_inv_z[n_below];
+                let mut pos = 0;
+                for (p, &h) in scratch.probs.iter_mut().zip(&heights) {
+                    if h < *thr {
+                        *p += self.boltz_num[pos] * w;
+                        pos += 1;
+                    }
+                }
+            }
+            let gm = argmin_f64(&heights);
+            let n_thr_below_min = self
+                .thresholds
+                .iter()
+                .filter(|&&t| heights[gm] >= t)
+                .count();
+            scratch.probs[gm] += self.cfg.no_trough_prob * self.beta_prefix[n_thr_below_min];
+            // Candidates, in increasing period order; a later write to the same bin wins
+            // (numpy fancy assignment). Bin index n_pitch_bins is discarded, as in librosa.
+            let nbps12 = (12 * self.n_bins_per_semitone) as f64;
+            for (&i, &p) in troughs.iter().zip(&scratch.probs) {
+                if p == 0.0 {
+                    continue;
+                }
+                let period = (self.core.min_period + i) as f64 + parabolic_shift(x, i) as f64;
+                let f0 = self.core.sr as f64 / period;
+                let b = (nbps12 * (f0 / self.cfg.fmin).log2()).round_ties_even();
+                let b = b.clamp(0.0, nb as f64) as usize;
+                if b < nb {
+                    scratch.obs[b] = p;
+                    scratch.cands.push((b as u32, f0 as f32));
+                }
+            }
+        }
+        let vp = scratch.obs[..nb].iter().sum::<f64>().clamp(0.0, 1.0);
+        let u = (1.0 - vp) / nb as f64;
+        scratch.obs[nb..].fill(u);
+        vp
+    }
+
+    /// One banded Viterbi step: `next[j] = log_obs[j] + max_k(value[k] + log_trans[k][j])`.
+    fn viterbi_step(&self, value: &[f64], log_obs: &[f64], next: &mut [f64], ptr: &mut [u16]) {
+        let nb = self.n_pitch_bins;
+        let g = first_argmax(value);
+        let g_score = value[g] + LOG_TINY;
+        let g_bin = g % nb;
+        for j in 0..2 * nb {
+            let pj = j % nb;
+            let (lo, hi, off) = (self.col_lo[pj], self.col_hi[pj], self.col_off[pj]);
+            let len = hi - lo + 1;
+            let (lt_from_voiced, lt_from_unvoiced) = if j < nb {
+                (
+                    &self.lt_stay[off..off + len],
+                    &self.lt_switch[off..off + len],
+                )
+            } else {
+                (
+                    &self.lt_switch[off..off + len],
+                    &self.lt_stay[off..off + len],
+                )
+            };
+            let (bv, av) = band_argmax(&value[lo..=hi], lt_from_voiced);
+            let (bu, au) = band_argmax(&value[nb + lo..=nb + hi], lt_from_unvoiced);
+            let (mut best, mut arg) = if bu > bv {
+                (bu, nb + lo + au)
+            } else {
+                (bv, lo + av)
+            };
+            // Out-of-band transitions have log-probability log(tiny), as in librosa.
+            let g_in_band = g_bin >= lo && g_bin <= hi;
+            if !g_in_band && (g_score > best || (g_score == best && g < arg)) {
+                best = g_score;
+                arg = g;
+            }
+            next[j] = log_obs[j] + best;
+            ptr[j] = arg as u16;
+        }
+    }
+}
+
+/// Max and first argmax of `v[i] + w[i]`.
+#[inline]
+fn band_argmax(v: &[f64], w: &[f64]) -> (f64, usize) {
+    let mut best = f64::NEG_INFINITY;
+    for (a, b) in v.iter().zip(w) {
+        let s = a + b;
+        best = if s > best { s } else { best };
+    }
+    let arg = v
+        .iter()
+        .zip(w)
+        .position(|(a, b)| a + b == best)
+        .unwrap_or(0);
+    (best, arg)
+}
+
+fn first_argmax(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate().skip(1) {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+fn argmin_f64(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate().skip(1) {
+        if x < v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Row-normalised rows of `librosa.sequence.transition_local(n, width, 'triangle', wrap=False)`,
+/// stored sparsely as `(first column, values)`.
+struct BandRow {
+    lo: usize,
+    vals: Vec<f64>,
+}
+
+impl BandRow {
+    fn get(&self, j: usize) -> f64 {
+        if j < self.lo {
+            0.0
+        } else {
+            self.vals.get(j - self.lo).copied().unwrap_or(0.0)
+        }
+    }
+}
+
+fn local_transition_rows(n: usize, width: usize) -> Vec<BandRow> {
+    // scipy.signal.get_window('triangle', width, fftbins=False) = triang(width, sym=True)
+    let win: Vec<f64> = (0..width)
+        .map(|k| {
+            let kk = k.min(width - 1 - k) + 1; // 1-based position from the nearer edge
+            if width % 2 == 1 {
+                2.0 * kk as f64 / (width + 1) as f64
+            } else {
+                (2 * kk - 1) as f64 / width as f64
+            }
+        })
+        .collect();
+    let lpad = (n - width) / 2;
+    let mut rows = Vec::with_capacity(n);
+    for i in 0..n {
+        let shift = n / 2 + i + 1;
+        let lo = i.saturating_sub(width / 2);
+        let hi = (i + width / 2 + 1).min(n); // exclusive
+                                             // rolled[(m + shift) % n] = padded[m]  =>  rolled[c] = padded[(c + n - shift % n) % n]
+        let vals: Vec<f64> = (lo..hi)
+            .map(|c| {
+                let m = (c + n - shift % n) % n;
+                if m >= lpad && m < lpad + width {
+                    win[m - lpad]
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let sum: f64 = vals.iter().sum();
+        let vals = vals.into_iter().map(|v| v / sum).collect();
+        rows.push(BandRow { lo, vals });
+    }
+    rows
+}
+
+/// `ln Γ(x)` for `x > 0` (Lanczos, g = 7, n = 9; relative error < 1e-14).
+fn ln_gamma(x: f64) -> f64 {
+    const G: f64 = 7.0;
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = C[0];
+    let t = x + G + 0.5;
+    for (i, c) in C.iter().enumerate().skip(1) {
+        a += c / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// Continued fraction for the incomplete beta function (modified Lentz).
+fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
+    const FPMIN: f64 = 1e-300;
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 - qab * x / qap;
+    if d.abs() < FPMIN {
+        d = FPMIN;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..500 {
+        let m = m as f64;
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < FPMIN {
+            d = FPMIN;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < FPMIN {
+            c = FPMIN;
+        }
+        d = 1.0 / d;
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < FPMIN {
+            d = FPMIN;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < FPMIN {
+            c = FPMIN;
+        }
+        d = 1.0 / d;
+        let del = d * c;
+        h *= del;
+        if (del - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    h
+}
+
+/// CDF of the beta distribution (`scipy.stats.beta.cdf`), the regularised incomplete beta.
+pub(crate) fn beta_cdf(x: f64, a: f64, b: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let ln_bt = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    let bt = ln_bt.exp();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        bt * beta_cf(a, b, x) / a
+    } else {
+        1.0 - bt * beta_cf(b, a, 1.0 - x) / b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beta_cdf_matches_closed_form() {
+        // For integer a, b: I_x(a, b) = sum_{j=a}^{a+b-1} C(a+b-1, j) x^j (1-x)^(a+b-1-j)
+        let (a, b) = (2usize, 18usize);
+        let n = a + b - 1;
+        let binom = |n: usize, k: usize| -> f64 {
+            (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+        };
+        for &x in &[0.01f64, 0.05, 0.1, 0.3, 0.5, 0.9] {
+            let exact: f64 = (a..=n)
+                .map(|j| binom(n, j) * x.powi(j as i32) * (1.0 - x).powi((n - j) as i32))
+                .sum();
+            assert!((beta_cdf(x, 2.0, 18.0) - exact).abs() < 1e-12, "{x}");
+        }
+    }
+
+    #[test]
+    fn local_transition_matches_librosa_examples() {
+        // librosa.sequence.transition_local(5, 3, window='triangle', wrap=False)
+        let rows = local_transition_rows(5, 3);
+        let dense: Vec<Vec<f64>> = rows
+            .iter()
+            .map(|r| (0..5).map(|j| r.get(j)).collect())
+            .collect();
+        let expect = [
+            [2.0 / 3.0, 1.0 / 3.0, 0.0, 0.0, 0.0],
+            [0.25, 0.5, 0.25, 0.0, 0.0],
+            [0.0, 0.25, 0.5, 0.25, 0.0],
+            [0.0, 0.0, 0.25, 0.5, 0.25],
+            [0.0, 0.0, 0.0, 1.0 / 3.0, 2.0 / 3.0],
+        ];
+        for (r, e) in dense.iter().zip(expect.iter()) {
+            for (a, b) in r.iter().zip(e.iter()) {
+                assert!((a - b).abs() < 1e-12, "{dense:?}");
+            }
+        }
+        // rows sum to one for an even width too
+        for r in local_transition_rows(12, 4) {
+            assert!((r.vals.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn tone_is_voiced_and_silence_unvoiced() {
+        let sr = 16_000;
+        let mut y = vec![0.0f32; 8000];
+        y.extend(
+            (0..16_000)
+                .map(|i| 0.3 * (2.0 * std::f32::consts::PI * 150.0 * i as f32 / sr as f32).sin()),
+        );
+        y.extend(vec![0.0f32; 8000]);
+        let pyin = Pyin::new(
+            &PyinConfig::default()
+                .sr(sr)
+                .fmin(60.0)
+                .fmax(500.0)
+                .frame_length(1024),
+        )
+        .unwrap();
+        let out = pyin.process(&y).unwrap();
+        let n = out.f0.len();
+        assert_eq!(n, pyin.n_frames(y.len()));
+        let mid = n / 2;
+        assert!(out.voiced_flag[mid]);
+        assert!((out.f0[mid] - 150.0).abs() < 150.0 * 0.006);
+        assert!((out.f0_refined[mid] - 150.0).abs() < 0.5);
+        assert!(!out.voiced_flag[1] && out.f0[1].is_nan());
+        assert!(!out.voiced_flag[n - 2]);
+    }
+
+    #[test]
+    fn bad_config_is_error() {
+        assert!(Pyin::new(&PyinConfig::default().n_thresholds(0)).is_err());
+        assert!(Pyin::new(&PyinConfig::default().resolution(0.0)).is_err());
+        assert!(Pyin::new(&PyinConfig::default().switch_prob(2.0)).is_err());
+        assert!(Pyin::new(&PyinConfig::default().max_transition_rate(1e6)).is_err());
+    }
+}
