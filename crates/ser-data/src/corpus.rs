@@ -698,4 +698,68 @@ impl Corpus {
         groups.sort();
         Ok(groups)
     }
+
+    /// Pairs of files whose decoded audio is (nearly) identical: same sample rate and length
+    /// in the header ([`audio_info`](crate::audio_info)), and max |a − b| ≤ `tolerance` after
+    /// `decode` (e.g. `|p| ser_dsp::Audio::load(p, None).map(|a| a.samples)`).
+    ///
+    /// Catches duplicates that [`duplicate_files`](Self::duplicate_files) misses because the
+    /// copies were re-encoded (the shared RAVDESS FLAC copy's two identical Actor_07 takes
+    /// differ by 2 LSB after conversion). Only files with equal header length are decoded,
+    /// in parallel.
+    pub fn near_duplicate_pairs<F, E>(
+        &self,
+        tolerance: f32,
+        decode: F,
+    ) -> Result<Vec<(PathBuf, PathBuf)>>
+    where
+        F: Fn(&Path) -> std::result::Result<Vec<f32>, E> + Sync + Send,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        use rayon::prelude::*;
+        if tolerance.is_nan() || tolerance < 0.0 {
+            return Err(Error::InvalidArgument(format!(
+                "tolerance must be >= 0, got {tolerance}"
+            )));
+        }
+        let infos = self
+            .utterances
+            .par_iter()
+            .map(|u| crate::audio_info(&u.path).map(|i| ((i.sample_rate, i.n_frames), &u.path)))
+            .collect::<Result<Vec<_>>>()?;
+        let mut by_len: BTreeMap<(u32, u64), Vec<&PathBuf>> = BTreeMap::new();
+        for (k, p) in infos {
+            by_len.entry(k).or_default().push(p);
+        }
+        let candidates: Vec<Vec<&PathBuf>> = by_len.into_values().filter(|g| g.len() > 1).collect();
+        let mut pairs = candidates
+            .par_iter()
+            .map(|group| {
+                let decoded = group
+                    .iter()
+                    .map(|p| {
+                        decode(p).map_err(|e| Error::Compute {
+                            path: p.to_path_buf(),
+                            source: e.into(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let mut out = Vec::new();
+                for i in 0..group.len() {
+                    for j in i + 1..group.len() {
+                        let (a, b) = (&decoded[i], &decoded[j]);
+                        let same = a.len() == b.len()
+                            && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tolerance);
+                        if same {
+                            out.push((group[i].clone(), group[j].clone()));
+                        }
+                    }
+                }
+                Ok(out)
+            })
+            .collect::<Result<Vec<_>>>()?
+            .concat();
+        pairs.sort();
+        Ok(pairs)
+    }
 }
