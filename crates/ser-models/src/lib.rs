@@ -1,26 +1,91 @@
 //! # ser-models
 //!
-//! Neural models for speech emotion recognition, built on Candle (filled by the
-//! `ser-models` issue): CNN on log-mel spectrograms, BiLSTM on MFCC frames, the
-//! hybrid CNN-LSTM, attentive-statistics pooling and multi-head self-attention,
-//! a Transformer encoder with padding masks, and an MLP on utterance functionals;
-//! a seeded trainer (AdamW, warm-up + cosine, class weights, early stopping on
-//! validation UA), safetensors model directories and a small inference API.
+//! Candle models for speech emotion recognition, a seeded trainer, safetensors model
+//! directories and a small inference API.
 //!
-//! Layering: depends on `ser-features`, `ser-data` and `ser-metrics`; nothing
-//! in `ser-dsp` / `ser-metrics` depends on it. Today it holds only its error type.
+//! * Architectures ([`models`]): [`Cnn`] on log-mel (conv + batch norm + pooling + dropout),
+//!   [`Lstm`] (BiLSTM on MFCC + Δ), the hybrid [`CnnLstm`], [`AttentionNet`] (multi-head
+//!   self-attention + attentive statistics pooling), a pre-LN [`Transformer`] encoder and an
+//!   [`Mlp`] on utterance functionals. All take a zero-padded [`Batch`] `(B, T, F)` plus a
+//!   frame mask: padding never changes the output of a sequence (tested), pooling respects
+//!   the mask, nothing is truncated.
+//! * Every model has one constructor form, `new(&Config, VarBuilder) -> Result<Self>`, and
+//!   checkpoint keys mirror the module tree (`blocks.0.conv.weight`, `lstm.weight_hh_l0`, …).
+//! * [`train()`]: AdamW, warm-up + cosine schedule, class-weighted cross entropy with label
+//!   smoothing, mixup, gradient clipping, early stopping on validation UA, seeded
+//!   initialisation / shuffling / dropout, on-the-fly augmentation hook, per-epoch log
+//!   ([`write_history_csv`], [`plot_history`]).
+//! * [`save_model_dir`] / [`load_model_dir`]: `model.safetensors` + `config.json`
+//!   ([`ModelCard`]: architecture, [`FeatureSpec`], label names, training summary, scores);
+//!   loading checks every name and shape and returns typed errors.
+//! * [`Recognizer`]: load a directory and predict label + probabilities.
+//!
+//! Layering: depends on Candle only for the models; audio → feature pipelines live in the
+//! binaries of `ser-examples` (`train`, `evaluate`, `recognize`).
+//!
+//! ## Example: a tiny model, trained, saved, loaded and used
+//!
+//! ```
+//! use ser_models::{
+//!     train, Arch, FeatureSpec, Labeled, ModelCard, Recognizer, Sequence, TrainConfig,
+//! };
+//! # fn main() -> ser_models::Result<()> {
+//! // Two classes of 4-dimensional feature sequences of varying length.
+//! let mut x = Vec::new();
+//! let mut y = Vec::new();
+//! for i in 0..16 {
+//!     let c = i % 2;
+//!     let t = 3 + i % 4;
+//!     let v = if c == 0 { -1.0 } else { 1.0 };
+//!     x.push(Sequence::new(vec![v + 0.01 * i as f32; t * 4], t, 4)?);
+//!     y.push(c);
+//! }
+//! let cfg = Arch::Transformer.default_config(4, 2);
+//! let tcfg = TrainConfig::default().epochs(5).batch_size(8).warmup_epochs(1);
+//! let trained = train(&cfg, &tcfg, Labeled::new(&x, &y)?, None, None, |_| {})?;
+//!
+//! let dir = tempfile::tempdir().map_err(|e| ser_models::Error::InvalidArgument(e.to_string()))?;
+//! let card = ModelCard::new(cfg, FeatureSpec::Precomputed { n_features: 4 }, vec!["low".into(), "high".into()]);
+//! ser_models::save_model_dir(dir.path(), &card, &trained.params)?;
+//!
+//! let rec = Recognizer::load(dir.path())?;
+//! let p = rec.predict_sequence(&x[1])?;
+//! assert_eq!(p.probabilities.len(), 2);
+//! println!("{} ({:.2})", p.label, p.probabilities[p.index].1);
+//! # Ok(())
+//! # }
+//! ```
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
-use thiserror::Error;
+pub mod batch;
+pub mod error;
+pub mod features;
+pub mod infer;
+pub mod io;
+pub mod layers;
+pub mod models;
+pub mod params;
+pub mod plot;
+pub mod train;
 
-/// Errors returned by `ser-models`.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// An argument or input was outside the accepted domain.
-    #[error("invalid argument: {0}")]
-    InvalidArgument(String),
-}
+#[cfg(test)]
+mod tests;
 
-/// Result alias for this crate.
-pub type Result<T> = std::result::Result<T, Error>;
+pub use batch::{Batch, Sequence};
+pub use error::{Error, Result};
+pub use features::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec};
+pub use infer::{Prediction, Recognizer};
+pub use io::{
+    load_card, load_model_dir, model_from_weights, save_model_dir, LoadedModel, ModelCard,
+};
+pub use models::{
+    Arch, AttentionConfig, AttentionNet, Cnn, CnnConfig, CnnLstm, CnnLstmConfig, Lstm, LstmConfig,
+    Mlp, MlpConfig, Model, ModelConfig, Transformer, TransformerConfig,
+};
+pub use params::ParamStore;
+pub use plot::plot_history;
+pub use rand_chacha::ChaCha8Rng;
+pub use train::{
+    fit_standardizer, init_model, predict, predict_proba, set_standardizer, train,
+    write_history_csv, Augment, EpochLog, Labeled, TrainConfig, Trained,
+};

@@ -1,0 +1,101 @@
+//! The crate's error type.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Errors returned by `ser-models`.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument or input was outside the accepted domain.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A configuration value is not usable (zero sizes, bad probabilities, ...).
+    #[error("invalid config: {0}")]
+    InvalidConfig(String),
+    /// An input tensor or feature matrix had the wrong shape.
+    #[error("shape mismatch for {what}: expected {expected}, got {got}")]
+    ShapeMismatch {
+        /// What was being checked.
+        what: String,
+        /// The expected shape, human readable.
+        expected: String,
+        /// The shape that was given.
+        got: String,
+    },
+    /// Input data contained NaN or infinite values.
+    #[error("non-finite value in {0}")]
+    NonFinite(String),
+    /// A checkpoint lacks a tensor the architecture needs.
+    #[error("checkpoint is missing tensor `{name}`")]
+    MissingTensor {
+        /// Checkpoint key (module path, e.g. `head.weight`).
+        name: String,
+    },
+    /// A checkpoint holds a tensor the architecture does not use.
+    #[error("checkpoint has unexpected tensor `{name}`")]
+    UnexpectedTensor {
+        /// Checkpoint key.
+        name: String,
+    },
+    /// A checkpoint tensor has a different shape than the architecture expects.
+    #[error("tensor `{name}` has shape {got:?}, expected {expected:?}")]
+    TensorShape {
+        /// Checkpoint key.
+        name: String,
+        /// Shape the architecture expects.
+        expected: Vec<usize>,
+        /// Shape found in the checkpoint.
+        got: Vec<usize>,
+    },
+    /// The safetensors file could not be parsed.
+    #[error("corrupt safetensors file {path}: {reason}")]
+    CorruptCheckpoint {
+        /// The file.
+        path: PathBuf,
+        /// Parser message.
+        reason: String,
+    },
+    /// `config.json` could not be parsed or is inconsistent.
+    #[error("bad model config {path}: {reason}")]
+    BadConfig {
+        /// The file.
+        path: PathBuf,
+        /// Parser or validation message.
+        reason: String,
+    },
+    /// File-system error with the path involved.
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// Underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// JSON (de)serialisation error outside a model directory.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Error from the Candle tensor library.
+    #[error("candle: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// Plotting (training curve) failed.
+    #[error("plot: {0}")]
+    Plot(String),
+    /// Error from feature extraction.
+    #[error("features: {0}")]
+    Features(String),
+}
+
+/// Result alias for this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

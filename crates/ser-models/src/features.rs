@@ -1,0 +1,128 @@
+//! Description of the input features a model expects, stored in `config.json` so a model
+//! directory says how to turn audio into its input.
+
+use serde::{Deserialize, Serialize};
+
+/// Log-mel spectrogram frames (`power_to_db` of a mel power spectrogram).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LogMelSpec {
+    /// Sample rate audio is resampled to. Default: 16000 (librosa: 22050).
+    pub sr: u32,
+    /// FFT size. Default: 512 (librosa: 2048).
+    pub n_fft: usize,
+    /// Hop in samples. Default: 160 (10 ms; librosa: n_fft/4).
+    pub hop_length: usize,
+    /// Window length. Default: 400 (25 ms; librosa: n_fft).
+    pub win_length: usize,
+    /// Mel bands. Default: 64 (librosa: 128).
+    pub n_mels: usize,
+}
+
+impl Default for LogMelSpec {
+    fn default() -> Self {
+        Self {
+            sr: 16000,
+            n_fft: 512,
+            hop_length: 160,
+            win_length: 400,
+            n_mels: 64,
+        }
+    }
+}
+
+/// MFCC frames with optional Δ and ΔΔ.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MfccSpec {
+    /// Sample rate. Default: 16000.
+    pub sr: u32,
+    /// FFT size. Default: 512.
+    pub n_fft: usize,
+    /// Hop in samples. Default: 160.
+    pub hop_length: usize,
+    /// Window length. Default: 400.
+    pub win_length: usize,
+    /// Mel bands. Default: 40 (librosa: 128).
+    pub n_mels: usize,
+    /// Cepstral coefficients. Default: 20 (librosa default).
+    pub n_mfcc: usize,
+    /// Delta orders appended: 0 none, 1 Δ, 2 Δ and ΔΔ. Default: 1.
+    pub deltas: usize,
+}
+
+impl Default for MfccSpec {
+    fn default() -> Self {
+        Self {
+            sr: 16000,
+            n_fft: 512,
+            hop_length: 160,
+            win_length: 400,
+            n_mels: 40,
+            n_mfcc: 20,
+            deltas: 1,
+        }
+    }
+}
+
+/// Utterance-level functionals (one vector per file) from `ser-features`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FunctionalsSpec {
+    /// Sample rate. Default: 16000.
+    pub sr: u32,
+    /// Feature set name, e.g. `"egemaps"`. Default: `"egemaps"`.
+    pub set: String,
+    /// Number of values. Default: 88.
+    pub n: usize,
+}
+
+impl Default for FunctionalsSpec {
+    fn default() -> Self {
+        Self {
+            sr: 16000,
+            set: "egemaps".into(),
+            n: 88,
+        }
+    }
+}
+
+/// What a model consumes; `n_features()` must equal the model's input width.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum FeatureSpec {
+    /// Log-mel frames, `n_mels` per frame.
+    LogMel(LogMelSpec),
+    /// MFCC (+ deltas) frames, `n_mfcc · (1 + deltas)` per frame.
+    Mfcc(MfccSpec),
+    /// Utterance functionals, one frame of `n` values.
+    Functionals(FunctionalsSpec),
+    /// Features computed by the caller; `n_features` values per frame.
+    Precomputed {
+        /// Values per frame.
+        n_features: usize,
+    },
+}
+
+impl FeatureSpec {
+    /// Values per frame.
+    pub fn n_features(&self) -> usize {
+        match self {
+            FeatureSpec::LogMel(s) => s.n_mels,
+            FeatureSpec::Mfcc(s) => s.n_mfcc * (1 + s.deltas),
+            FeatureSpec::Functionals(s) => s.n,
+            FeatureSpec::Precomputed { n_features } => *n_features,
+        }
+    }
+
+    /// Sample rate audio must be at, if the spec computes from audio.
+    pub fn sample_rate(&self) -> Option<u32> {
+        match self {
+            FeatureSpec::LogMel(s) => Some(s.sr),
+            FeatureSpec::Mfcc(s) => Some(s.sr),
+            FeatureSpec::Functionals(s) => Some(s.sr),
+            FeatureSpec::Precomputed { .. } => None,
+        }
+    }
+}

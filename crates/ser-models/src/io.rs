@@ -1,0 +1,222 @@
+//! Model directories: `model.safetensors` + `config.json`.
+//!
+//! Loading validates the JSON, the architecture, the label list and every tensor name and
+//! shape against the architecture before any weight is used, and reports problems as typed
+//! [`Error`]s ([`Error::BadConfig`], [`Error::CorruptCheckpoint`], [`Error::MissingTensor`],
+//! [`Error::UnexpectedTensor`], [`Error::TensorShape`]).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::features::FeatureSpec;
+use crate::models::{Model, ModelConfig};
+use crate::params::ParamStore;
+use crate::{Error, Result};
+
+/// File name of the weights inside a model directory.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// File name of the description inside a model directory.
+pub const CONFIG_FILE: &str = "config.json";
+/// Format tag written to `config.json`.
+pub const FORMAT: &str = "ser-models/1";
+
+/// Contents of `config.json`: architecture, features, labels and free-form provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ModelCard {
+    /// Format tag, [`FORMAT`].
+    pub format: String,
+    /// Architecture and sizes.
+    pub model: ModelConfig,
+    /// How input features are computed from audio.
+    pub features: FeatureSpec,
+    /// Class names, index = output unit.
+    pub labels: Vec<String>,
+    /// Training data summary (corpus, files, speakers, settings). Default: `null`.
+    #[serde(default)]
+    pub training: serde_json::Value,
+    /// Cross-validated and training scores. Default: `null`.
+    #[serde(default)]
+    pub scores: serde_json::Value,
+}
+
+impl ModelCard {
+    /// A card with empty training summary and scores.
+    pub fn new(model: ModelConfig, features: FeatureSpec, labels: Vec<String>) -> Self {
+        Self {
+            format: FORMAT.to_string(),
+            model,
+            features,
+            labels,
+            training: serde_json::Value::Null,
+            scores: serde_json::Value::Null,
+        }
+    }
+
+    /// Sets the training summary (chaining).
+    pub fn training(mut self, v: serde_json::Value) -> Self {
+        self.training = v;
+        self
+    }
+
+    /// Sets the scores (chaining).
+    pub fn scores(mut self, v: serde_json::Value) -> Self {
+        self.scores = v;
+        self
+    }
+
+    fn validate(&self, path: &Path) -> Result<()> {
+        let bad = |reason: String| Error::BadConfig {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if self.format != FORMAT {
+            return Err(bad(format!(
+                "format `{}`, expected `{FORMAT}`",
+                self.format
+            )));
+        }
+        self.model
+            .validate()
+            .map_err(|e| bad(format!("model: {e}")))?;
+        if self.labels.len() != self.model.n_classes() {
+            return Err(bad(format!(
+                "{} labels for {} output classes",
+                self.labels.len(),
+                self.model.n_classes()
+            )));
+        }
+        if self.features.n_features() != self.model.n_features() {
+            return Err(bad(format!(
+                "features give {} values per frame, model expects {}",
+                self.features.n_features(),
+                self.model.n_features()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Writes `params` and `card` to `dir` (created if needed).
+pub fn save_model_dir(dir: impl AsRef<Path>, card: &ModelCard, params: &ParamStore) -> Result<()> {
+    let dir = dir.as_ref();
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    card.validate(&dir.join(CONFIG_FILE))?;
+    let tensors = params.snapshot()?;
+    let wpath = dir.join(WEIGHTS_FILE);
+    candle_core::safetensors::save(&tensors, &wpath)?;
+    let cpath = dir.join(CONFIG_FILE);
+    let json = serde_json::to_string_pretty(card)?;
+    std::fs::write(&cpath, json + "\n").map_err(|e| Error::io(&cpath, e))
+}
+
+/// Reads and validates `config.json` of a model directory.
+pub fn load_card(dir: impl AsRef<Path>) -> Result<ModelCard> {
+    let path = dir.as_ref().join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let card: ModelCard = serde_json::from_str(&text).map_err(|e| Error::BadConfig {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    card.validate(&path)?;
+    Ok(card)
+}
+
+/// Parses safetensors bytes into f32 tensors, mapping any parse failure to
+/// [`Error::CorruptCheckpoint`].
+fn parse_weights(bytes: &[u8], path: &Path) -> Result<HashMap<String, Tensor>> {
+    let corrupt = |reason: String| Error::CorruptCheckpoint {
+        path: path.to_path_buf(),
+        reason,
+    };
+    // Parse the header with the reference implementation first: it checks offsets and sizes.
+    safetensors::SafeTensors::deserialize(bytes).map_err(|e| corrupt(e.to_string()))?;
+    let map = candle_core::safetensors::load_buffer(bytes, &Device::Cpu)
+        .map_err(|e| corrupt(e.to_string()))?;
+    map.into_iter()
+        .map(|(k, t)| {
+            let t = if t.dtype() == DType::F32 {
+                t
+            } else {
+                t.to_dtype(DType::F32)?
+            };
+            Ok((k, t))
+        })
+        .collect()
+}
+
+/// Builds the architecture of `cfg` and fills it with `weights`, checking that names and
+/// shapes match exactly.
+pub fn model_from_weights(
+    cfg: &ModelConfig,
+    weights: &HashMap<String, Tensor>,
+) -> Result<(Model, ParamStore)> {
+    let params = ParamStore::new(0);
+    let model = Model::new(cfg, params.var_builder())?;
+    let expected = params.snapshot()?;
+    let mut names: Vec<&String> = expected.keys().collect();
+    names.sort();
+    if let Some(name) = names.iter().find(|n| !weights.contains_key(**n)) {
+        return Err(Error::MissingTensor {
+            name: (*name).clone(),
+        });
+    }
+    for name in names {
+        let want = expected[name].dims();
+        match weights.get(name) {
+            None => return Err(Error::MissingTensor { name: name.clone() }),
+            Some(t) if t.dims() != want => {
+                return Err(Error::TensorShape {
+                    name: name.clone(),
+                    expected: want.to_vec(),
+                    got: t.dims().to_vec(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    let mut extra: Vec<&String> = weights
+        .keys()
+        .filter(|k| !expected.contains_key(*k))
+        .collect();
+    extra.sort();
+    if let Some(name) = extra.first() {
+        return Err(Error::UnexpectedTensor {
+            name: (*name).clone(),
+        });
+    }
+    params.restore(weights)?;
+    Ok((model, params))
+}
+
+/// A loaded model directory.
+#[derive(Debug)]
+pub struct LoadedModel {
+    /// The network with its weights.
+    pub model: Model,
+    /// Its parameters.
+    pub params: ParamStore,
+    /// The parsed `config.json`.
+    pub card: ModelCard,
+    /// Directory it was loaded from.
+    pub dir: PathBuf,
+}
+
+/// Loads and validates a model directory.
+pub fn load_model_dir(dir: impl AsRef<Path>) -> Result<LoadedModel> {
+    let dir = dir.as_ref();
+    let card = load_card(dir)?;
+    let wpath = dir.join(WEIGHTS_FILE);
+    let bytes = std::fs::read(&wpath).map_err(|e| Error::io(&wpath, e))?;
+    let weights = parse_weights(&bytes, &wpath)?;
+    let (model, params) = model_from_weights(&card.model, &weights)?;
+    Ok(LoadedModel {
+        model,
+        params,
+        card,
+        dir: dir.to_path_buf(),
+    })
+}

@@ -1,0 +1,472 @@
+//! Building blocks shared by the architectures: dropout with a seeded mask source, input
+//! standardisation buffers, mask-aware pooling, attentive statistics pooling, multi-head
+//! self-attention with key-padding masks, a pre-LN Transformer encoder layer, a
+//! bidirectional LSTM that respects sequence lengths, and 2-D conv blocks.
+
+use candle_core::{DType, Device, IndexOp, Module, ModuleT, Tensor};
+use candle_nn::{
+    batch_norm, conv2d, layer_norm, linear, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig,
+    LayerNorm, Linear, VarBuilder,
+};
+
+use crate::params::DropoutRng;
+
+type CResult<T> = candle_core::Result<T>;
+
+/// Large negative number added to attention scores of padded frames.
+const MASK_NEG: f64 = -1e9;
+
+/// Inverted dropout drawing its masks from a shared seeded [`DropoutRng`].
+#[derive(Debug, Clone)]
+pub struct Dropout {
+    p: f32,
+    rng: DropoutRng,
+}
+
+impl Dropout {
+    /// Dropout with drop probability `p` (0 disables it).
+    pub fn new(p: f32, rng: DropoutRng) -> Self {
+        Self { p, rng }
+    }
+
+    /// Applies dropout when `train` is true; identity otherwise.
+    pub fn forward(&self, x: &Tensor, train: bool) -> CResult<Tensor> {
+        if !train || self.p <= 0.0 {
+            return Ok(x.clone());
+        }
+        let m = self.rng.mask(x.shape(), self.p, x.device())?;
+        x.mul(&m)
+    }
+}
+
+/// Per-feature input standardisation `(x - mean) * inv_std` with buffers fit on training
+/// data by the trainer (keys `input_norm.mean`, `input_norm.inv_std`; identity at init).
+#[derive(Debug, Clone)]
+pub struct InputNorm {
+    mean: Tensor,
+    inv_std: Tensor,
+}
+
+impl InputNorm {
+    /// Creates the buffers for `n_features`.
+    pub fn new(n_features: usize, vb: VarBuilder<'_>) -> CResult<Self> {
+        let mean = vb.get_with_hints(n_features, "mean", candle_nn::Init::Const(0.0))?;
+        let inv_std = vb.get_with_hints(n_features, "inv_std", candle_nn::Init::Const(1.0))?;
+        Ok(Self { mean, inv_std })
+    }
+
+    /// Standardises the last dimension of `(…, n_features)` and zeroes padded frames
+    /// (`mask` is `(batch, frames)`).
+    pub fn forward(&self, x: &Tensor, mask: &Tensor) -> CResult<Tensor> {
+        let y = x
+            .broadcast_sub(&self.mean.detach())?
+            .broadcast_mul(&self.inv_std.detach())?;
+        y.broadcast_mul(&mask.unsqueeze(2)?)
+    }
+}
+
+/// Mean over valid frames: `x (B, T, D)`, `mask (B, T)` → `(B, D)`.
+pub fn masked_mean(x: &Tensor, mask: &Tensor) -> CResult<Tensor> {
+    let m = mask.unsqueeze(2)?;
+    let s = x.broadcast_mul(&m)?.sum(1)?;
+    let n = mask.sum_keepdim(1)?.clamp(1.0, f64::INFINITY)?;
+    s.broadcast_div(&n)
+}
+
+/// Max over valid frames: `x (B, T, D)`, `mask (B, T)` → `(B, D)`.
+pub fn masked_max(x: &Tensor, mask: &Tensor) -> CResult<Tensor> {
+    let m = mask.unsqueeze(2)?;
+    // Padded frames get a very negative value so they never win.
+    let neg = ((m.ones_like()? - &m)? * MASK_NEG)?;
+    x.broadcast_add(&neg)?.max(1)
+}
+
+/// Mean and standard deviation over valid frames, concatenated: `(B, 2D)`.
+pub fn masked_mean_std(x: &Tensor, mask: &Tensor) -> CResult<Tensor> {
+    let mu = masked_mean(x, mask)?;
+    let ex2 = masked_mean(&x.sqr()?, mask)?;
+    let var = (ex2 - mu.sqr()?)?.clamp(1e-6, f64::INFINITY)?;
+    Tensor::cat(&[&mu, &var.sqrt()?], 1)
+}
+
+/// Softmax over the last axis of `scores (B, T)` restricted to valid frames.
+pub fn masked_softmax(scores: &Tensor, mask: &Tensor) -> CResult<Tensor> {
+    let neg = ((mask.ones_like()? - mask)? * MASK_NEG)?;
+    candle_nn::ops::softmax_last_dim(&(scores + neg)?)
+}
+
+/// Attentive statistics pooling (Okabe et al. 2018): frame weights
+/// `softmax_t(vᵀ tanh(W h_t + b))` over valid frames, output `[Σ α h, sqrt(Σ α h² − μ²)]`,
+/// `(B, T, D)` → `(B, 2D)`.
+#[derive(Debug, Clone)]
+pub struct AttentiveStatsPool {
+    proj: Linear,
+    score: Linear,
+}
+
+impl AttentiveStatsPool {
+    /// `dim` input features, `hidden` attention units. Keys: `proj`, `score`.
+    pub fn new(dim: usize, hidden: usize, vb: VarBuilder<'_>) -> CResult<Self> {
+        Ok(Self {
+            proj: linear(dim, hidden, vb.pp("proj"))?,
+            score: linear(hidden, 1, vb.pp("score"))?,
+        })
+    }
+
+    /// Pools `x (B, T, D)` with `mask (B, T)` to `(B, 2D)`.
+    pub fn forward(&self, x: &Tensor, mask: &Tensor) -> CResult<Tensor> {
+        let e = self
+            .score
+            .forward(&self.proj.forward(x)?.tanh()?)?
+            .squeeze(2)?;
+        let a = masked_softmax(&e, mask)?.unsqueeze(2)?;
+        let mu = x.broadcast_mul(&a)?.sum(1)?;
+        let ex2 = x.sqr()?.broadcast_mul(&a)?.sum(1)?;
+        let sd = (ex2 - mu.sqr()?)?.clamp(1e-6, f64::INFINITY)?.sqrt()?;
+        Tensor::cat(&[&mu, &sd], 1)
+    }
+}
+
+/// Multi-head self-attention over time with a key-padding mask.
+#[derive(Debug, Clone)]
+pub struct MultiHeadSelfAttention {
+    qkv: Linear,
+    out: Linear,
+    n_heads: usize,
+    dim: usize,
+    drop: Dropout,
+}
+
+impl MultiHeadSelfAttention {
+    /// `dim` model width (divisible by `n_heads`). Keys: `qkv`, `out`.
+    pub fn new(
+        dim: usize,
+        n_heads: usize,
+        dropout: f32,
+        rng: DropoutRng,
+        vb: VarBuilder<'_>,
+    ) -> CResult<Self> {
+        if n_heads == 0 || dim % n_heads != 0 {
+            candle_core::bail!("dim {dim} is not divisible by n_heads {n_heads}");
+        }
+        Ok(Self {
+            qkv: linear(dim, 3 * dim, vb.pp("qkv"))?,
+            out: linear(dim, dim, vb.pp("out"))?,
+            n_heads,
+            dim,
+            drop: Dropout::new(dropout, rng),
+        })
+    }
+
+    /// `x (B, T, D)`, `mask (B, T)` → `(B, T, D)`. Padded keys get zero attention weight;
+    /// outputs at padded query positions are meaningless and must be masked downstream.
+    pub fn forward(&self, x: &Tensor, mask: &Tensor, train: bool) -> CResult<Tensor> {
+        let (b, t, _) = x.dims3()?;
+        let h = self.n_heads;
+        let hd = self.dim / h;
+        let qkv = self
+            .qkv
+            .forward(x)?
+            .reshape((b, t, 3, h, hd))?
+            .permute((2, 0, 3, 1, 4))?; // (3, B, h, T, hd)
+        let q = qkv.i(0)?.contiguous()?;
+        let k = qkv.i(1)?.contiguous()?;
+        let v = qkv.i(2)?.contiguous()?;
+        let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?; // (B, h, T, T)
+        let neg = ((mask.ones_like()? - mask)? * MASK_NEG)?.reshape((b, 1, 1, t))?;
+        let att = candle_nn::ops::softmax_last_dim(&scores.broadcast_add(&neg)?)?;
+        let att = self.drop.forward(&att, train)?;
+        let y = att.matmul(&v)?.transpose(1, 2)?.reshape((b, t, self.dim))?;
+        self.out.forward(&y)
+    }
+}
+
+/// Pre-LN Transformer encoder layer: `x + MHSA(LN(x))`, then `x + FFN(LN(x))` (GELU).
+#[derive(Debug, Clone)]
+pub struct EncoderLayer {
+    ln1: LayerNorm,
+    attn: MultiHeadSelfAttention,
+    ln2: LayerNorm,
+    ff1: Linear,
+    ff2: Linear,
+    drop: Dropout,
+}
+
+impl EncoderLayer {
+    /// Keys: `ln1`, `attn`, `ln2`, `ff1`, `ff2`.
+    pub fn new(
+        dim: usize,
+        n_heads: usize,
+        ff_dim: usize,
+        dropout: f32,
+        rng: DropoutRng,
+        vb: VarBuilder<'_>,
+    ) -> CResult<Self> {
+        Ok(Self {
+            ln1: layer_norm(dim, 1e-5, vb.pp("ln1"))?,
+            attn: MultiHeadSelfAttention::new(dim, n_heads, dropout, rng.clone(), vb.pp("attn"))?,
+            ln2: layer_norm(dim, 1e-5, vb.pp("ln2"))?,
+            ff1: linear(dim, ff_dim, vb.pp("ff1"))?,
+            ff2: linear(ff_dim, dim, vb.pp("ff2"))?,
+            drop: Dropout::new(dropout, rng),
+        })
+    }
+
+    /// `x (B, T, D)`, `mask (B, T)` → `(B, T, D)`.
+    pub fn forward(&self, x: &Tensor, mask: &Tensor, train: bool) -> CResult<Tensor> {
+        let a = self.attn.forward(&self.ln1.forward(x)?, mask, train)?;
+        let x = (x + self.drop.forward(&a, train)?)?;
+        let f = self
+            .ff2
+            .forward(&self.ff1.forward(&self.ln2.forward(&x)?)?.gelu_erf()?)?;
+        &x + self.drop.forward(&f, train)?
+    }
+}
+
+/// Sinusoidal positional encoding `(t, dim)` (Vaswani et al. 2017).
+pub fn positional_encoding(t: usize, dim: usize, dev: &Device) -> CResult<Tensor> {
+    let mut pe = vec![0f32; t * dim];
+    for pos in 0..t {
+        for i in 0..dim {
+            let k = (i / 2) as f64;
+            let angle = pos as f64 / 10000f64.powf(2.0 * k / dim as f64);
+            pe[pos * dim + i] = if i % 2 == 0 { angle.sin() } else { angle.cos() } as f32;
+        }
+    }
+    Tensor::from_vec(pe, (t, dim), dev)
+}
+
+/// Stacks `k` consecutive frames into one (`(B, T, F)` → `(B, ceil(T/k), k·F)`), zero-padding
+/// the tail; returns the new lengths. `k = 1` is the identity.
+pub fn stack_frames(x: &Tensor, lengths: &[usize], k: usize) -> CResult<(Tensor, Vec<usize>)> {
+    if k <= 1 {
+        return Ok((x.clone(), lengths.to_vec()));
+    }
+    let (b, t, f) = x.dims3()?;
+    let t2 = t.div_ceil(k);
+    let x = x.pad_with_zeros(1, 0, t2 * k - t)?;
+    let x = x.reshape((b, t2, k * f))?;
+    Ok((x, lengths.iter().map(|l| l.div_ceil(k)).collect()))
+}
+
+/// One direction of an LSTM with PyTorch weight names and gate order (i, f, g, o).
+#[derive(Debug, Clone)]
+struct LstmDir {
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor,
+    b_hh: Tensor,
+    hidden: usize,
+}
+
+impl LstmDir {
+    fn new(input: usize, hidden: usize, suffix: &str, vb: &VarBuilder<'_>) -> CResult<Self> {
+        let bound = 1.0 / (hidden as f64).sqrt();
+        let init = candle_nn::Init::Uniform {
+            lo: -bound,
+            up: bound,
+        };
+        let w_ih =
+            vb.get_with_hints((4 * hidden, input), &format!("weight_ih_l0{suffix}"), init)?;
+        let w_hh =
+            vb.get_with_hints((4 * hidden, hidden), &format!("weight_hh_l0{suffix}"), init)?;
+        let b_ih = vb.get_with_hints(4 * hidden, &format!("bias_ih_l0{suffix}"), init)?;
+        let b_hh = vb.get_with_hints(4 * hidden, &format!("bias_hh_l0{suffix}"), init)?;
+        Ok(Self {
+            w_ih,
+            w_hh,
+            b_ih,
+            b_hh,
+            hidden,
+        })
+    }
+
+    /// `x (B, T, F)` → hidden states `(B, T, H)`.
+    fn forward(&self, x: &Tensor) -> CResult<Tensor> {
+        let (b, t, _) = x.dims3()?;
+        let h_dim = self.hidden;
+        // Input projection for all frames at once: (B, T, 4H).
+        let bias = (&self.b_ih + &self.b_hh)?;
+        let xp = x.broadcast_matmul(&self.w_ih.t()?)?.broadcast_add(&bias)?;
+        let w_hh_t = self.w_hh.t()?;
+        let mut h = Tensor::zeros((b, h_dim), DType::F32, x.device())?;
+        let mut c = h.clone();
+        let mut outs = Vec::with_capacity(t);
+        for step in 0..t {
+            let g = (xp.i((.., step, ..))? + h.matmul(&w_hh_t)?)?;
+            let i = candle_nn::ops::sigmoid(&g.narrow(1, 0, h_dim)?)?;
+            let f = candle_nn::ops::sigmoid(&g.narrow(1, h_dim, h_dim)?)?;
+            let gg = g.narrow(1, 2 * h_dim, h_dim)?.tanh()?;
+            let o = candle_nn::ops::sigmoid(&g.narrow(1, 3 * h_dim, h_dim)?)?;
+            c = ((f * &c)? + (i * gg)?)?;
+            h = (o * c.tanh()?)?;
+            outs.push(h.clone());
+        }
+        Tensor::stack(&outs, 1)
+    }
+}
+
+/// Reverses each row of `x (B, T, D)` within its first `lengths[i]` frames (padding stays at
+/// the end). Applying it twice is the identity.
+pub fn reverse_within_lengths(x: &Tensor, lengths: &[usize]) -> CResult<Tensor> {
+    let (b, t, d) = x.dims3()?;
+    let mut idx = Vec::with_capacity(b * t);
+    for &l in lengths {
+        let l = l.min(t);
+        for s in 0..t {
+            idx.push(if s < l { (l - 1 - s) as u32 } else { s as u32 });
+        }
+    }
+    let idx = Tensor::from_vec(idx, (b, t, 1), x.device())?
+        .broadcast_as((b, t, d))?
+        .contiguous()?;
+    x.contiguous()?.gather(&idx, 1)
+}
+
+/// Single-layer bidirectional LSTM whose backward direction starts at each sequence's last
+/// real frame, so padding never leaks into real outputs. Keys follow PyTorch
+/// (`weight_ih_l0`, `weight_ih_l0_reverse`, ...).
+#[derive(Debug, Clone)]
+pub struct BiLstm {
+    fwd: LstmDir,
+    bwd: LstmDir,
+}
+
+impl BiLstm {
+    /// `input` features, `hidden` units per direction; output width `2 * hidden`.
+    pub fn new(input: usize, hidden: usize, vb: VarBuilder<'_>) -> CResult<Self> {
+        Ok(Self {
+            fwd: LstmDir::new(input, hidden, "", &vb)?,
+            bwd: LstmDir::new(input, hidden, "_reverse", &vb)?,
+        })
+    }
+
+    /// `x (B, T, F)` with per-item `lengths` → `(B, T, 2H)`; values at padded frames are
+    /// unspecified.
+    pub fn forward(&self, x: &Tensor, lengths: &[usize]) -> CResult<Tensor> {
+        let yf = self.fwd.forward(x)?;
+        let xr = reverse_within_lengths(x, lengths)?;
+        let yb = reverse_within_lengths(&self.bwd.forward(&xr)?, lengths)?;
+        Tensor::cat(&[&yf, &yb], 2)
+    }
+}
+
+/// Conv 3×3 → BatchNorm → ReLU → mask → max-pool → dropout on `(B, C, F, T)` maps.
+#[derive(Debug, Clone)]
+pub struct ConvBlock {
+    conv: Conv2d,
+    bn: BatchNorm,
+    pool_f: usize,
+    pool_t: usize,
+    drop: Dropout,
+}
+
+impl ConvBlock {
+    /// Keys: `conv`, `bn`. Pools by `pool_f` along frequency and `pool_t` along time.
+    pub fn new(
+        c_in: usize,
+        c_out: usize,
+        pool_f: usize,
+        pool_t: usize,
+        dropout: f32,
+        rng: DropoutRng,
+        vb: VarBuilder<'_>,
+    ) -> CResult<Self> {
+        let cfg = Conv2dConfig {
+            padding: 1,
+            ..Default::default()
+        };
+        let bn_cfg = BatchNormConfig {
+            eps: 1e-5,
+            remove_mean: true,
+            affine: true,
+            momentum: 0.1,
+        };
+        Ok(Self {
+            conv: conv2d(c_in, c_out, 3, cfg, vb.pp("conv"))?,
+            bn: batch_norm(c_out, bn_cfg, vb.pp("bn"))?,
+            pool_f: pool_f.max(1),
+            pool_t: pool_t.max(1),
+            drop: Dropout::new(dropout, rng),
+        })
+    }
+
+    /// `x (B, C, F, T)` with time `mask (B, T)` (T divisible by the time pool) →
+    /// `(B, C', F/pf, T/pt)` and the pooled lengths.
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        lengths: &[usize],
+        train: bool,
+    ) -> CResult<(Tensor, Vec<usize>)> {
+        let (b, _, _, t) = x.dims4()?;
+        let y = self.conv.forward(x)?;
+        let y = self.bn.forward_t(&y, train)?.relu()?;
+        let m = crate::batch::mask_from_lengths(lengths, t, x.device())?.reshape((b, 1, 1, t))?;
+        let y = y.broadcast_mul(&m)?;
+        let y = if self.pool_f > 1 || self.pool_t > 1 {
+            y.max_pool2d((self.pool_f, self.pool_t))?
+        } else {
+            y
+        };
+        let lengths = lengths.iter().map(|l| l.div_ceil(self.pool_t)).collect();
+        Ok((self.drop.forward(&y, train)?, lengths))
+    }
+
+    /// Time pooling factor.
+    pub fn pool_t(&self) -> usize {
+        self.pool_t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::ParamStore;
+
+    #[test]
+    fn reverse_within_lengths_is_involution() {
+        let x = Tensor::arange(0f32, 12.0, &Device::Cpu)
+            .unwrap()
+            .reshape((2, 3, 2))
+            .unwrap();
+        let r = reverse_within_lengths(&x, &[3, 2]).unwrap();
+        let v: Vec<Vec<Vec<f32>>> = r.to_vec3().unwrap();
+        assert_eq!(v[0], vec![vec![4., 5.], vec![2., 3.], vec![0., 1.]]);
+        assert_eq!(v[1], vec![vec![8., 9.], vec![6., 7.], vec![10., 11.]]);
+        let rr = reverse_within_lengths(&r, &[3, 2]).unwrap();
+        assert_eq!(rr.to_vec3::<f32>().unwrap(), x.to_vec3::<f32>().unwrap());
+    }
+
+    #[test]
+    fn masked_pooling_ignores_padding() {
+        let x = Tensor::new(&[[[1f32], [3.], [100.]]], &Device::Cpu).unwrap();
+        let m = Tensor::new(&[[1f32, 1., 0.]], &Device::Cpu).unwrap();
+        assert_eq!(
+            masked_mean(&x, &m).unwrap().to_vec2::<f32>().unwrap(),
+            [[2.0]]
+        );
+        assert_eq!(
+            masked_max(&x, &m).unwrap().to_vec2::<f32>().unwrap(),
+            [[3.0]]
+        );
+        let ms = masked_mean_std(&x, &m).unwrap().to_vec2::<f32>().unwrap();
+        assert!((ms[0][1] - 1.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn attentive_pool_shape_and_mask() {
+        let ps = ParamStore::new(1);
+        let pool = AttentiveStatsPool::new(4, 3, ps.var_builder()).unwrap();
+        let x = Tensor::ones((2, 5, 4), DType::F32, &Device::Cpu).unwrap();
+        let m = Tensor::new(
+            &[[1f32, 1., 1., 0., 0.], [1., 1., 1., 1., 1.]],
+            &Device::Cpu,
+        )
+        .unwrap();
+        let y = pool.forward(&x, &m).unwrap();
+        assert_eq!(y.dims(), &[2, 8]);
+        let v = y.to_vec2::<f32>().unwrap();
+        assert!((v[0][0] - 1.0).abs() < 1e-5);
+    }
+}

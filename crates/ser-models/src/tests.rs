@@ -1,0 +1,483 @@
+//! Crate tests on tiny synthetic tensors (fast in the dev profile).
+
+use candle_core::Tensor;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::*;
+
+fn tiny_configs(n_features: usize, n_classes: usize) -> Vec<ModelConfig> {
+    tiny_configs_dropout(n_features, n_classes, 0.2)
+}
+
+fn tiny_configs_dropout(n_features: usize, n_classes: usize, p: f32) -> Vec<ModelConfig> {
+    vec![
+        ModelConfig::Cnn(
+            CnnConfig::default()
+                .n_features(n_features)
+                .n_classes(n_classes)
+                .dropout(p)
+                .channels(vec![4, 8]),
+        ),
+        ModelConfig::Lstm(
+            LstmConfig::default()
+                .n_features(n_features)
+                .n_classes(n_classes)
+                .dropout(p)
+                .hidden(4),
+        ),
+        ModelConfig::CnnLstm(
+            CnnLstmConfig::default()
+                .n_features(n_features)
+                .n_classes(n_classes)
+                .dropout(p)
+                .channels(vec![4])
+                .hidden(4)
+                .att_hidden(4),
+        ),
+        ModelConfig::Attention(
+            AttentionConfig::default()
+                .n_features(n_features)
+                .n_classes(n_classes)
+                .dropout(p)
+                .d_model(8)
+                .n_heads(2)
+                .att_hidden(4),
+        ),
+        ModelConfig::Transformer(
+            TransformerConfig::default()
+                .n_features(n_features)
+                .n_classes(n_classes)
+                .dropout(p)
+                .d_model(8)
+                .n_heads(2)
+                .n_layers(1)
+                .ff_dim(16)
+                .frame_stack(2),
+        ),
+        ModelConfig::Mlp(
+            MlpConfig::default()
+                .n_features(n_features)
+                .n_classes(n_classes)
+                .dropout(p)
+                .hidden(vec![8]),
+        ),
+    ]
+}
+
+fn random_seq(rng: &mut ChaCha8Rng, t: usize, f: usize) -> Sequence {
+    let v: Vec<f32> = (0..t * f).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    Sequence::new(v, t, f).unwrap()
+}
+
+fn max_abs_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
+    a.iter()
+        .flatten()
+        .zip(b.iter().flatten())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+fn logits(model: &Model, seqs: &[&Sequence], min_frames: usize) -> Vec<Vec<f32>> {
+    let batch = Batch::from_sequences(seqs, min_frames).unwrap();
+    model.forward_t(&batch, false).unwrap().to_vec2().unwrap()
+}
+
+#[test]
+fn every_architecture_gives_batch_by_classes_logits() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let a = random_seq(&mut rng, 13, 8);
+    let b = random_seq(&mut rng, 9, 8);
+    for cfg in tiny_configs(8, 3) {
+        let (model, params) = init_model(&cfg, 7).unwrap();
+        assert!(params.n_trainable() > 0);
+        let batch = Batch::from_sequences(&[&a, &b], 1).unwrap();
+        for train in [false, true] {
+            let y = model.forward_t(&batch, train).unwrap();
+            assert_eq!(y.dims(), &[2, 3], "{:?}", cfg.arch());
+        }
+        let p = model.predict_proba(&batch).unwrap();
+        for row in p {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        }
+    }
+}
+
+#[test]
+fn padding_does_not_change_outputs() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let short = random_seq(&mut rng, 11, 8);
+    let long = random_seq(&mut rng, 23, 8);
+    for cfg in tiny_configs(8, 3) {
+        let (model, _) = init_model(&cfg, 3).unwrap();
+        let alone = logits(&model, &[&short], 1);
+        let padded = logits(&model, &[&short, &long], 1);
+        let extra = logits(&model, &[&short], 40);
+        let d1 = max_abs_diff(&alone, &padded[..1]);
+        let d2 = max_abs_diff(&alone, &extra);
+        assert!(d1 < 1e-5 && d2 < 1e-5, "{:?}: {d1} {d2}", cfg.arch());
+    }
+}
+
+#[test]
+fn same_seed_same_weights_different_seed_different_weights() {
+    let cfg = &tiny_configs(8, 3)[4];
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let s = random_seq(&mut rng, 10, 8);
+    let (m1, _) = init_model(cfg, 5).unwrap();
+    let (m2, _) = init_model(cfg, 5).unwrap();
+    let (m3, _) = init_model(cfg, 6).unwrap();
+    assert_eq!(logits(&m1, &[&s], 1), logits(&m2, &[&s], 1));
+    assert!(max_abs_diff(&logits(&m1, &[&s], 1), &logits(&m3, &[&s], 1)) > 1e-6);
+}
+
+#[test]
+fn wrong_feature_width_is_an_error() {
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let s = random_seq(&mut rng, 10, 5);
+    let batch = Batch::from_sequences(&[&s], 1).unwrap();
+    for cfg in tiny_configs(8, 3) {
+        let (model, _) = init_model(&cfg, 0).unwrap();
+        assert!(matches!(
+            model.forward_t(&batch, false),
+            Err(Error::ShapeMismatch { .. })
+        ));
+    }
+}
+
+#[test]
+fn invalid_configs_are_rejected() {
+    let bad = [
+        ModelConfig::Cnn(CnnConfig::default().n_features(4).channels(vec![2, 2, 2])),
+        ModelConfig::Transformer(TransformerConfig::default().d_model(10).n_heads(4)),
+        ModelConfig::Mlp(MlpConfig::default().dropout(1.0)),
+        ModelConfig::Lstm(LstmConfig::default().n_classes(1)),
+    ];
+    for cfg in bad {
+        assert!(matches!(cfg.validate(), Err(Error::InvalidConfig(_))));
+        assert!(init_model(&cfg, 0).is_err());
+    }
+    assert!("gru".parse::<Arch>().is_err());
+    assert_eq!("cnn-lstm".parse::<Arch>().unwrap(), Arch::CnnLstm);
+}
+
+/// Two separable classes: in class 0 every feature rises over time, in class 1 it falls
+/// (from a slightly higher level).
+fn toy_set(n: usize, f: usize, seed: u64) -> (Vec<Sequence>, Vec<usize>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for i in 0..n {
+        let c = i % 2;
+        let t = 8 + (i % 5);
+        let mut v = Vec::with_capacity(t * f);
+        for k in 0..t {
+            for j in 0..f {
+                let ramp = if c == 0 {
+                    k as f32 / t as f32
+                } else {
+                    1.2 - k as f32 / t as f32
+                };
+                let base = ramp * (1.0 + j as f32) / f as f32;
+                v.push(base + 0.1 * rng.gen_range(-1.0f32..1.0));
+            }
+        }
+        x.push(Sequence::new(v, t, f).unwrap());
+        y.push(c);
+    }
+    (x, y)
+}
+
+#[test]
+fn tiny_models_overfit_a_tiny_set() {
+    let (x, y) = toy_set(12, 8, 9);
+    let data = Labeled::new(&x, &y).unwrap();
+    for cfg in tiny_configs_dropout(8, 2, 0.0) {
+        // The MLP sees only the utterance mean, which carries no class information here;
+        // give it a per-utterance summary instead.
+        let (xs, cfg) = if cfg.arch() == Arch::Mlp {
+            let xs: Vec<Sequence> = x
+                .iter()
+                .map(|s| {
+                    let first = s.frame(0)[0];
+                    let last = s.frame(s.n_frames() - 1)[0];
+                    let mut v = vec![0.0; 8];
+                    v[0] = last - first;
+                    Sequence::new(v, 1, 8).unwrap()
+                })
+                .collect();
+            (xs, cfg)
+        } else {
+            (x.clone(), cfg)
+        };
+        let data = Labeled::new(&xs, data.y).unwrap();
+        let tcfg = TrainConfig::default()
+            .epochs(60)
+            .batch_size(6)
+            .lr(1e-2)
+            .warmup_epochs(2)
+            .label_smoothing(0.0)
+            .weight_decay(0.0)
+            .seed(1);
+        let mut logs = Vec::new();
+        let t = train(&cfg, &tcfg, data, None, None, |l| logs.push(l.clone())).unwrap();
+        let last = t.history.last().unwrap().train_loss;
+        eprintln!("{:?} final loss {last}", cfg.arch());
+        assert!(last < 0.2, "{:?} final loss {last}", cfg.arch());
+        assert_eq!(logs.len(), 60);
+        let pred = predict(&t.model, &xs, 4).unwrap();
+        assert_eq!(pred, y, "{:?}", cfg.arch());
+    }
+}
+
+#[test]
+fn early_stopping_restores_best_epoch() {
+    let (x, y) = toy_set(12, 8, 10);
+    let (xv, yv) = toy_set(6, 8, 11);
+    let cfg = tiny_configs(8, 2).remove(4);
+    let tcfg = TrainConfig::default()
+        .epochs(40)
+        .batch_size(6)
+        .lr(1e-2)
+        .patience(5)
+        .seed(3);
+    let t = train(
+        &cfg,
+        &tcfg,
+        Labeled::new(&x, &y).unwrap(),
+        Some(Labeled::new(&xv, &yv).unwrap()),
+        None,
+        |_| {},
+    )
+    .unwrap();
+    let best = t.best_val_ua.unwrap();
+    let max_seen = t
+        .history
+        .iter()
+        .filter_map(|h| h.val_ua)
+        .fold(0.0, f64::max);
+    assert_eq!(best, max_seen);
+    assert!(t.history.len() <= 40);
+    assert!(t.history.len() >= t.best_epoch);
+    // Restored weights reproduce the best validation UA.
+    let pred = predict(&t.model, &xv, 4).unwrap();
+    assert!((train::ua(&yv, &pred, 2) - best).abs() < 1e-12);
+}
+
+#[test]
+fn training_is_reproducible_with_augmentation_and_mixup() {
+    let (x, y) = toy_set(10, 8, 12);
+    let cfg = tiny_configs(8, 2).remove(3);
+    let aug: &Augment = &|s: &mut Sequence, rng: &mut ChaCha8Rng| {
+        for v in s.data_mut() {
+            *v += 0.01 * rng.gen_range(-1.0f32..1.0);
+        }
+    };
+    let tcfg = TrainConfig::default()
+        .epochs(3)
+        .batch_size(4)
+        .mixup_alpha(0.4)
+        .seed(4);
+    let run = || {
+        let t = train(
+            &cfg,
+            &tcfg,
+            Labeled::new(&x, &y).unwrap(),
+            None,
+            Some(aug),
+            |_| {},
+        )
+        .unwrap();
+        predict_proba(&t.model, &x, 4).unwrap()
+    };
+    assert_eq!(run(), run());
+}
+
+fn card_for(cfg: &ModelConfig) -> ModelCard {
+    let labels = (0..cfg.n_classes()).map(|i| format!("c{i}")).collect();
+    ModelCard::new(
+        cfg.clone(),
+        FeatureSpec::Precomputed {
+            n_features: cfg.n_features(),
+        },
+        labels,
+    )
+}
+
+#[test]
+fn save_load_roundtrip_gives_identical_logits() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let a = random_seq(&mut rng, 12, 8);
+    let b = random_seq(&mut rng, 7, 8);
+    for cfg in tiny_configs(8, 3) {
+        let (model, params) = init_model(&cfg, 11).unwrap();
+        // Non-trivial buffers so they are covered by the round trip.
+        set_standardizer(&params, &[0.1; 8], &[2.0; 8]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        save_model_dir(dir.path(), &card_for(&cfg), &params).unwrap();
+        let loaded = load_model_dir(dir.path()).unwrap();
+        assert_eq!(loaded.card, card_for(&cfg));
+        let before = logits(&model, &[&a, &b], 1);
+        let after = logits(&loaded.model, &[&a, &b], 1);
+        assert_eq!(before, after, "{:?}", cfg.arch());
+        let rec = Recognizer::load(dir.path()).unwrap();
+        let p = rec.predict_sequences(&[a.clone(), b.clone()]).unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].probabilities.len(), 3);
+    }
+}
+
+#[test]
+fn checkpoint_keys_mirror_the_module_tree() {
+    let cfgs = tiny_configs(8, 3);
+    let (_, p) = init_model(&cfgs[0], 0).unwrap();
+    let names = p.names();
+    for k in [
+        "blocks.0.conv.weight",
+        "blocks.1.bn.running_var",
+        "head.bias",
+        "input_norm.mean",
+    ] {
+        assert!(names.iter().any(|n| n == k), "{k} not in {names:?}");
+    }
+    let (_, p) = init_model(&cfgs[2], 0).unwrap();
+    assert!(p.names().iter().any(|n| n == "lstm.weight_hh_l0_reverse"));
+    let (_, p) = init_model(&cfgs[4], 0).unwrap();
+    assert!(p.names().iter().any(|n| n == "layers.0.attn.qkv.weight"));
+    // Buffers are not trainable.
+    let n_all: usize = p.snapshot().unwrap().values().map(|t| t.elem_count()).sum();
+    assert_eq!(n_all - p.n_trainable(), 16);
+}
+
+#[test]
+fn corrupt_or_mismatched_files_give_typed_errors() {
+    let cfgs = tiny_configs(8, 3);
+    let (_, params) = init_model(&cfgs[1], 0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    save_model_dir(dir.path(), &card_for(&cfgs[1]), &params).unwrap();
+    let w = dir.path().join(io::WEIGHTS_FILE);
+    let c = dir.path().join(io::CONFIG_FILE);
+    let good_w = std::fs::read(&w).unwrap();
+    let good_c = std::fs::read_to_string(&c).unwrap();
+
+    // Truncated weights.
+    std::fs::write(&w, &good_w[..good_w.len() / 2]).unwrap();
+    assert!(matches!(
+        load_model_dir(dir.path()),
+        Err(Error::CorruptCheckpoint { .. })
+    ));
+    // Garbage weights.
+    std::fs::write(&w, b"not a safetensors file at all").unwrap();
+    assert!(matches!(
+        load_model_dir(dir.path()),
+        Err(Error::CorruptCheckpoint { .. })
+    ));
+    std::fs::write(&w, &good_w).unwrap();
+
+    // Config with a different hidden size: shapes mismatch.
+    let other = ModelConfig::Lstm(LstmConfig::default().n_features(8).n_classes(3).hidden(5));
+    std::fs::write(&c, serde_json::to_string(&card_for(&other)).unwrap()).unwrap();
+    assert!(matches!(
+        load_model_dir(dir.path()),
+        Err(Error::TensorShape { .. })
+    ));
+    // Config of another architecture: missing tensors.
+    std::fs::write(&c, serde_json::to_string(&card_for(&cfgs[5])).unwrap()).unwrap();
+    assert!(matches!(
+        load_model_dir(dir.path()),
+        Err(Error::MissingTensor { .. })
+    ));
+    // Invalid JSON and wrong label count.
+    std::fs::write(&c, "{ not json").unwrap();
+    assert!(matches!(
+        load_model_dir(dir.path()),
+        Err(Error::BadConfig { .. })
+    ));
+    let mut card = card_for(&cfgs[1]);
+    card.labels.pop();
+    std::fs::write(&c, serde_json::to_string(&card).unwrap()).unwrap();
+    assert!(matches!(
+        load_model_dir(dir.path()),
+        Err(Error::BadConfig { .. })
+    ));
+    std::fs::write(&c, &good_c).unwrap();
+
+    // An extra tensor in the checkpoint.
+    let mut t = params.snapshot().unwrap();
+    t.insert(
+        "stray.weight".into(),
+        Tensor::zeros(3, candle_core::DType::F32, &candle_core::Device::Cpu).unwrap(),
+    );
+    candle_core::safetensors::save(&t, &w).unwrap();
+    assert!(matches!(
+        load_model_dir(dir.path()),
+        Err(Error::UnexpectedTensor { .. })
+    ));
+    std::fs::write(&w, &good_w).unwrap();
+    assert!(load_model_dir(dir.path()).is_ok());
+    // Missing directory.
+    assert!(matches!(
+        load_model_dir(dir.path().join("nope")),
+        Err(Error::Io { .. })
+    ));
+}
+
+#[test]
+fn schedule_warms_up_then_decays() {
+    let c = TrainConfig::default()
+        .lr(1.0)
+        .warmup_epochs(2)
+        .min_lr_ratio(0.1);
+    let (spe, total) = (10, 100);
+    assert!((c.lr_at(0, spe, total) - 0.05).abs() < 1e-12);
+    assert!((c.lr_at(19, spe, total) - 1.0).abs() < 1e-12);
+    assert!((c.lr_at(20, spe, total) - 1.0).abs() < 1e-12);
+    assert!(c.lr_at(60, spe, total) < c.lr_at(40, spe, total));
+    assert!((c.lr_at(100, spe, total) - 0.1).abs() < 1e-9);
+    assert!(TrainConfig::default().epochs(0).validate().is_err());
+    assert!(TrainConfig::default()
+        .label_smoothing(1.0)
+        .validate()
+        .is_err());
+}
+
+#[test]
+fn label_and_length_errors() {
+    let (x, y) = toy_set(4, 8, 1);
+    assert!(Labeled::new(&x, &y[..3]).is_err());
+    let cfg = tiny_configs(8, 2).remove(5);
+    let bad_y = vec![0, 1, 2, 0];
+    let r = train(
+        &cfg,
+        &TrainConfig::default().epochs(1),
+        Labeled::new(&x, &bad_y).unwrap(),
+        None,
+        None,
+        |_| {},
+    );
+    assert!(matches!(r, Err(Error::InvalidArgument(_))));
+}
+
+#[test]
+fn history_csv_and_curve_png_are_written() {
+    let h: Vec<EpochLog> = (1..=5)
+        .map(|e| EpochLog {
+            epoch: e,
+            lr: 1e-3,
+            train_loss: 2.0 / e as f64,
+            train_acc: 0.1 * e as f64,
+            val_ua: Some(0.1 * e as f64),
+            val_acc: None,
+            secs: 0.5,
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    write_history_csv(dir.path().join("h.csv"), &h).unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("h.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 6);
+    assert!(csv.lines().nth(1).unwrap().starts_with("1,"));
+    plot_history(dir.path().join("c.png"), &h, "test", (320, 240)).unwrap();
+    let png = std::fs::read(dir.path().join("c.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    assert!(plot_history(dir.path().join("d.png"), &[], "x", (10, 10)).is_err());
+}
