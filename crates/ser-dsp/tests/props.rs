@@ -216,6 +216,7 @@ fn load_never_panics_on_files() {
     }
 }
 
+#[cfg(feature = "symphonia")]
 #[test]
 fn compressed_formats_match_librosa_load() {
     for ext in ["flac", "ogg", "mp3"] {
