@@ -101,6 +101,10 @@ pub struct ClassificationReport {
     pub digits: usize,
     /// Zero-denominator flags (sklearn would have warned).
     pub ill_defined: IllDefined,
+    /// scikit-learn quirk, reproduced in the text form: when no sample at all is predicted
+    /// correctly, sklearn's supports are floats and print as `"4.0"` instead of `"4"`.
+    #[serde(default)]
+    pub float_support: bool,
 }
 
 /// Python's `format(x, '.{d}f')` (NaN / inf spelled as Python does).
@@ -135,6 +139,13 @@ impl ClassificationReport {
             s.push_str(&format!(" {h:>9}"));
         }
         s.push_str("\n\n");
+        let sup = |n: u64| {
+            if self.float_support {
+                format!("{n}.0")
+            } else {
+                n.to_string()
+            }
+        };
         let row = |s: &mut String, r: &ReportRow| {
             s.push_str(&format!(
                 "{:>w$}  {:>9} {:>9} {:>9} {:>9}\n",
@@ -142,7 +153,7 @@ impl ClassificationReport {
                 py_f(r.precision, d),
                 py_f(r.recall, d),
                 py_f(r.f1_score, d),
-                r.support
+                sup(r.support)
             ));
         };
         for r in &self.classes {
@@ -156,7 +167,7 @@ impl ClassificationReport {
                 "",
                 "",
                 py_f(acc, d),
-                self.support
+                sup(self.support)
             ));
         }
         if let Some(m) = &self.micro_avg {
@@ -277,6 +288,7 @@ impl ConfusionMatrix {
             support,
             digits: options.digits,
             ill_defined: ill,
+            float_support: self.diagonal().iter().all(|&c| c == 0),
         })
     }
 }
