@@ -82,7 +82,6 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Returns `Err(EmptyInput)` / `Err(NonFinite)` for empty or non-finite audio.
-#[allow(dead_code)] // used by the extractor modules
 pub(crate) fn check_audio(y: &[f32]) -> Result<()> {
     if y.is_empty() {
         return Err(Error::EmptyInput { what: "audio" });

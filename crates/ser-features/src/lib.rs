@@ -1,13 +1,50 @@
 //! # ser-features
 //!
-//! Acoustic features for speech emotion recognition that match librosa and openSMILE:
+//! Acoustic features for speech emotion recognition that match librosa (0.11) and openSMILE:
 //! MFCC and deltas, log-mel, spectral descriptors, prosody (F0, voice quality, loudness) and
-//! utterance-level functionals. (Being built.)
+//! utterance-level functionals. Built on `ser-dsp` (STFT, mel filterbank, DCT, dB).
+//!
+//! - [`FeatureExtractor`]: a plan built once from a [`FeatureConfig`] (librosa vocabulary and
+//!   defaults), then run on many clips; one STFT pass computes every requested
+//!   [`FeatureKind`]. Outputs use librosa shapes `(features, n_frames)`.
+//! - [`StreamingExtractor`]: chunks of any size in, exactly the batch frames out.
+//! - [`spectral`], [`mfcc`], [`delta`]: librosa-named free functions (the `S=` forms).
+//! - [`functionals`]: named utterance statistics; [`compare`]: a ComParE-like named set.
+//! - [`prosody`], [`egemaps`]: F0 (YIN/pYIN), voice quality, loudness, eGeMAPS-like set.
+//!
+//! ```
+//! use ser_features::{FeatureConfig, FeatureExtractor, FeatureKind};
+//!
+//! // librosa.feature.mfcc(y=y, sr=16000) and friends, planned once.
+//! let plan = FeatureExtractor::new(&FeatureConfig::default().sr(16000))?;
+//! let y: Vec<f32> = (0..32000).map(|i| (i as f32 * 0.07).sin() * 0.1).collect();
+//! let mfcc = plan.mfcc(&y)?; // (n_mfcc, n_frames) = (20, 1 + 32000 / 512)
+//! assert_eq!(mfcc.dim(), (20, 63));
+//!
+//! let f = plan.extract(&y, &[FeatureKind::MfccDelta, FeatureKind::Centroid, FeatureKind::Contrast])?;
+//! assert_eq!(f.get(FeatureKind::Contrast).map(|a| a.dim()), Some((7, 63)));
+//!
+//! // Utterance functionals with stable names.
+//! let c = f.get(FeatureKind::Centroid).expect("requested");
+//! let mut v = ser_features::functionals::NamedFeatures::new();
+//! v.push_functionals("centroid", c.as_slice().expect("contiguous"), &ser_features::functionals::Functional::STANDARD);
+//! assert_eq!(v.names[0], "centroid_mean");
+//! # Ok::<(), ser_features::Error>(())
+//! ```
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+pub mod compare;
+pub mod delta;
 pub mod egemaps;
 pub mod error;
+pub mod extractor;
 pub mod functionals;
+pub mod mfcc;
 pub mod prosody;
+pub mod spectral;
 
 pub use error::{Error, Result};
+pub use extractor::{
+    ExtractorScratch, FeatureConfig, FeatureExtractor, FeatureKind, FrameFeatures,
+    StreamingExtractor,
+};
