@@ -84,3 +84,8 @@ pub use error::{Error, Result};
 pub use label::{EmotionLabel, Gender, Intensity, LabelMapping, Split};
 pub use manifest::{read_manifest, read_manifest_with, write_manifest, ManifestOptions};
 pub use split::Fold;
+
+/// The README's code blocks, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
