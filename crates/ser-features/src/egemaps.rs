@@ -1,1 +1,841 @@
-//! eGeMAPS-like parameter set. (Owned by the prosody half; being built.)
+//! An eGeMAPS-like utterance parameter set: the 88 functionals of openSMILE's
+//! `eGeMAPSv02` (Eyben et al. 2016), with openSMILE's names and order ([`EGEMAPS_NAMES`]).
+//!
+//! The low-level descriptors (LLDs) are computed every `hop_length` (default 10 ms) on
+//! centred frames and then summarised as in eGeMAPS (3-frame moving-average smoothing `sma3`,
+//! voiced-only `nz` variants, the same functionals). What is computed, and how it differs
+//! from openSMILE:
+//!
+//! | LLD | here | openSMILE eGeMAPSv02 |
+//! |---|---|---|
+//! | F0 (semitones re 27.5 Hz) | [`Pyin`] (40 ms frames, 55–1000 Hz, 0.25-semitone grid), refined to the YIN candidate ([`crate::prosody::PyinOutput::f0_refined`]); voicing = pYIN's Viterbi decision | SHS + Viterbi smoothing, 60 ms Gaussian window |
+//! | loudness | [`crate::prosody::loudness`]: 26 HTK-mel bands 20–8000 Hz, equal-loudness weighted, `^0.33`, summed (20 ms Hamming) | the same chain |
+//! | spectral flux | Σ (p_t − p_{t−1})² of power spectra (0–5 kHz) normalised to unit sum | flux of normalised spectra |
+//! | MFCC 1–4 | 26 HTK-mel bands 20–8000 Hz, log power, DCT-II (HTK scale), lifter 22 | the same |
+//! | alpha ratio | 10 log10(E[1–5 kHz] / E[50 Hz–1 kHz]) | same definition |
+//! | Hammarberg index | 10 log10(max P[0–2 kHz] / max P[2–5 kHz]) | same definition |
+//! | slope 0–500, 500–1500 | least-squares slope of 10 log10 P vs frequency (dB/Hz) | log-spectral slope |
+//! | jitter, shimmer | [`crate::prosody::voice_quality`]: peak-based period marks, local jitter and local shimmer (dB) over the period pairs within ±30 ms of each voiced frame | cross-correlation period detection per 60 ms frame |
+//! | HNR | ACF-based, [`crate::prosody::voice_quality::hnr_db_from_acf`] on the 40 ms F0 frame | ACF-based on the 60 ms frame |
+//! | H1–H2, H1–A3 | harmonic peaks (max power within ±¼·F0 of k·F0) of the F0 frame's spectrum, dB | from the 60 ms Gaussian-window spectrum |
+//! | F1–F3 frequency, bandwidth | LPC order 11 on the 20 ms spectrum band-limited to 5.5 kHz (≡ 11 kHz resampling), root finding ([`crate::prosody::formants`]) | the same method (cLpc + cFormantLpc) |
+//! | F1–F3 amplitude | harmonic nearest to Fi relative to H1, dB | "amplitude by max harmonic" relative to F0 harmonic |
+//! | equivalent sound level | 10 log10(mean over 20 ms frames of the mean square) | the same |
+//!
+//! Functionals (as eGeMAPS): `amean`; `stddevNorm` = std / mean (signed mean, population
+//! std); `percentile20.0/50.0/80.0` (linear interpolation); `pctlrange0-2` = p80 − p20;
+//! rising/falling slopes between alternating peaks and valleys (hysteresis 10 % of the
+//! range), in units per second (falling slopes as positive magnitudes); `loudnessPeaksPerSec`;
+//! voiced/unvoiced segment statistics in seconds. A feature whose frames are all missing (e.g.
+//! no voiced frame) is 0, as openSMILE.
+//!
+//! The F0 method, period detection and harmonic spectrum differ, so values are *comparable*,
+//! not identical, to openSMILE's; `scripts/features_prosody_egemaps_corr.py` reports the
+//! per-feature Pearson r on EmoDB.
+//!
+//! # Example
+//! ```
+//! use ser_features::egemaps::{Egemaps, EgemapsConfig, EGEMAPS_NAMES};
+//! let sr = 16_000;
+//! let y: Vec<f32> = (0..sr as usize)
+//!     .map(|i| {
+//!         let t = i as f32 / sr as f32;
+//!         (1..6).map(|k| 0.2 / k as f32 * (2.0 * std::f32::consts::PI * 140.0 * k as f32 * t).sin()).sum::<f32>()
+//!     })
+//!     .collect();
+//! let plan = Egemaps::new(&EgemapsConfig::default().sr(sr))?;
+//! let feats = plan.process(&y)?;
+//! assert_eq!(feats.names.len(), 88);
+//! assert_eq!(feats.names[0], EGEMAPS_NAMES[0]);
+//! let f0 = feats.get("F0semitoneFrom27.5Hz_sma3nz_amean").unwrap();
+//! assert!((f0 - 12.0 * (140.0f32 / 27.5).log2()).abs() < 0.3);
+//! # Ok::<(), ser_features::Error>(())
+//! ```
+
+use ndarray::Array2;
+use ser_dsp::{Stft, StftConfig, Window};
+
+use crate::error::{check_audio, Error, Result};
+use crate::functionals::{compute, Functional, NamedFeatures};
+use crate::prosody::formants::LpcFromPower;
+use crate::prosody::loudness::{loudness_from_power, weighted_filterbank};
+use crate::prosody::voice_quality::{
+    hnr_db_from_acf, jitter_shimmer_frames, period_marks, MarkConfig,
+};
+use crate::prosody::{Pyin, PyinConfig, PyinOutput};
+
+/// The 88 feature names, in openSMILE's eGeMAPSv02 order.
+pub const EGEMAPS_NAMES: [&str; 88] = [
+    "F0semitoneFrom27.5Hz_sma3nz_amean",
+    "F0semitoneFrom27.5Hz_sma3nz_stddevNorm",
+    "F0semitoneFrom27.5Hz_sma3nz_percentile20.0",
+    "F0semitoneFrom27.5Hz_sma3nz_percentile50.0",
+    "F0semitoneFrom27.5Hz_sma3nz_percentile80.0",
+    "F0semitoneFrom27.5Hz_sma3nz_pctlrange0-2",
+    "F0semitoneFrom27.5Hz_sma3nz_meanRisingSlope",
+    "F0semitoneFrom27.5Hz_sma3nz_stddevRisingSlope",
+    "F0semitoneFrom27.5Hz_sma3nz_meanFallingSlope",
+    "F0semitoneFrom27.5Hz_sma3nz_stddevFallingSlope",
+    "loudness_sma3_amean",
+    "loudness_sma3_stddevNorm",
+    "loudness_sma3_percentile20.0",
+    "loudness_sma3_percentile50.0",
+    "loudness_sma3_percentile80.0",
+    "loudness_sma3_pctlrange0-2",
+    "loudness_sma3_meanRisingSlope",
+    "loudness_sma3_stddevRisingSlope",
+    "loudness_sma3_meanFallingSlope",
+    "loudness_sma3_stddevFallingSlope",
+    "spectralFlux_sma3_amean",
+    "spectralFlux_sma3_stddevNorm",
+    "mfcc1_sma3_amean",
+    "mfcc1_sma3_stddevNorm",
+    "mfcc2_sma3_amean",
+    "mfcc2_sma3_stddevNorm",
+    "mfcc3_sma3_amean",
+    "mfcc3_sma3_stddevNorm",
+    "mfcc4_sma3_amean",
+    "mfcc4_sma3_stddevNorm",
+    "jitterLocal_sma3nz_amean",
+    "jitterLocal_sma3nz_stddevNorm",
+    "shimmerLocaldB_sma3nz_amean",
+    "shimmerLocaldB_sma3nz_stddevNorm",
+    "HNRdBACF_sma3nz_amean",
+    "HNRdBACF_sma3nz_stddevNorm",
+    "logRelF0-H1-H2_sma3nz_amean",
+    "logRelF0-H1-H2_sma3nz_stddevNorm",
+    "logRelF0-H1-A3_sma3nz_amean",
+    "logRelF0-H1-A3_sma3nz_stddevNorm",
+    "F1frequency_sma3nz_amean",
+    "F1frequency_sma3nz_stddevNorm",
+    "F1bandwidth_sma3nz_amean",
+    "F1bandwidth_sma3nz_stddevNorm",
+    "F1amplitudeLogRelF0_sma3nz_amean",
+    "F1amplitudeLogRelF0_sma3nz_stddevNorm",
+    "F2frequency_sma3nz_amean",
+    "F2frequency_sma3nz_stddevNorm",
+    "F2bandwidth_sma3nz_amean",
+    "F2bandwidth_sma3nz_stddevNorm",
+    "F2amplitudeLogRelF0_sma3nz_amean",
+    "F2amplitudeLogRelF0_sma3nz_stddevNorm",
+    "F3frequency_sma3nz_amean",
+    "F3frequency_sma3nz_stddevNorm",
+    "F3bandwidth_sma3nz_amean",
+    "F3bandwidth_sma3nz_stddevNorm",
+    "F3amplitudeLogRelF0_sma3nz_amean",
+    "F3amplitudeLogRelF0_sma3nz_stddevNorm",
+    "alphaRatioV_sma3nz_amean",
+    "alphaRatioV_sma3nz_stddevNorm",
+    "hammarbergIndexV_sma3nz_amean",
+    "hammarbergIndexV_sma3nz_stddevNorm",
+    "slopeV0-500_sma3nz_amean",
+    "slopeV0-500_sma3nz_stddevNorm",
+    "slopeV500-1500_sma3nz_amean",
+    "slopeV500-1500_sma3nz_stddevNorm",
+    "spectralFluxV_sma3nz_amean",
+    "spectralFluxV_sma3nz_stddevNorm",
+    "mfcc1V_sma3nz_amean",
+    "mfcc1V_sma3nz_stddevNorm",
+    "mfcc2V_sma3nz_amean",
+    "mfcc2V_sma3nz_stddevNorm",
+    "mfcc3V_sma3nz_amean",
+    "mfcc3V_sma3nz_stddevNorm",
+    "mfcc4V_sma3nz_amean",
+    "mfcc4V_sma3nz_stddevNorm",
+    "alphaRatioUV_sma3nz_amean",
+    "hammarbergIndexUV_sma3nz_amean",
+    "slopeUV0-500_sma3nz_amean",
+    "slopeUV500-1500_sma3nz_amean",
+    "spectralFluxUV_sma3nz_amean",
+    "loudnessPeaksPerSec",
+    "VoicedSegmentsPerSec",
+    "MeanVoicedSegmentLengthSec",
+    "StddevVoicedSegmentLengthSec",
+    "MeanUnvoicedSegmentLength",
+    "StddevUnvoicedSegmentLength",
+    "equivalentSoundLevel_dBp",
+];
+
+/// Configuration of [`Egemaps`]. Defaults follow eGeMAPS where it fixes a value (10 ms hop,
+/// F0 range 55–1000 Hz, 20 ms spectral frames).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct EgemapsConfig {
+    /// Sampling rate in Hz, at least 11025 (the spectral features need 5.5 kHz).
+    /// Default: 16000.
+    pub sr: u32,
+    /// Hop length in samples. Default: `None` = 10 ms.
+    pub hop_length: Option<usize>,
+    /// F0 search floor in Hz. Default: 55.
+    pub fmin: f64,
+    /// F0 search ceiling in Hz. Default: 1000.
+    pub fmax: f64,
+    /// pYIN frame length in samples. Default: `None` = 40 ms rounded up to an even count
+    /// (must exceed `2 · sr / fmin` for reliable F0).
+    pub f0_frame_length: Option<usize>,
+    /// pYIN pitch-grid resolution in semitones. Default: 0.25 (librosa: 0.1; the refined F0
+    /// output is not quantised, so a coarser grid only affects the HMM, and is faster).
+    pub f0_resolution: f64,
+}
+
+impl Default for EgemapsConfig {
+    fn default() -> Self {
+        Self {
+            sr: 16_000,
+            hop_length: None,
+            fmin: 55.0,
+            fmax: 1000.0,
+            f0_frame_length: None,
+            f0_resolution: 0.25,
+        }
+    }
+}
+
+impl EgemapsConfig {
+    /// Sets [`EgemapsConfig::sr`].
+    pub fn sr(mut self, sr: u32) -> Self {
+        self.sr = sr;
+        self
+    }
+    /// Sets [`EgemapsConfig::hop_length`].
+    pub fn hop_length(mut self, hop_length: usize) -> Self {
+        self.hop_length = Some(hop_length);
+        self
+    }
+    /// Sets [`EgemapsConfig::fmin`].
+    pub fn fmin(mut self, fmin: f64) -> Self {
+        self.fmin = fmin;
+        self
+    }
+    /// Sets [`EgemapsConfig::fmax`].
+    pub fn fmax(mut self, fmax: f64) -> Self {
+        self.fmax = fmax;
+        self
+    }
+    /// Sets [`EgemapsConfig::f0_frame_length`].
+    pub fn f0_frame_length(mut self, f0_frame_length: usize) -> Self {
+        self.f0_frame_length = Some(f0_frame_length);
+        self
+    }
+    /// Sets [`EgemapsConfig::f0_resolution`].
+    pub fn f0_resolution(mut self, f0_resolution: f64) -> Self {
+        self.f0_resolution = f0_resolution;
+        self
+    }
+}
+
+/// Frame-level descriptors behind the functionals (each `(n_frames,)`, NaN = missing).
+#[derive(Debug, Clone, Default)]
+pub struct EgemapsLld {
+    /// F0 in semitones re 27.5 Hz, NaN where unvoiced (before smoothing).
+    pub f0_semitone: Vec<f32>,
+    /// Voicing decision per frame.
+    pub voiced: Vec<bool>,
+    /// Loudness.
+    pub loudness: Vec<f32>,
+    /// Jitter (local, fraction).
+    pub jitter: Vec<f32>,
+    /// Shimmer (local, dB).
+    pub shimmer_db: Vec<f32>,
+    /// HNR (dB).
+    pub hnr_db: Vec<f32>,
+    /// Formant frequencies F1–F3 (Hz), `(3, n_frames)`.
+    pub formant_freq: Array2<f32>,
+}
+
+/// eGeMAPS-like extractor plan (`Send + Sync`). See the [module docs](self).
+#[derive(Debug)]
+pub struct Egemaps {
+    cfg: EgemapsConfig,
+    hop: usize,
+    pyin: Pyin,
+    stft: Stft,
+    win: usize,
+    /// equal-loudness weighted mel bank (loudness)
+    fb_loud: Array2<f32>,
+    /// plain HTK mel bank (MFCC)
+    fb_mfcc: Array2<f32>,
+    /// `4 × 26` HTK DCT rows with lifter folded in
+    dct: Vec<f32>,
+    lpc: LpcFromPower,
+    /// bin index ranges
+    n_bins: usize,
+    df: f32,
+}
+
+const N_MEL: usize = 26;
+
+impl Egemaps {
+    /// Builds all plans. Errors when `sr < 11025` or the F0 settings are invalid.
+    pub fn new(cfg: &EgemapsConfig) -> Result<Self> {
+        if cfg.sr < 11_025 {
+            return Err(Error::InvalidParameter {
+                name: "sr",
+                reason: format!("{} Hz: eGeMAPS needs at least 11025 Hz", cfg.sr),
+            });
+        }
+        let srf = cfg.sr as f64;
+        let hop = cfg.hop_length.unwrap_or((srf * 0.01).round() as usize);
+        let f0_fl = cfg
+            .f0_frame_length
+            .unwrap_or_else(|| (((srf * 0.04).ceil() as usize) + 1) & !1);
+        let pyin = Pyin::new(
+            &PyinConfig::default()
+                .sr(cfg.sr)
+                .fmin(cfg.fmin)
+                .fmax(cfg.fmax)
+                .frame_length(f0_fl)
+                .hop_length(hop)
+                .resolution(cfg.f0_resolution),
+        )?;
+        let win = (srf * 0.02).round() as usize;
+        let n_fft = win.next_power_of_two();
+        let stft = Stft::new(
+            &StftConfig::default()
+                .n_fft(n_fft)
+                .win_length(win)
+                .hop_length(hop)
+                .window(Window::HammingSymmetric),
+        )?;
+        let fb_loud = weighted_filterbank(cfg.sr, n_fft, N_MEL, 20.0, 8000.0)?;
+        let fb_mfcc = ser_dsp::mel_filterbank(
+            &ser_dsp::MelConfig::default()
+                .sr(cfg.sr)
+                .n_fft(n_fft)
+                .n_mels(N_MEL)
+                .fmin(20.0)
+                .fmax(8000f32.min(cfg.sr as f32 / 2.0))
+                .htk(true)
+                .norm(ser_dsp::MelNorm::None),
+        )?;
+        let mut dct = Vec::with_capacity(4 * N_MEL);
+        for n in 1..=4 {
+            let lift = 1.0 + 11.0 * (std::f64::consts::PI * n as f64 / 22.0).sin();
+            for b in 0..N_MEL {
+                let c = (2.0 / N_MEL as f64).sqrt()
+                    * (std::f64::consts::PI * n as f64 * (b as f64 + 0.5) / N_MEL as f64).cos();
+                dct.push((c * lift) as f32);
+            }
+        }
+        Ok(Self {
+            cfg: cfg.clone(),
+            hop,
+            pyin,
+            lpc: LpcFromPower::new(cfg.sr, n_fft, 11, 11_000.0),
+            n_bins: n_fft / 2 + 1,
+            df: cfg.sr as f32 / n_fft as f32,
+            stft,
+            win,
+            fb_loud,
+            fb_mfcc,
+            dct,
+        })
+    }
+
+    /// The configuration of this plan.
+    pub fn config(&self) -> &EgemapsConfig {
+        &self.cfg
+    }
+
+    /// The 88 names, in output order (= [`EGEMAPS_NAMES`]).
+    pub fn names(&self) -> &'static [&'static str; 88] {
+        &EGEMAPS_NAMES
+    }
+
+    /// The 88 functionals of `y` (mono, at `cfg.sr`), named as openSMILE.
+    ///
+    /// Errors on empty or non-finite input. Inputs shorter than one hop give all-zero
+    /// voicing-dependent features (no frame is voiced), never NaN.
+    pub fn process(&self, y: &[f32]) -> Result<NamedFeatures> {
+        Ok(self.process_with_lld(y)?.0)
+    }
+
+    /// As [`Egemaps::process`], also returning the main frame-level descriptors.
+    pub fn process_with_lld(&self, y: &[f32]) -> Result<(NamedFeatures, EgemapsLld)> {
+        check_audio(y)?;
+        let sr = self.cfg.sr;
+        let hop = self.hop;
+        let hop_sec = hop as f32 / sr as f32;
+
+        // ---- F0 (pYIN) + per-frame ACF and rectangular-window spectrum of the F0 frame
+        let core = &self.pyin.core;
+        let max_p = core.max_period;
+        let f0_fl = core.frame_length;
+        let mut acfs: Vec<f32> = Vec::new();
+        let mut specs: Vec<f32> = Vec::new();
+        let mut spec_bins = 0usize;
+        let mut yin_df = 0.0f32;
+        let mut out = PyinOutput::default();
+        let mut ps = self.pyin.make_scratch();
+        self.pyin.process_with(y, &mut out, &mut ps, |_, ys| {
+            acfs.extend_from_slice(&ys.acf[..=max_p]);
+            if spec_bins == 0 {
+                let n_fft = 2 * (ys.spec.len() - 1);
+                yin_df = sr as f32 / n_fft as f32;
+                spec_bins = ((5500.0 / yin_df) as usize + 1).min(ys.spec.len());
+            }
+            specs.extend(ys.spec[..spec_bins].iter().map(|c| c.re));
+        })?;
+        let n_f0 = out.f0.len();
+
+        // ---- spectral LLDs from the 20 ms STFT
+        let n_t = self.stft.n_frames(y.len()).min(n_f0);
+        let mut loud = vec![0.0f32; n_t];
+        let mut flux = vec![0.0f32; n_t];
+        let mut mfcc = vec![[0.0f32; 4]; n_t];
+        let mut alpha = vec![0.0f32; n_t];
+        let mut hamm = vec![0.0f32; n_t];
+        let mut slope_lo = vec![0.0f32; n_t];
+        let mut slope_hi = vec![0.0f32; n_t];
+        let mut energy = vec![0.0f32; n_t];
+        let mut formants = Array2::<f32>::from_elem((3, n_t), f32::NAN);
+        let mut bandwidths = Array2::<f32>::from_elem((3, n_t), f32::NAN);
+        let voiced: Vec<bool> = out.voiced_flag[..n_t].to_vec();
+        let bin = |f: f32| ((f / self.df).round() as usize).min(self.n_bins - 1);
+        let (b50, b500, b1k, b1500, b2k, b5k) = (
+            bin(50.0),
+            bin(500.0),
+            bin(1000.0),
+            bin(1500.0),
+            bin(2000.0),
+            bin(5000.0),
+        );
+        let mut power = vec![0.0f32; self.n_bins];
+        let mut prev_norm = vec![0.0f32; b5k + 1];
+        let mut cur_norm = vec![0.0f32; b5k + 1];
+        let mut mel = [0.0f32; N_MEL];
+        let mut scratch = self.stft.make_scratch();
+        self.stft.for_each_frame(y, &mut scratch, |t, spec| {
+            if t >= n_t {
+                return;
+            }
+            for (p, c) in power.iter_mut().zip(spec) {
+                *p = c.norm_sqr();
+            }
+            loud[t] = loudness_from_power(&self.fb_loud, &power, 0.33);
+            // flux of unit-sum spectra 0-5 kHz
+            let s: f32 = power[..=b5k].iter().sum();
+            for (c, p) in cur_norm.iter_mut().zip(&power[..=b5k]) {
+                *c = if s > 0.0 { p / s } else { 0.0 };
+            }
+            if t > 0 {
+                flux[t] = cur_norm
+                    .iter()
+                    .zip(&prev_norm)
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum();
+            }
+            std::mem::swap(&mut prev_norm, &mut cur_norm);
+            // MFCC 1-4
+            for (m, row) in mel.iter_mut().zip(self.fb_mfcc.rows()) {
+                let e: f32 = row.iter().zip(&power).map(|(w, p)| w * p).sum();
+                *m = e.max(1e-10).ln();
+            }
+            for (k, c) in mfcc[t].iter_mut().enumerate() {
+                *c = self.dct[k * N_MEL..(k + 1) * N_MEL]
+                    .iter()
+                    .zip(&mel)
+                    .map(|(a, b)| a * b)
+                    .sum();
+            }
+            // alpha ratio, Hammarberg, slopes
+            let e_lo: f32 = power[b50..b1k].iter().sum();
+            let e_hi: f32 = power[b1k..=b5k].iter().sum();
+            alpha[t] = db_ratio(e_hi, e_lo);
+            let m_lo = power[..b2k].iter().cloned().fold(0.0, f32::max);
+            let m_hi = power[b2k..=b5k].iter().cloned().fold(0.0, f32::max);
+            hamm[t] = db_ratio(m_lo, m_hi);
+            slope_lo[t] = log_spectral_slope(&power[..=b500], 0, self.df);
+            slope_hi[t] = log_spectral_slope(&power[b500..=b1500], b500, self.df);
+            // energy of the raw 20 ms frame centred at t * hop
+            let c = t * hop;
+            let a = c.saturating_sub(self.win / 2);
+            let b = (c + self.win / 2).min(y.len());
+            energy[t] = if b > a {
+                y[a..b].iter().map(|v| v * v).sum::<f32>() / self.win as f32
+            } else {
+                0.0
+            };
+            if voiced[t] {
+                for (i, (f, bw)) in self.lpc.formants(&power).into_iter().take(3).enumerate() {
+                    formants[[i, t]] = f as f32;
+                    bandwidths[[i, t]] = bw as f32;
+                }
+            }
+        })?;
+
+        // ---- voice-quality and harmonic LLDs (voiced frames)
+        let f0: Vec<f32> = out.f0_refined[..n_t]
+            .iter()
+            .map(|&v| if v.is_finite() { v } else { 0.0 })
+            .collect();
+        let f0_nan: Vec<f32> = f0
+            .iter()
+            .map(|&v| if v > 0.0 { v } else { f32::NAN })
+            .collect();
+        let marks = period_marks(y, sr, &f0_nan, hop, &MarkConfig::default())?;
+        let (jit, shim) = jitter_shimmer_frames(&marks, n_t, hop, (0.06 * sr as f32) as usize);
+        let mut hnr = vec![f32::NAN; n_t];
+        let mut h1h2 = vec![f32::NAN; n_t];
+        let mut h1a3 = vec![f32::NAN; n_t];
+        let mut famp = Array2::<f32>::from_elem((3, n_t), f32::NAN);
+        let stride = max_p + 1;
+        for t in 0..n_t {
+            if !voiced[t] || f0[t] <= 0.0 {
+                continue;
+            }
+            let period = sr as f32 / f0[t];
+            hnr[t] = hnr_db_from_acf(&acfs[t * stride..(t + 1) * stride], f0_fl, period)
+                .unwrap_or(f32::NAN);
+            let sp = &specs[t * spec_bins..(t + 1) * spec_bins];
+            let harm = |k: usize| -> f32 {
+                let fc = k as f32 * f0[t];
+                let lo = ((fc - 0.25 * f0[t]) / yin_df).ceil().max(0.0) as usize;
+                let hi = (((fc + 0.25 * f0[t]) / yin_df).floor() as usize)
+                    .min(spec_bins.saturating_sub(1));
+                if lo > hi {
+                    return f32::NAN;
+                }
+                sp[lo..=hi].iter().cloned().fold(0.0, f32::max)
+            };
+            let h1 = harm(1);
+            if h1.is_nan() || h1 <= 0.0 {
+                continue;
+            }
+            h1h2[t] = db_ratio(h1, harm(2));
+            for i in 0..3 {
+                let fi = formants[[i, t]];
+                if fi.is_finite() {
+                    let k = ((fi / f0[t]).round() as usize).max(1);
+                    let a = harm(k);
+                    if a > 0.0 {
+                        famp[[i, t]] = db_ratio(a, h1);
+                        if i == 2 {
+                            h1a3[t] = db_ratio(h1, a);
+                        }
+                    }
+                }
+            }
+        }
+
+        // ---- smoothing (sma3 / sma3nz) and functionals
+        let semis: Vec<f32> = f0
+            .iter()
+            .map(|&v| {
+                if v > 0.0 {
+                    12.0 * (v / 27.5).log2()
+                } else {
+                    f32::NAN
+                }
+            })
+            .collect();
+        let mut feats = NamedFeatures::with_capacity(88);
+        let f0s = sma3nz(&semis);
+        let f0v: Vec<f32> = f0s.iter().cloned().filter(|v| v.is_finite()).collect();
+        push_contour(&mut feats, &f0v, hop_sec);
+        let louds = sma3(&loud);
+        push_contour(&mut feats, &louds, hop_sec);
+        let mfcc_k = |k: usize| -> Vec<f32> { mfcc.iter().map(|m| m[k]).collect() };
+        let fluxs = sma3(&flux);
+        push_mean_cv(&mut feats, &fluxs);
+        let mfccs: Vec<Vec<f32>> = (0..4).map(|k| sma3(&mfcc_k(k))).collect();
+        for m in &mfccs {
+            push_mean_cv(&mut feats, m);
+        }
+        let vmask = |x: &[f32]| -> Vec<f32> {
+            x.iter()
+                .zip(&voiced)
+                .map(|(&v, &vo)| if vo && v.is_finite() { v } else { f32::NAN })
+                .collect()
+        };
+        let uvmask = |x: &[f32]| -> Vec<f32> {
+            x.iter()
+                .zip(&voiced)
+                .map(|(&v, &vo)| if !vo && v.is_finite() { v } else { f32::NAN })
+                .collect()
+        };
+        for x in [&jit, &shim, &hnr, &h1h2, &h1a3] {
+            push_mean_cv(&mut feats, &finite(&sma3nz(&vmask(x))));
+        }
+        for i in 0..3 {
+            let fr: Vec<f32> = formants.row(i).to_vec();
+            let bw: Vec<f32> = bandwidths.row(i).to_vec();
+            let am: Vec<f32> = famp.row(i).to_vec();
+            for x in [&fr, &bw, &am] {
+                push_mean_cv(&mut feats, &finite(&sma3nz(&vmask(x))));
+            }
+        }
+        for x in [&alpha, &hamm, &slope_lo, &slope_hi, &flux] {
+            push_mean_cv(&mut feats, &finite(&sma3nz(&vmask(x))));
+        }
+        for k in 0..4 {
+            push_mean_cv(&mut feats, &finite(&sma3nz(&vmask(&mfcc_k(k)))));
+        }
+        for x in [&alpha, &hamm, &slope_lo, &slope_hi, &flux] {
+            let v = finite(&sma3nz(&uvmask(x)));
+            feats.values.push(mean(&v));
+        }
+        let dur = (y.len() as f32 / sr as f32).max(hop_sec);
+        let (n_peaks, ..) = peak_slopes(&louds, hop_sec);
+        feats.values.push(n_peaks as f32 / dur);
+        let vruns = runs(&voiced, true);
+        let uvruns = runs(&voiced, false);
+        feats.values.push(vruns.len() as f32 / dur);
+        let vsec: Vec<f32> = vruns.iter().map(|&n| n as f32 * hop_sec).collect();
+        let usec: Vec<f32> = uvruns.iter().map(|&n| n as f32 * hop_sec).collect();
+        let ms = |v: &[f32]| {
+            let r = compute(v, &[Functional::Mean, Functional::Std]);
+            (r[0], r[1])
+        };
+        let (a, b) = ms(&vsec);
+        feats.values.extend([a, b]);
+        let (a, b) = ms(&usec);
+        feats.values.extend([a, b]);
+        let leq = mean(&energy);
+        feats.values.push(if leq > 0.0 {
+            10.0 * leq.log10()
+        } else {
+            -100.0
+        });
+        debug_assert_eq!(feats.values.len(), 88);
+        feats.names = EGEMAPS_NAMES.iter().map(|s| s.to_string()).collect();
+        for v in feats.values.iter_mut() {
+            if !v.is_finite() {
+                *v = 0.0;
+            }
+        }
+        let lld = EgemapsLld {
+            f0_semitone: semis,
+            voiced,
+            loudness: loud,
+            jitter: jit,
+            shimmer_db: shim,
+            hnr_db: hnr,
+            formant_freq: formants,
+        };
+        Ok((feats, lld))
+    }
+}
+
+fn db_ratio(a: f32, b: f32) -> f32 {
+    if a > 0.0 && b > 0.0 {
+        10.0 * (a / b).log10()
+    } else {
+        f32::NAN
+    }
+}
+
+/// Least-squares slope of `10 log10(power)` against frequency in Hz (dB/Hz).
+fn log_spectral_slope(power: &[f32], first_bin: usize, df: f32) -> f32 {
+    let n = power.len() as f64;
+    if n < 2.0 {
+        return f32::NAN;
+    }
+    let (mut sx, mut sy, mut sxx, mut sxy) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for (i, &p) in power.iter().enumerate() {
+        let x = ((first_bin + i) as f32 * df) as f64;
+        let yv = 10.0 * (p.max(1e-12) as f64).log10();
+        sx += x;
+        sy += yv;
+        sxx += x * x;
+        sxy += x * yv;
+    }
+    let den = n * sxx - sx * sx;
+    if den <= 0.0 {
+        return f32::NAN;
+    }
+    ((n * sxy - sx * sy) / den) as f32
+}
+
+fn finite(x: &[f32]) -> Vec<f32> {
+    x.iter().cloned().filter(|v| v.is_finite()).collect()
+}
+
+fn mean(x: &[f32]) -> f32 {
+    let v = finite(x);
+    if v.is_empty() {
+        0.0
+    } else {
+        (v.iter().map(|&a| a as f64).sum::<f64>() / v.len() as f64) as f32
+    }
+}
+
+/// amean and stddevNorm (= population std / mean, openSMILE's sign convention).
+fn push_mean_cv(feats: &mut NamedFeatures, x: &[f32]) {
+    let r = compute(x, &[Functional::Mean, Functional::Std]);
+    let (m, s) = (r[0], r[1]);
+    feats.values.push(m);
+    feats.values.push(if m != 0.0 { s / m } else { 0.0 });
+}
+
+/// The 10 contour functionals of F0 / loudness.
+fn push_contour(feats: &mut NamedFeatures, x: &[f32], hop_sec: f32) {
+    push_mean_cv(feats, x);
+    let p = compute(
+        x,
+        &[
+            Functional::Percentile(20),
+            Functional::Percentile(50),
+            Functional::Percentile(80),
+        ],
+    );
+    feats.values.extend_from_slice(&p);
+    feats.values.push(p[2] - p[0]);
+    let (_, rise, fall) = peak_slopes(x, hop_sec);
+    let r = compute(&rise, &[Functional::Mean, Functional::Std]);
+    let f = compute(&fall, &[Functional::Mean, Functional::Std]);
+    feats.values.extend([r[0], r[1], f[0], f[1]]);
+}
+
+/// Alternating peaks/valleys with hysteresis 10 % of the range; returns (number of peaks,
+/// rising slopes, falling slope magnitudes) in units per second.
+fn peak_slopes(x: &[f32], hop_sec: f32) -> (usize, Vec<f32>, Vec<f32>) {
+    let v = finite(x);
+    if v.len() < 3 {
+        return (0, Vec::new(), Vec::new());
+    }
+    let (mn, mx) = v
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), &c| (a.min(c), b.max(c)));
+    let thr = 0.1 * (mx - mn);
+    if thr <= 0.0 {
+        return (0, Vec::new(), Vec::new());
+    }
+    // extrema: (index, value, is_peak)
+    let mut ext: Vec<(usize, f32, bool)> = Vec::new();
+    let (mut hi, mut hi_i, mut lo, mut lo_i) = (v[0], 0, v[0], 0);
+    let mut dir = 0i8; // 0 unknown, 1 looking for peak, -1 looking for valley
+    for (i, &val) in v.iter().enumerate().skip(1) {
+        if val > hi {
+            hi = val;
+            hi_i = i;
+        }
+        if val < lo {
+            lo = val;
+            lo_i = i;
+        }
+        if dir >= 0 && val < hi - thr {
+            if dir == 0 {
+                ext.push((lo_i.min(hi_i), v[lo_i.min(hi_i)], false));
+            }
+            ext.push((hi_i, hi, true));
+            dir = -1;
+            lo = val;
+            lo_i = i;
+        } else if dir <= 0 && val > lo + thr {
+            ext.push((lo_i, lo, false));
+            dir = 1;
+            hi = val;
+            hi_i = i;
+        }
+    }
+    ext.dedup_by_key(|e| e.0);
+    let n_peaks = ext.iter().filter(|e| e.2).count();
+    let mut rise = Vec::new();
+    let mut fall = Vec::new();
+    for w in ext.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if b.0 <= a.0 {
+            continue;
+        }
+        let dt = (b.0 - a.0) as f32 * hop_sec;
+        let s = (b.1 - a.1) / dt;
+        if !a.2 && b.2 {
+            rise.push(s);
+        } else if a.2 && !b.2 {
+            fall.push(-s);
+        }
+    }
+    (n_peaks, rise, fall)
+}
+
+/// Lengths (in frames) of the runs where `mask == value`.
+fn runs(mask: &[bool], value: bool) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut n = 0;
+    for &m in mask {
+        if m == value {
+            n += 1;
+        } else if n > 0 {
+            out.push(n);
+            n = 0;
+        }
+    }
+    if n > 0 {
+        out.push(n);
+    }
+    out
+}
+
+/// 3-point moving average (window truncated at the edges).
+fn sma3(x: &[f32]) -> Vec<f32> {
+    let n = x.len();
+    (0..n)
+        .map(|i| {
+            let a = i.saturating_sub(1);
+            let b = (i + 2).min(n);
+            x[a..b].iter().sum::<f32>() / (b - a) as f32
+        })
+        .collect()
+}
+
+/// 3-point moving average over finite values only; missing (NaN) frames stay missing.
+fn sma3nz(x: &[f32]) -> Vec<f32> {
+    let n = x.len();
+    (0..n)
+        .map(|i| {
+            if !x[i].is_finite() {
+                return f32::NAN;
+            }
+            let a = i.saturating_sub(1);
+            let b = (i + 2).min(n);
+            let v = finite(&x[a..b]);
+            v.iter().sum::<f32>() / v.len() as f32
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_88() {
+        let mut v = EGEMAPS_NAMES.to_vec();
+        v.sort_unstable();
+        v.dedup();
+        assert_eq!(v.len(), 88);
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(runs(&[true, true, false, true], true), vec![2, 1]);
+        assert_eq!(runs(&[true, true, false, true], false), vec![1]);
+        let s = sma3(&[0.0, 3.0, 0.0]);
+        assert_eq!(s, vec![1.5, 1.0, 1.5]);
+        let z = sma3nz(&[f32::NAN, 3.0, 1.0]);
+        assert!(z[0].is_nan() && z[1] == 2.0 && z[2] == 2.0);
+        // a triangle wave: 1 unit per frame up and down
+        let x: Vec<f32> = (0..40i32).map(|i| (10 - (i % 20)).abs() as f32).collect();
+        let (np, rise, fall) = peak_slopes(&x, 0.01);
+        assert!(np >= 1);
+        assert!(rise.iter().all(|&r| (r - 100.0).abs() < 1e-3), "{rise:?}");
+        assert!(fall.iter().all(|&f| (f - 100.0).abs() < 1e-3), "{fall:?}");
+    }
+
+    #[test]
+    fn speech_asset_features_are_plausible() {
+        let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/speech.wav");
+        let y = ser_dsp::Audio::load(p, Some(16_000)).unwrap().samples;
+        let plan = Egemaps::new(&EgemapsConfig::default()).unwrap();
+        let f = plan.process(&y).unwrap();
+        assert!(f.values.iter().all(|v| v.is_finite()));
+        let g = |n: &str| f.get(n).unwrap();
+        assert!((15.0..40.0).contains(&g("F0semitoneFrom27.5Hz_sma3nz_amean")));
+        assert!(g("jitterLocal_sma3nz_amean") > 0.0 && g("jitterLocal_sma3nz_amean") < 0.1);
+        assert!(g("HNRdBACF_sma3nz_amean") > 0.0);
+        assert!((200.0..1000.0).contains(&g("F1frequency_sma3nz_amean")));
+        assert!(g("F2frequency_sma3nz_amean") > g("F1frequency_sma3nz_amean"));
+        assert!(g("VoicedSegmentsPerSec") > 0.5);
+    }
+}

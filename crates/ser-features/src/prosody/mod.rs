@@ -23,7 +23,10 @@
 //! # Ok::<(), ser_features::Error>(())
 //! ```
 
+pub mod formants;
+pub mod loudness;
 mod pyin;
+pub mod voice_quality;
 mod yin;
 
 pub use pyin::{Pyin, PyinConfig, PyinOutput, PyinScratch};

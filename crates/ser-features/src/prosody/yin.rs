@@ -143,7 +143,7 @@ impl std::fmt::Debug for YinCore {
 pub struct YinScratch {
     pub(crate) padded: Vec<f32>,
     fft_in: Vec<f32>,
-    spec: Vec<Complex<f32>>,
+    pub(crate) spec: Vec<Complex<f32>>,
     fft_scratch: Vec<Complex<f32>>,
     pub(crate) acf: Vec<f32>,
     d: Vec<f64>,

@@ -1,0 +1,248 @@
+//! Formants F1–F3 by LPC root finding (the method of openSMILE's `cLpc` + `cFormantLpc` in
+//! eGeMAPS).
+//!
+//! As in eGeMAPS, the frame's power spectrum is band-limited to `fs_lpc / 2` (default
+//! 5500 Hz, i.e. the spectrum of the signal resampled to 11 kHz), its autocorrelation at the
+//! `fs_lpc` rate is obtained by a cosine transform of that power spectrum (Wiener–Khinchin),
+//! LPC coefficients of order `order` (default 11) come from Levinson–Durbin, and the roots of
+//! the LPC polynomial (Aberth–Ehrlich iteration) with positive imaginary part give the
+//! formant frequencies `f = arg(z) · fs / 2π` and bandwidths `b = −ln|z| · fs / π`. Roots with
+//! `f` outside (50 Hz, fs/2 − 50 Hz) are discarded; the rest are sorted by frequency.
+//!
+//! # Example
+//! ```
+//! use ser_features::prosody::formants::{formants_from_lpc, levinson};
+//! // an all-pole resonator at 1000 Hz (fs = 11 kHz), pole radius 0.97
+//! let (fs, f, r) = (11_000.0f64, 1000.0f64, 0.97f64);
+//! let th = 2.0 * std::f64::consts::PI * f / fs;
+//! let a = [1.0, -2.0 * r * th.cos(), r * r];
+//! let fm = formants_from_lpc(&a, fs);
+//! assert!((fm[0].0 - 1000.0).abs() < 1.0);
+//! assert!((fm[0].1 - (-(r.ln()) * fs / std::f64::consts::PI)).abs() < 1.0);
+//! let r = [2.0, 1.0, 0.5];
+//! assert_eq!(levinson(&r, 2).len(), 3);
+//! ```
+
+use num_complex::Complex64;
+
+/// Levinson–Durbin recursion: LPC polynomial `[1, a1, …, a_order]` from autocorrelation
+/// `r[0..=order]` (`A(z) = 1 + Σ a_k z^-k`). Returns all zeros after `a0 = 1` for a silent
+/// frame (`r[0] <= 0`).
+pub fn levinson(r: &[f64], order: usize) -> Vec<f64> {
+    let mut a = vec![0.0; order + 1];
+    a[0] = 1.0;
+    if r.len() <= order || r[0] <= 0.0 {
+        return a;
+    }
+    let mut err = r[0];
+    let mut tmp = vec![0.0; order + 1];
+    for i in 1..=order {
+        let mut acc = r[i];
+        for j in 1..i {
+            acc += a[j] * r[i - j];
+        }
+        let k = -acc / err;
+        tmp[..=i].copy_from_slice(&a[..=i]);
+        for j in 1..i {
+            a[j] = tmp[j] + k * tmp[i - j];
+        }
+        a[i] = k;
+        err *= 1.0 - k * k;
+        if err <= 0.0 {
+            break;
+        }
+    }
+    a
+}
+
+/// Roots of the monic polynomial `z^n + c[1] z^(n-1) + … + c[n]` (`c[0]` must be 1) by the
+/// Aberth–Ehrlich method.
+pub fn poly_roots(c: &[f64]) -> Vec<Complex64> {
+    let n = c.len().saturating_sub(1);
+    if n == 0 {
+        return Vec::new();
+    }
+    // initial guesses on a circle (radius from Cauchy-like bound), rotated off-axis
+    let radius = 1.0f64.max(
+        c.iter()
+            .skip(1)
+            .map(|v| v.abs())
+            .fold(0.0, f64::max)
+            .powf(1.0 / n as f64),
+    );
+    let mut z: Vec<Complex64> = (0..n)
+        .map(|k| {
+            Complex64::from_polar(
+                radius * 0.9,
+                2.0 * std::f64::consts::PI * k as f64 / n as f64 + 0.4,
+            )
+        })
+        .collect();
+    let eval = |x: Complex64| -> (Complex64, Complex64) {
+        let mut p = Complex64::new(1.0, 0.0);
+        let mut dp = Complex64::new(0.0, 0.0);
+        for &ci in &c[1..] {
+            dp = dp * x + p;
+            p = p * x + ci;
+        }
+        (p, dp)
+    };
+    for _ in 0..100 {
+        let mut max_step = 0.0f64;
+        for i in 0..n {
+            let (p, dp) = eval(z[i]);
+            if p.norm() == 0.0 {
+                continue;
+            }
+            let ratio = p / dp;
+            let mut s = Complex64::new(0.0, 0.0);
+            for j in 0..n {
+                if j != i {
+                    let d = z[i] - z[j];
+                    if d.norm() > 0.0 {
+                        s += d.inv();
+                    }
+                }
+            }
+            let w = ratio / (Complex64::new(1.0, 0.0) - ratio * s);
+            if w.is_finite() {
+                z[i] -= w;
+                max_step = max_step.max(w.norm());
+            }
+        }
+        if max_step < 1e-12 {
+            break;
+        }
+    }
+    z
+}
+
+/// Formant `(frequency Hz, bandwidth Hz)` pairs, sorted by frequency, from an LPC polynomial
+/// `[1, a1, …, ap]` at sampling rate `fs`.
+pub fn formants_from_lpc(a: &[f64], fs: f64) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = poly_roots(a)
+        .into_iter()
+        .filter(|z| z.im > 0.0 && z.norm() > 0.0)
+        .map(|z| {
+            let f = z.arg() * fs / (2.0 * std::f64::consts::PI);
+            let b = -z.norm().ln() * fs / std::f64::consts::PI;
+            (f, b)
+        })
+        .filter(|&(f, _)| f > 50.0 && f < fs / 2.0 - 50.0)
+        .collect();
+    out.sort_by(|x, y| x.0.total_cmp(&y.0));
+    out
+}
+
+/// Precomputed cosine table for the band-limited autocorrelation of a power spectrum.
+#[derive(Debug, Clone)]
+pub struct LpcFromPower {
+    order: usize,
+    fs_lpc: f64,
+    /// number of bins used (`f < fs_lpc / 2`)
+    n_used: usize,
+    /// `(order + 1) × n_used` cosines (with the one-sided weight 2, 1 for DC)
+    cos: Vec<f64>,
+}
+
+impl LpcFromPower {
+    /// Plan for power spectra of `n_fft` points at `sr`, LPC of `order` at `fs_lpc` Hz.
+    pub fn new(sr: u32, n_fft: usize, order: usize, fs_lpc: f64) -> Self {
+        let df = sr as f64 / n_fft as f64;
+        let n_bins = n_fft / 2 + 1;
+        let n_used = ((fs_lpc / 2.0 / df).floor() as usize + 1).min(n_bins);
+        let mut cos = Vec::with_capacity((order + 1) * n_used);
+        for m in 0..=order {
+            for k in 0..n_used {
+                let w = if k == 0 { 1.0 } else { 2.0 };
+                cos.push(
+                    w * (2.0 * std::f64::consts::PI * k as f64 * df * m as f64 / fs_lpc).cos(),
+                );
+            }
+        }
+        Self {
+            order,
+            fs_lpc,
+            n_used,
+            cos,
+        }
+    }
+
+    /// LPC sampling rate.
+    pub fn fs(&self) -> f64 {
+        self.fs_lpc
+    }
+
+    /// LPC polynomial `[1, a1, …]` of a frame's power spectrum.
+    pub fn lpc(&self, power: &[f32]) -> Vec<f64> {
+        let n = self.n_used.min(power.len());
+        let r: Vec<f64> = (0..=self.order)
+            .map(|m| {
+                let row = &self.cos[m * self.n_used..m * self.n_used + n];
+                row.iter()
+                    .zip(&power[..n])
+                    .map(|(c, p)| c * *p as f64)
+                    .sum()
+            })
+            .collect();
+        // mild lag window against ill-conditioning (white-noise correction 1e-9)
+        let mut r = r;
+        r[0] *= 1.0 + 1e-9;
+        levinson(&r, self.order)
+    }
+
+    /// Formants `(frequency, bandwidth)` of a frame's power spectrum.
+    pub fn formants(&self, power: &[f32]) -> Vec<(f64, f64)> {
+        formants_from_lpc(&self.lpc(power), self.fs_lpc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots_of_known_polynomial() {
+        // (z - 0.5)(z + 0.25)(z^2 + 0.81) = z^4 - 0.25 z^3 + 0.685 z^2 - 0.2025 z - 0.10125
+        let r = poly_roots(&[1.0, -0.25, 0.685, -0.2025, -0.10125]);
+        let mut re: Vec<f64> = r
+            .iter()
+            .filter(|z| z.im.abs() < 1e-9)
+            .map(|z| z.re)
+            .collect();
+        re.sort_by(f64::total_cmp);
+        assert!((re[0] + 0.25).abs() < 1e-9 && (re[1] - 0.5).abs() < 1e-9);
+        assert!(r.iter().any(|z| (z.im - 0.9).abs() < 1e-9));
+    }
+
+    #[test]
+    fn two_resonator_formants_from_spectrum() {
+        // power spectrum of a two-pole-pair filter (F 700 Hz / B 80 Hz and 1800 Hz / B 120 Hz)
+        let (sr, n_fft) = (16_000u32, 512usize);
+        let fs = sr as f64;
+        let poles = [(700.0, 80.0), (1800.0, 120.0)];
+        let power: Vec<f32> = (0..=n_fft / 2)
+            .map(|k| {
+                let w = 2.0 * std::f64::consts::PI * k as f64 / n_fft as f64;
+                let z = Complex64::from_polar(1.0, w);
+                let mut h = Complex64::new(1.0, 0.0);
+                for &(f, b) in &poles {
+                    let r = (-std::f64::consts::PI * b / fs).exp();
+                    let p = Complex64::from_polar(r, 2.0 * std::f64::consts::PI * f / fs);
+                    h *= (Complex64::new(1.0, 0.0) - p / z)
+                        * (Complex64::new(1.0, 0.0) - p.conj() / z);
+                }
+                (1.0 / h.norm_sqr()) as f32
+            })
+            .collect();
+        let plan = LpcFromPower::new(sr, n_fft, 11, 11_000.0);
+        // the two resonances are the narrow-band roots (order 11 adds broad ones)
+        let fm: Vec<(f64, f64)> = plan
+            .formants(&power)
+            .into_iter()
+            .filter(|f| f.1 < 400.0)
+            .collect();
+        assert!((fm[0].0 - 700.0).abs() < 30.0, "{fm:?}");
+        assert!((fm[1].0 - 1800.0).abs() < 40.0, "{fm:?}");
+    }
+}
