@@ -200,3 +200,40 @@ pub fn bootstrap_confusion_ci<F: FnMut(&crate::ConfusionMatrix) -> f64>(
         metric(&cm)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_matches_numpy_linear() {
+        // np.percentile([1, 2, 3, 4], [2.5, 50, 97.5]) == [1.075, 2.5, 3.925]
+        let s = [1.0, 2.0, 3.0, 4.0];
+        assert!((percentile_sorted(&s, 0.025) - 1.075).abs() < 1e-12);
+        assert!((percentile_sorted(&s, 0.5) - 2.5).abs() < 1e-12);
+        assert!((percentile_sorted(&s, 0.975) - 3.925).abs() < 1e-12);
+    }
+
+    #[test]
+    fn seeded_and_consistent() {
+        let yt: Vec<usize> = (0..200).map(|i| i % 4).collect();
+        let yp: Vec<usize> = (0..200)
+            .map(|i| if i % 5 == 0 { (i + 1) % 4 } else { i % 4 })
+            .collect();
+        let o = BootstrapOptions::default().n_resamples(300).seed(7);
+        let acc = |idx: &[usize]| {
+            let t: Vec<usize> = idx.iter().map(|&i| yt[i]).collect();
+            let p: Vec<usize> = idx.iter().map(|&i| yp[i]).collect();
+            crate::accuracy_score(&t, &p).unwrap_or(f64::NAN)
+        };
+        let a = bootstrap_ci(yt.len(), &o, acc).unwrap();
+        let b = bootstrap_ci(yt.len(), &o, acc).unwrap();
+        assert_eq!(a, b);
+        assert!((a.estimate - 0.8).abs() < 1e-15);
+        assert!(a.lower < 0.8 && a.upper > 0.8 && a.upper - a.lower < 0.2);
+        // the confusion-matrix fast path draws the same resamples
+        let c = bootstrap_confusion_ci(&yt, &yp, 4, &o, |cm| cm.accuracy().unwrap_or(f64::NAN))
+            .unwrap();
+        assert_eq!(a, c);
+    }
+}

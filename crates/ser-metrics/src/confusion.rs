@@ -326,3 +326,31 @@ impl ConfusionMatrix {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_rendering() {
+        let cm = ConfusionMatrix::from_predictions(&[0, 0, 1, 2], &[0, 1, 1, 2], Some(3)).unwrap();
+        let t = cm
+            .to_text(Some(&["ang", "hap", "sad"]), Normalize::None, 2)
+            .unwrap();
+        assert_eq!(t, "true\\pred ang hap sad\n      ang   1   1   0\n      hap   0   1   0\n      sad   0   0   1\n");
+        let t = cm.to_text(None::<&[&str]>, Normalize::True, 2).unwrap();
+        assert!(t.lines().nth(1).unwrap().ends_with("0.50 0.50 0.00"));
+        assert!(cm.to_text(Some(&["a"]), Normalize::None, 2).is_err());
+    }
+
+    #[test]
+    fn restricted_and_merge() {
+        let mut cm = ConfusionMatrix::from_predictions(&[0, 1, 2, 2], &[2, 1, 0, 2], None).unwrap();
+        let r = cm.restricted(&[2, 0]).unwrap();
+        assert_eq!(r.counts(), &[1, 1, 1, 0]);
+        let other = cm.clone();
+        cm.merge(&other).unwrap();
+        assert_eq!(cm.total(), 8);
+        assert_eq!(cm.present_labels(), vec![0, 1, 2]);
+    }
+}
