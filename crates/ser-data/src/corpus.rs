@@ -22,7 +22,8 @@ pub struct Utterance {
     pub label: EmotionLabel,
     /// The corpus's own label code (EmoDB `W`, RAVDESS `05`, CREMA-D `ANG`, TESS `ps`, …).
     pub raw_label: String,
-    /// Speaker id as written by the corpus (`"03"`, `"Actor"` number `"12"`, `"1001"`, `"OAF"`).
+    /// Speaker id as written by the corpus (EmoDB `"03"`, RAVDESS actor `"12"`, CREMA-D
+    /// `"1001"`, TESS `"OAF"`, SAVEE `"DC"`).
     pub speaker: String,
     /// Speaker gender (documented value, or [`Gender::Unknown`]).
     pub gender: Gender,

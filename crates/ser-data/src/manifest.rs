@@ -190,7 +190,8 @@ fn is_jsonl(path: &Path) -> bool {
 }
 
 fn canonical(column: &str) -> Option<&'static str> {
-    let c = column.trim().to_lowercase();
+    // A UTF-8 byte-order mark may precede the first header (Excel exports).
+    let c = column.trim_start_matches('\u{feff}').trim().to_lowercase();
     FIELDS
         .iter()
         .find(|(_, aliases)| aliases.contains(&c.as_str()))

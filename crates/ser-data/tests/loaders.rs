@@ -158,7 +158,7 @@ fn cremad_folder_with_and_without_demographics() {
     // VideoDemographics.csv in the parent folder is picked up.
     std::fs::write(
         r.join("VideoDemographics.csv"),
-        "ActorID,Age,Sex,Race,Ethnicity\n1001,51,Male,Caucasian,Not Hispanic\n1002,21,Female,Caucasian,Not Hispanic\n",
+        "\u{feff}ActorID,Age,Sex,Race,Ethnicity\n1001,51,Male,Caucasian,Not Hispanic\n1002,21,Female,Caucasian,Not Hispanic\n",
     )
     .unwrap();
     let c = load_corpus(r.join("AudioWAV"), CorpusKind::CremaD).unwrap();

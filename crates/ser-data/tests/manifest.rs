@@ -38,7 +38,7 @@ fn csv_manifest_reads_all_fields() {
     let m = dir.path().join("manifest.csv");
     std::fs::write(
         &m,
-        "path,label,speaker,transcript,gender,split,extra\n\
+        "\u{feff}path,label,speaker,transcript,gender,split,extra\n\
          a.wav,angry,s1,\"Hello, world\",m,train,x\n\
          sub/b.flac,frustration,s2,,female,test,y\n\
          c.wav,Happy,s3,hi,,dev,z\n",

@@ -107,7 +107,11 @@ pub(crate) fn read_demographics(path: &Path) -> Result<HashMap<String, (Gender, 
         .headers()
         .map_err(|e| csv_err(path, 1, "header", e))?
         .clone();
-    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name))
+    };
     let found = headers.iter().collect::<Vec<_>>().join(",");
     let missing = |column: &str| Error::MissingColumn {
         path: path.to_path_buf(),
