@@ -273,6 +273,7 @@ impl fmt::Display for Split {
 ///   [`calm_as_neutral`](Self::calm_as_neutral) to merge RAVDESS calm into neutral instead.
 /// - [`native`](Self::native): every label a corpus kind defines (e.g. EmoDB's 7); use
 ///   [`drop`](Self::drop) to remove, say, EmoDB boredom and disgust.
+/// - [`from_corpus`](Self::from_corpus): every label present in a loaded corpus.
 ///
 /// ```
 /// use ser_data::{EmotionLabel as E, LabelMapping};
@@ -323,11 +324,19 @@ impl LabelMapping {
     }
 
     /// Every label that `kind` defines, in the common canonical order.
-    pub fn native(kind: crate::CorpusKind) -> Self {
-        LabelMapping {
-            classes: kind.labels(),
-            merges: BTreeMap::new(),
-        }
+    ///
+    /// Errors for [`CorpusKind::Manifest`](crate::CorpusKind::Manifest), which defines no
+    /// labels (use [`from_corpus`](Self::from_corpus)).
+    pub fn native(kind: crate::CorpusKind) -> Result<Self> {
+        LabelMapping::new(kind.labels())
+    }
+
+    /// Every label present in `corpus`, in canonical order ([`EmotionLabel::NAMED`] first,
+    /// then [`Other`](EmotionLabel::Other) labels alphabetically). Errors on an empty corpus.
+    pub fn from_corpus(corpus: &crate::Corpus) -> Result<Self> {
+        let set: std::collections::BTreeSet<EmotionLabel> =
+            corpus.utterances.iter().map(|u| u.label.clone()).collect();
+        LabelMapping::new(set)
     }
 
     /// Merges RAVDESS calm into neutral (requires neutral to be a class; otherwise unchanged).
@@ -428,7 +437,8 @@ mod tests {
         assert_eq!(m.class_index(&EmotionLabel::Calm), Some(3));
         assert_eq!(m.map(&EmotionLabel::Calm), Some(&EmotionLabel::Neutral));
 
-        let emodb = LabelMapping::native(crate::CorpusKind::EmoDb);
+        assert!(LabelMapping::native(crate::CorpusKind::Manifest).is_err());
+        let emodb = LabelMapping::native(crate::CorpusKind::EmoDb).expect("7 classes");
         assert_eq!(emodb.n_classes(), 7);
         let five = emodb
             .drop(&EmotionLabel::Boredom)

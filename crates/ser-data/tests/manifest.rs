@@ -61,6 +61,16 @@ fn csv_manifest_reads_all_fields() {
     assert_eq!(b.label, EmotionLabel::Other("frustration".into()));
     assert_eq!(b.transcript, None);
     assert!(b.path.ends_with("sub/b.flac"));
+    let all = ser_data::LabelMapping::from_corpus(&c).unwrap();
+    assert_eq!(
+        all.classes(),
+        [
+            EmotionLabel::Happiness,
+            EmotionLabel::Anger,
+            EmotionLabel::Other("frustration".into())
+        ]
+    );
+    assert_eq!(c.class_indices(&all).unwrap(), vec![1, 0, 2]);
     let folds = c.standard_folds().unwrap();
     assert_eq!(folds.len(), 1);
     assert_eq!(folds[0].train.len(), 1);
