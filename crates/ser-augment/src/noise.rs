@@ -5,7 +5,6 @@ use std::path::Path;
 
 use rand::{Rng, RngCore};
 use rand_distr::{Distribution, StandardNormal};
-use realfft::RealFftPlanner;
 use ser_dsp::Audio;
 
 use crate::error::{Error, Result};
@@ -55,39 +54,33 @@ pub fn snr_db(signal: &[f32], noise: &[f32]) -> f64 {
 /// next power of two ≥ `n`) is multiplied by `f^(-β/2)` (DC removed), then
 /// normalised to unit mean power.
 pub fn coloured_noise(n: usize, color: NoiseColor, rng: &mut dyn RngCore) -> Vec<f32> {
-    let mut white: Vec<f32> = (0..n).map(|_| StandardNormal.sample(&mut *rng)).collect();
     if color == NoiseColor::White || n < 2 {
-        return white;
+        return (0..n).map(|_| StandardNormal.sample(&mut *rng)).collect();
     }
     let len = n.next_power_of_two();
     let mut buf: Vec<f32> = (0..len).map(|_| StandardNormal.sample(&mut *rng)).collect();
-    let mut planner = RealFftPlanner::<f32>::new();
-    let fwd = planner.plan_fft_forward(len);
-    let inv = planner.plan_fft_inverse(len);
+    let (fwd, inv) = crate::dspx::real_fft_pair(len);
     let mut spec = fwd.make_output_vec();
-    // Lengths match the plan by construction.
-    if fwd.process(&mut buf, &mut spec).is_err() {
-        return white;
-    }
+    // Buffer lengths match the plans by construction, so these cannot fail.
+    let ok = fwd.process(&mut buf, &mut spec).is_ok();
+    debug_assert!(ok);
     let half_beta = color.beta() / 2.0;
     spec[0] = num_complex::Complex32::new(0.0, 0.0);
     for (k, c) in spec.iter_mut().enumerate().skip(1) {
-        let g = (k as f64).powf(-half_beta) as f32;
-        *c *= g;
+        *c *= (k as f64).powf(-half_beta) as f32;
     }
     if let Some(last) = spec.last_mut() {
         last.im = 0.0;
     }
-    if inv.process(&mut spec, &mut buf).is_err() {
-        return white;
-    }
+    let ok = inv.process(&mut spec, &mut buf).is_ok();
+    debug_assert!(ok);
     buf.truncate(n);
     let p = mean_power(&buf);
     if p > 0.0 {
         let s = (1.0 / p.sqrt()) as f32;
-        white.iter_mut().zip(&buf).for_each(|(w, &b)| *w = b * s);
+        buf.iter_mut().for_each(|v| *v *= s);
     }
-    white
+    buf
 }
 
 /// Adds `noise` (same length) scaled so that the mean-power SNR is exactly
@@ -295,6 +288,7 @@ impl Transform for AddBackgroundNoise {
 mod tests {
     use super::*;
     use crate::transform::rng_from_seed;
+    use realfft::RealFftPlanner;
 
     fn slope_db_per_octave(x: &[f32]) -> f64 {
         // Average power in two octave bands [f, 2f) and [4f, 8f) via a DFT

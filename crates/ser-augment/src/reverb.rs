@@ -6,7 +6,6 @@ use std::path::Path;
 
 use rand::{Rng, RngCore};
 use rand_distr::{Distribution, StandardNormal};
-use realfft::RealFftPlanner;
 use ser_dsp::Audio;
 
 use crate::error::{Error, Result};
@@ -33,9 +32,7 @@ pub fn fft_convolve(x: &[f32], h: &[f32]) -> Vec<f32> {
         return y.into_iter().map(|v| v as f32).collect();
     }
     let n = out_len.next_power_of_two();
-    let mut planner = RealFftPlanner::<f32>::new();
-    let fwd = planner.plan_fft_forward(n);
-    let inv = planner.plan_fft_inverse(n);
+    let (fwd, inv) = crate::dspx::real_fft_pair(n);
     let mut a = vec![0.0f32; n];
     a[..x.len()].copy_from_slice(x);
     let mut b = vec![0.0f32; n];

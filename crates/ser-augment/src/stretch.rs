@@ -126,34 +126,54 @@ pub fn phase_vocoder(
     // np.arange(0, n_frames, rate) may have one element fewer than the ceil.
     let steps: Vec<f64> = (0..n_out)
         .map(|t| t as f64 * rate)
-        .filter(|&s| s < n_frames as f64)
+        .take_while(|&s| s < n_frames as f64)
         .collect();
-    let mut out = Array2::<Complex32>::zeros((n_bins, steps.len()));
     if n_bins == 0 || steps.is_empty() {
-        return out;
+        return Array2::zeros((n_bins, steps.len()));
+    }
+    // Magnitude and phase of every input cell, frame-major, plus two zero
+    // frames (librosa pads the same way): each is computed once.
+    let stride = n_bins;
+    let mut mag = vec![0.0f32; (n_frames + 2) * stride];
+    let mut ph = vec![0.0f32; (n_frames + 2) * stride];
+    for (k, row) in d.rows().into_iter().enumerate() {
+        for (j, c) in row.iter().enumerate() {
+            mag[j * stride + k] = (c.re * c.re + c.im * c.im).sqrt();
+            ph[j * stride + k] = c.im.atan2(c.re);
+        }
     }
     let n_fft = 2 * (n_bins - 1);
     let phi_adv: Vec<f64> = (0..n_bins)
         .map(|k| hop_length as f64 * 2.0 * PI * k as f64 / n_fft.max(1) as f64)
         .collect();
-    let mut phase: Vec<f64> = (0..n_bins).map(|k| f64::from(d[[k, 0]].arg())).collect();
-    let zero = Complex32::new(0.0, 0.0);
-    let col = |k: usize, j: usize| if j < n_frames { d[[k, j]] } else { zero };
+    let mut phase: Vec<f64> = ph[..n_bins].iter().map(|&p| f64::from(p)).collect();
+    // Output built frame-major, returned as a (n_bins, n_out) view of it.
+    let mut out = vec![Complex32::new(0.0, 0.0); steps.len() * n_bins];
     for (t, &step) in steps.iter().enumerate() {
         let i = step.floor() as usize;
-        let alpha = step - i as f64;
+        let alpha = (step - i as f64) as f32;
+        let (m0, m1) = (
+            &mag[i * stride..(i + 1) * stride],
+            &mag[(i + 1) * stride..(i + 2) * stride],
+        );
+        let (p0, p1) = (
+            &ph[i * stride..(i + 1) * stride],
+            &ph[(i + 1) * stride..(i + 2) * stride],
+        );
+        let o = &mut out[t * n_bins..(t + 1) * n_bins];
         for k in 0..n_bins {
-            let (c0, c1) = (col(k, i), col(k, i + 1));
-            let mag = (1.0 - alpha) * f64::from(c0.norm()) + alpha * f64::from(c1.norm());
-            let (s, c) = phase[k].sin_cos();
-            out[[k, t]] = Complex32::new((mag * c) as f32, (mag * s) as f32);
-            let mut dphase = f64::from(c1.arg()) - f64::from(c0.arg()) - phi_adv[k];
+            let m = (1.0 - alpha) * m0[k] + alpha * m1[k];
+            let (s, c) = (phase[k] as f32).sin_cos();
+            o[k] = Complex32::new(m * c, m * s);
+            let mut dphase = f64::from(p1[k]) - f64::from(p0[k]) - phi_adv[k];
             dphase -= 2.0 * PI * (dphase / (2.0 * PI)).round_ties_even();
             let p = phase[k] + phi_adv[k] + dphase;
             phase[k] = p - 2.0 * PI * (p / (2.0 * PI)).round();
         }
     }
-    out
+    Array2::from_shape_vec((steps.len(), n_bins), out)
+        .map(|a| a.reversed_axes())
+        .unwrap_or_else(|_| Array2::zeros((n_bins, 0)))
 }
 
 /// Changes speed by resampling: `factor` > 1 is faster and higher, tempo and
