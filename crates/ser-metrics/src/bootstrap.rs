@@ -163,7 +163,7 @@ pub fn bootstrap_ci<F: FnMut(&[usize]) -> f64>(
 }
 
 /// Fast bootstrap for confusion-matrix metrics: each resample is accumulated straight into
-/// a [`ConfusionMatrix`] (no per-resample label vectors) and `metric` reads it, e.g.
+/// a [`ConfusionMatrix`](crate::ConfusionMatrix) (no per-resample label vectors) and `metric` reads it, e.g.
 /// `|cm| cm.balanced_accuracy(false).unwrap_or(f64::NAN)`. Same resampling and interval as
 /// [`bootstrap_ci`] with the same seed.
 ///

@@ -93,3 +93,8 @@ pub(crate) fn class_names<S: AsRef<str>>(names: Option<&[S]>, n: usize) -> Resul
         None => Ok((0..n).map(|i| i.to_string()).collect()),
     }
 }
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
