@@ -114,6 +114,31 @@ pub struct StftScratch {
     frame: Vec<f32>,
     spectrum: Vec<Complex32>,
     fft_scratch: Vec<Complex32>,
+    /// Frame-major staging block for cache-friendly transposed writes (sized lazily).
+    block_c: Vec<Complex32>,
+    block_r: Vec<f32>,
+}
+
+/// Frames staged before a transposed write into a `(bins, frames)` output.
+pub(crate) const BLOCK: usize = 16;
+
+/// Copies a frame-major block (`cnt` frames of `nb` values) into columns `t0..t0 + cnt` of a
+/// row-major `(nb, n_frames)` slice.
+#[inline]
+pub(crate) fn flush_block<T: Copy>(
+    block: &[T],
+    nb: usize,
+    cnt: usize,
+    out: &mut [T],
+    n_frames: usize,
+    t0: usize,
+) {
+    for k in 0..nb {
+        let row = &mut out[k * n_frames + t0..k * n_frames + t0 + cnt];
+        for (j, o) in row.iter_mut().enumerate() {
+            *o = block[j * nb + k];
+        }
+    }
 }
 
 impl fmt::Debug for StftScratch {
@@ -194,6 +219,8 @@ impl Stft {
             frame: vec![0.0; self.cfg.n_fft],
             spectrum: vec![Complex32::default(); self.n_bins()],
             fft_scratch: vec![Complex32::default(); self.fft.get_scratch_len()],
+            block_c: Vec::new(),
+            block_r: Vec::new(),
         }
     }
 
@@ -243,7 +270,7 @@ impl Stft {
 
     /// Runs the STFT frame by frame, calling `f(t, spectrum)` with the `n_bins` complex bins of
     /// frame `t`, without allocating. This is the primitive behind every other method.
-    pub fn for_each_frame<F>(&self, x: &[f32], scratch: &mut StftScratch, mut f: F) -> Result<()>
+    pub fn for_each_frame<F>(&self, x: &[f32], scratch: &mut StftScratch, f: F) -> Result<()>
     where
         F: FnMut(usize, &[Complex32]),
     {
@@ -253,7 +280,23 @@ impl Stft {
             frame,
             spectrum,
             fft_scratch,
+            ..
         } = scratch;
+        self.run_frames(x, n, frame, spectrum, fft_scratch, f)
+    }
+
+    fn run_frames<F>(
+        &self,
+        x: &[f32],
+        n: usize,
+        frame: &mut [f32],
+        spectrum: &mut [Complex32],
+        fft_scratch: &mut [Complex32],
+        mut f: F,
+    ) -> Result<()>
+    where
+        F: FnMut(usize, &[Complex32]),
+    {
         for t in 0..n {
             self.fill_frame(x, t, frame);
             self.fft
@@ -265,6 +308,42 @@ impl Stft {
             f(t, spectrum);
         }
         Ok(())
+    }
+
+    /// Runs the STFT and hands out blocks of up to [`BLOCK`] consecutive frames, frame-major
+    /// (`cnt * n_bins` values produced by `map`), for transposed writes.
+    fn run_blocks<T: Copy + Default, M, W>(
+        &self,
+        x: &[f32],
+        scratch: &mut StftScratch,
+        pick: fn(&mut StftScratch) -> &mut Vec<T>,
+        map: M,
+        mut write: W,
+    ) -> Result<()>
+    where
+        M: Fn(&[Complex32], &mut [T]),
+        W: FnMut(&[T], usize, usize),
+    {
+        let n = self.check_input(x)?;
+        self.ensure_scratch(scratch);
+        let nb = self.n_bins();
+        let mut block = std::mem::take(pick(scratch));
+        block.resize(BLOCK * nb, T::default());
+        let StftScratch {
+            frame,
+            spectrum,
+            fft_scratch,
+            ..
+        } = scratch;
+        let res = self.run_frames(x, n, frame, spectrum, fft_scratch, |t, spec| {
+            let j = t % BLOCK;
+            map(spec, &mut block[j * nb..(j + 1) * nb]);
+            if j == BLOCK - 1 || t == n - 1 {
+                write(&block[..(j + 1) * nb], t - j, j + 1);
+            }
+        });
+        *pick(scratch) = block;
+        res
     }
 
     /// Complex STFT, shape `(n_bins, n_frames)` (= `librosa.stft`).
@@ -287,6 +366,16 @@ impl Stft {
     ) -> Result<()> {
         let n = self.check_input(x)?;
         check_shape("stft output", out.dim(), (self.n_bins(), n))?;
+        let nb = self.n_bins();
+        if let Some(slice) = out.as_slice_mut() {
+            return self.run_blocks(
+                x,
+                scratch,
+                |s| &mut s.block_c,
+                |spec, dst| dst.copy_from_slice(spec),
+                |block, t0, cnt| flush_block(block, nb, cnt, slice, n, t0),
+            );
+        }
         self.for_each_frame(x, scratch, |t, spec| {
             out.column_mut(t)
                 .iter_mut()
@@ -316,14 +405,19 @@ impl Stft {
         check_power(power)?;
         let n = self.check_input(x)?;
         check_shape("spectrogram output", out.dim(), (self.n_bins(), n))?;
-        let n_frames = n;
+        let nb = self.n_bins();
         if let Some(slice) = out.as_slice_mut() {
-            // Standard layout: write with a fixed stride, avoiding per-column views.
-            return self.for_each_frame(x, scratch, |t, spec| {
-                for (k, c) in spec.iter().enumerate() {
-                    slice[k * n_frames + t] = power_of(*c, power);
-                }
-            });
+            return self.run_blocks(
+                x,
+                scratch,
+                |s| &mut s.block_r,
+                |spec, dst| {
+                    for (d, &c) in dst.iter_mut().zip(spec) {
+                        *d = power_of(c, power);
+                    }
+                },
+                |block, t0, cnt| flush_block(block, nb, cnt, slice, n, t0),
+            );
         }
         self.for_each_frame(x, scratch, |t, spec| {
             out.column_mut(t)
@@ -565,5 +659,9 @@ mod tests {
             assert!((a.norm_sqr() - b).abs() <= 1e-4 * (1.0 + b));
         }
         assert_eq!(p, pf);
+        let mut cf = Array2::zeros(c.dim().f());
+        stft.process_into(&x, &mut cf, &mut stft.make_scratch())
+            .expect("into");
+        assert_eq!(c, cf);
     }
 }
