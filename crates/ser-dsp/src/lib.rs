@@ -2,8 +2,8 @@
 //!
 //! Pure-Rust DSP for speech emotion recognition, numerically matching librosa 0.11:
 //! audio I/O ([`Audio`]: WAV via `hound`, FLAC/MP3/OGG via `symphonia` behind the default
-//! `symphonia` feature), resampling ([`resample`], rubato sinc), windows ([`get_window`]),
-//! framing ([`frame`], [`pad_center_signal`]), STFT/ISTFT ([`Stft`], [`Istft`], on `realfft`),
+//! `symphonia` feature), resampling ([`resample()`], rubato sinc), windows ([`get_window`]),
+//! framing ([`frame()`], [`pad_center_signal`]), STFT/ISTFT ([`Stft`], [`Istft`], on `realfft`),
 //! mel filterbanks and spectrograms ([`mel_filterbank`], [`MelSpectrogram`]), DCT-II
 //! ([`Dct2`]), dB scaling ([`power_to_db`], [`amplitude_to_db`]), pre-emphasis,
 //! autocorrelation and frame energy.
