@@ -86,11 +86,11 @@ pub struct FeatureConfig {
     /// Roll-off fraction. Default: 0.85 (librosa).
     pub roll_percent: f32,
     /// Lowest contrast band edge in Hz. Default: 200 (librosa `spectral_contrast` `fmin`).
-    pub contrast_fmin: f32,
+    pub contrast_fmin: f64,
     /// Number of contrast bands (`n_bands + 1` rows). Default: 6 (librosa).
     pub contrast_n_bands: usize,
     /// Contrast peak/valley quantile. Default: 0.02 (librosa).
-    pub contrast_quantile: f32,
+    pub contrast_quantile: f64,
 }
 
 impl Default for FeatureConfig {
@@ -163,11 +163,11 @@ impl FeatureConfig {
         /// Sets `roll_percent`.
         roll_percent: f32,
         /// Sets `contrast_fmin`.
-        contrast_fmin: f32,
+        contrast_fmin: f64,
         /// Sets `contrast_n_bands`.
         contrast_n_bands: usize,
         /// Sets `contrast_quantile`.
-        contrast_quantile: f32,
+        contrast_quantile: f64,
     }
 
     /// Sets `hop_length`.

@@ -212,7 +212,7 @@ impl ContrastBands {
     /// # Errors
     /// [`Error::InvalidParameter`] when librosa would raise (`fmin <= 0`, `n_bands == 0`,
     /// `quantile` outside `(0, 1)`, a band edge at or above Nyquist) or a band has no bins.
-    pub fn new(sr: u32, n_fft: usize, fmin: f32, n_bands: usize, quantile: f32) -> Result<Self> {
+    pub fn new(sr: u32, n_fft: usize, fmin: f64, n_bands: usize, quantile: f64) -> Result<Self> {
         if !(fmin.is_finite() && fmin > 0.0) {
             return Err(Error::InvalidParameter {
                 name: "fmin",
@@ -235,7 +235,7 @@ impl ContrastBands {
         let n_bins = freq.len();
         let mut octa = vec![0.0_f64; n_bands + 2];
         for (k, o) in octa.iter_mut().enumerate().skip(1) {
-            *o = f64::from(fmin) * 2.0_f64.powi(k as i32 - 1);
+            *o = fmin * 2.0_f64.powi(k as i32 - 1);
         }
         if octa[..n_bands + 1]
             .iter()
@@ -271,9 +271,7 @@ impl ContrastBands {
                     reason: format!("spectral contrast band {k} is empty"),
                 });
             }
-            let q = (f64::from(quantile) * count as f64)
-                .round_ties_even()
-                .max(1.0) as usize;
+            let q = (quantile * count as f64).round_ties_even().max(1.0) as usize;
             bands.push((a, used, q.min(used)));
         }
         Ok(Self { bands })
@@ -452,9 +450,9 @@ pub fn spectral_flatness(s: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
 pub fn spectral_contrast(
     s: ArrayView2<'_, f32>,
     sr: u32,
-    fmin: f32,
+    fmin: f64,
     n_bands: usize,
-    quantile: f32,
+    quantile: f64,
     top_db: Option<f32>,
 ) -> Result<Array2<f32>> {
     check_spectrogram(s)?;
