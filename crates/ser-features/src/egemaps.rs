@@ -58,7 +58,9 @@ use ser_dsp::{Stft, StftConfig, Window};
 use crate::error::{check_audio, Error, Result};
 use crate::functionals::{compute, Functional, NamedFeatures};
 use crate::prosody::formants::LpcFromPower;
-use crate::prosody::loudness::{loudness_from_power, weighted_filterbank};
+use crate::prosody::loudness::{
+    band_energies, band_ranges, loudness_from_power, weighted_filterbank,
+};
 use crate::prosody::voice_quality::{
     hnr_db_from_acf, jitter_shimmer_frames, period_marks, MarkConfig,
 };
@@ -255,6 +257,8 @@ pub struct Egemaps {
     fb_loud: Array2<f32>,
     /// plain HTK mel bank (MFCC)
     fb_mfcc: Array2<f32>,
+    loud_rng: Vec<(usize, usize)>,
+    mfcc_rng: Vec<(usize, usize)>,
     /// `4 × 26` HTK DCT rows with lifter folded in
     dct: Vec<f32>,
     lpc: LpcFromPower,
@@ -326,6 +330,8 @@ impl Egemaps {
             df: cfg.sr as f32 / n_fft as f32,
             stft,
             win,
+            loud_rng: band_ranges(&fb_loud),
+            mfcc_rng: band_ranges(&fb_mfcc),
             fb_loud,
             fb_mfcc,
             dct,
@@ -412,7 +418,7 @@ impl Egemaps {
             for (p, c) in power.iter_mut().zip(spec) {
                 *p = c.norm_sqr();
             }
-            loud[t] = loudness_from_power(&self.fb_loud, &power, 0.33);
+            loud[t] = loudness_from_power(&self.fb_loud, &self.loud_rng, &power, 0.33);
             // flux of unit-sum spectra 0-5 kHz
             let s: f32 = power[..=b5k].iter().sum();
             for (c, p) in cur_norm.iter_mut().zip(&power[..=b5k]) {
@@ -427,8 +433,10 @@ impl Egemaps {
             }
             std::mem::swap(&mut prev_norm, &mut cur_norm);
             // MFCC 1-4
-            for (m, row) in mel.iter_mut().zip(self.fb_mfcc.rows()) {
-                let e: f32 = row.iter().zip(&power).map(|(w, p)| w * p).sum();
+            for (m, e) in mel
+                .iter_mut()
+                .zip(band_energies(&self.fb_mfcc, &self.mfcc_rng, &power))
+            {
                 *m = e.max(1e-10).ln();
             }
             for (k, c) in mfcc[t].iter_mut().enumerate() {

@@ -87,9 +87,13 @@ pub fn poly_roots(c: &[f64]) -> Vec<Complex64> {
         }
         (p, dp)
     };
-    for _ in 0..100 {
-        let mut max_step = 0.0f64;
+    let mut done = vec![false; n];
+    for _ in 0..80 {
+        let mut all_done = true;
         for i in 0..n {
+            if done[i] {
+                continue;
+            }
             let (p, dp) = eval(z[i]);
             if p.norm() == 0.0 {
                 continue;
@@ -107,10 +111,14 @@ pub fn poly_roots(c: &[f64]) -> Vec<Complex64> {
             let w = ratio / (Complex64::new(1.0, 0.0) - ratio * s);
             if w.is_finite() {
                 z[i] -= w;
-                max_step = max_step.max(w.norm());
+                if w.norm() <= 1e-12 * z[i].norm().max(1e-3) {
+                    done[i] = true;
+                } else {
+                    all_done = false;
+                }
             }
         }
-        if max_step < 1e-12 {
+        if all_done {
             break;
         }
     }

@@ -113,6 +113,7 @@ pub struct Loudness {
     stft: Stft,
     /// `(n_mels, n_bins)` weighted filterbank.
     fb: Array2<f32>,
+    ranges: Vec<(usize, usize)>,
     compression: f32,
 }
 
@@ -130,6 +131,7 @@ impl Loudness {
         let fb = weighted_filterbank(cfg.sr, n_fft, cfg.n_mels, cfg.fmin, cfg.fmax)?;
         Ok(Self {
             stft,
+            ranges: band_ranges(&fb),
             fb,
             compression: cfg.compression,
         })
@@ -137,7 +139,7 @@ impl Loudness {
 
     /// Loudness of one frame from its power spectrum (`n_fft / 2 + 1` bins).
     pub fn from_power(&self, power: &[f32]) -> f32 {
-        loudness_from_power(&self.fb, power, self.compression)
+        loudness_from_power(&self.fb, &self.ranges, power, self.compression)
     }
 
     /// Loudness per frame, shape `(n_frames,)` (centred frames, `n_frames = 1 + len / hop`).
@@ -182,13 +184,47 @@ pub(crate) fn weighted_filterbank(
     Ok(fb)
 }
 
-pub(crate) fn loudness_from_power(fb: &Array2<f32>, power: &[f32], compression: f32) -> f32 {
+/// Nonzero column range `[start, end)` of every filterbank row.
+pub(crate) fn band_ranges(fb: &Array2<f32>) -> Vec<(usize, usize)> {
     fb.rows()
         .into_iter()
         .map(|row| {
-            let e: f32 = row.iter().zip(power).map(|(w, p)| w * p).sum();
-            e.max(0.0).powf(compression)
+            let s = row.iter().position(|&v| v != 0.0).unwrap_or(0);
+            let e = row.iter().rposition(|&v| v != 0.0).map_or(s, |e| e + 1);
+            (s, e)
         })
+        .collect()
+}
+
+/// Filterbank energies `fb · power`, visiting only each band's nonzero range.
+pub(crate) fn band_energies<'a>(
+    fb: &'a Array2<f32>,
+    ranges: &'a [(usize, usize)],
+    power: &'a [f32],
+) -> impl Iterator<Item = f32> + 'a {
+    fb.rows()
+        .into_iter()
+        .zip(ranges)
+        .map(move |(row, &(s, e))| {
+            let e = e.min(power.len());
+            if s >= e {
+                return 0.0;
+            }
+            match row.as_slice() {
+                Some(r) => r[s..e].iter().zip(&power[s..e]).map(|(w, p)| w * p).sum(),
+                None => (s..e).map(|k| row[k] * power[k]).sum(),
+            }
+        })
+}
+
+pub(crate) fn loudness_from_power(
+    fb: &Array2<f32>,
+    ranges: &[(usize, usize)],
+    power: &[f32],
+    compression: f32,
+) -> f32 {
+    band_energies(fb, ranges, power)
+        .map(|e| e.max(0.0).powf(compression))
         .sum()
 }
 

@@ -151,6 +151,18 @@ pub struct PyinScratch {
     /// Per frame, `(bin, f0)` of the candidates that reached the observation vector.
     cands: Vec<(u32, f32)>,
     cand_off: Vec<usize>,
+    conv: ConvScratch,
+}
+
+/// Buffers of the max-plus convolutions of one Viterbi step.
+#[derive(Debug, Clone, Default)]
+struct ConvScratch {
+    u: Vec<f64>,
+    mv: Vec<f64>,
+    av: Vec<usize>,
+    mu: Vec<f64>,
+    au: Vec<usize>,
+    stack: Vec<(usize, usize, usize, usize)>,
 }
 
 /// pYIN plan (`librosa.pyin`): YIN FFT plans plus all priors and the transition band,
@@ -188,15 +200,29 @@ pub struct Pyin {
     /// Bin frequencies `fmin · 2^(i / (12 nbps))`.
     freqs: Vec<f64>,
     /// For pitch column `j`, its predecessors are pitch bins `col_lo[j] ..= col_hi[j]`.
+    #[cfg_attr(not(test), allow(dead_code))]
     col_lo: Vec<usize>,
+    #[cfg_attr(not(test), allow(dead_code))]
     col_hi: Vec<usize>,
     /// `col_off[j]` indexes `lt_stay` / `lt_switch` for column `j`.
+    #[cfg_attr(not(test), allow(dead_code))]
     col_off: Vec<usize>,
     /// `log(p_stay · local[k][j] + tiny)` for k in the band of column j.
+    #[cfg_attr(not(test), allow(dead_code))]
     lt_stay: Vec<f64>,
     /// `log(p_switch · local[k][j] + tiny)`.
+    #[cfg_attr(not(test), allow(dead_code))]
     lt_switch: Vec<f64>,
     log_p_init: f64,
+    /// `ln` of the raw (unnormalised) triangular kernel at offsets `d = j - k` in
+    /// `d_min ..= d_max` (its support).
+    kern_ln: Vec<f64>,
+    d_min: isize,
+    d_max: isize,
+    /// `-ln(row sum)` of each raw transition row.
+    neg_ln_sum: Vec<f64>,
+    ln_p_stay: f64,
+    ln_p_switch: f64,
 }
 
 impl Pyin {
@@ -293,6 +319,7 @@ impl Pyin {
             ));
         }
         let local = local_transition_rows(n_pitch_bins, width);
+        let (kern_ln, d_min, d_max, neg_ln_sum) = concave_kernel(n_pitch_bins, width);
         let p_stay = 1.0 - cfg.switch_prob;
         let p_switch = 1.0 - p_stay;
         let half = width / 2;
@@ -332,6 +359,12 @@ impl Pyin {
             lt_stay,
             lt_switch,
             log_p_init,
+            kern_ln,
+            d_min,
+            d_max,
+            neg_ln_sum,
+            ln_p_stay: p_stay.ln(),
+            ln_p_switch: p_switch.ln(),
         })
     }
 
@@ -404,17 +437,32 @@ impl Pyin {
             scratch.cand_off.push(scratch.cands.len());
             let vp = self.observe(scratch);
             out.voiced_prob.push(vp as f32);
-            // log observation probabilities, in place
-            for o in scratch.obs.iter_mut() {
-                *o = (*o + f64::MIN_POSITIVE).ln();
+            // log observation probabilities, in place (zeros -> log(tiny) without a `ln`,
+            // the unvoiced half is one constant)
+            let nb = self.n_pitch_bins;
+            let (ov, ou) = scratch.obs.split_at_mut(nb);
+            for o in ov.iter_mut() {
+                *o = if *o == 0.0 {
+                    LOG_TINY
+                } else {
+                    (*o + f64::MIN_POSITIVE).ln()
+                };
             }
+            let lu = (ou[0] + f64::MIN_POSITIVE).ln();
+            ou.fill(lu);
             if t == 0 {
                 for (v, o) in scratch.value.iter_mut().zip(&scratch.obs) {
                     *v = o + self.log_p_init;
                 }
             } else {
                 let ptr = &mut scratch.ptr[t * ns..(t + 1) * ns];
-                self.viterbi_step(&scratch.value, &scratch.obs, &mut scratch.next, ptr);
+                self.viterbi_step_fast(
+                    &scratch.value,
+                    &scratch.obs,
+                    &mut scratch.next,
+                    ptr,
+                    &mut scratch.conv,
+                );
                 std::mem::swap(&mut scratch.value, &mut scratch.next);
             }
         }
@@ -516,7 +564,76 @@ impl Pyin {
         vp
     }
 
-    /// One banded Viterbi step: `next[j] = log_obs[j] + max_k(value[k] + log_trans[k][j])`.
+    /// One Viterbi step using the structure of the transition matrix:
+    /// `log T[k][j] = ln p_{stay|switch} − ln rowsum(k) + ln kern(j − k)` with a concave
+    /// `ln kern`, so each of the two max-plus convolutions (from the voiced and from the
+    /// unvoiced layer) has a monotone arg-max and is solved by divide and conquer in
+    /// `O(n log n)` instead of `O(n × width)`. Leftmost arg-max as numpy.
+    fn viterbi_step_fast(
+        &self,
+        value: &[f64],
+        log_obs: &[f64],
+        next: &mut [f64],
+        ptr: &mut [u16],
+        cs: &mut ConvScratch,
+    ) {
+        let nb = self.n_pitch_bins;
+        let g = first_argmax(value);
+        let g_score = value[g] + LOG_TINY;
+        let g_bin = (g % nb) as isize;
+        cs.mv.resize(nb, 0.0);
+        cs.av.resize(nb, 0);
+        cs.mu.resize(nb, 0.0);
+        cs.au.resize(nb, 0);
+        for layer in 0..2 {
+            cs.u.clear();
+            cs.u.extend(
+                value[layer * nb..(layer + 1) * nb]
+                    .iter()
+                    .zip(&self.neg_ln_sum)
+                    .map(|(v, s)| v + s),
+            );
+            let (m, a) = if layer == 0 {
+                (&mut cs.mv, &mut cs.av)
+            } else {
+                (&mut cs.mu, &mut cs.au)
+            };
+            maxplus_concave(
+                &cs.u,
+                &self.kern_ln,
+                self.d_min,
+                self.d_max,
+                m,
+                a,
+                &mut cs.stack,
+            );
+        }
+        for j in 0..2 * nb {
+            let pj = j % nb;
+            let (lv, lu) = if j < nb {
+                (self.ln_p_stay, self.ln_p_switch)
+            } else {
+                (self.ln_p_switch, self.ln_p_stay)
+            };
+            let (bv, bu) = (cs.mv[pj] + lv, cs.mu[pj] + lu);
+            let (mut best, mut arg) = if bu > bv {
+                (bu, nb + cs.au[pj])
+            } else {
+                (bv, cs.av[pj])
+            };
+            let d = pj as isize - g_bin;
+            let g_in_band = d >= self.d_min && d <= self.d_max;
+            if !g_in_band && (g_score > best || (g_score == best && g < arg)) {
+                best = g_score;
+                arg = g;
+            }
+            next[j] = log_obs[j] + best;
+            ptr[j] = arg as u16;
+        }
+    }
+
+    /// Reference banded Viterbi step: `next[j] = log_obs[j] + max_k(value[k] + log_trans[k][j])`.
+    #[cfg(test)]
     fn viterbi_step(&self, value: &[f64], log_obs: &[f64], next: &mut [f64], ptr: &mut [u16]) {
         let nb = self.n_pitch_bins;
         let g = first_argmax(value);
@@ -556,7 +673,82 @@ impl Pyin {
     }
 }
 
+/// `ln` of the raw triangular transition kernel by offset `d = j - k` (its support
+/// `d_min ..= d_max`), and `-ln(row sum)` of every raw row of
+/// `transition_local(n, width, 'triangle', wrap=False)`.
+fn concave_kernel(n: usize, width: usize) -> (Vec<f64>, isize, isize, Vec<f64>) {
+    let rows = raw_transition_rows(n, width);
+    // an interior row shows the whole kernel
+    let i = n / 2;
+    let row = &rows[i];
+    let mut kern: Vec<(isize, f64)> = row
+        .vals
+        .iter()
+        .enumerate()
+        .map(|(c, &v)| ((row.lo + c) as isize - i as isize, v))
+        .filter(|&(_, v)| v > 0.0)
+        .collect();
+    kern.sort_by_key(|e| e.0);
+    let d_min = kern.first().map_or(0, |e| e.0);
+    let d_max = kern.last().map_or(0, |e| e.0);
+    let kern_ln = kern.iter().map(|e| e.1.ln()).collect();
+    let neg_ln_sum = rows
+        .iter()
+        .map(|r| -r.vals.iter().sum::<f64>().ln())
+        .collect();
+    (kern_ln, d_min, d_max, neg_ln_sum)
+}
+
+/// `m[j] = max_k u[k] + kern[j - k]` (kern supported on `d_min ..= d_max`, concave in log
+/// domain) with the leftmost arg-max in `a[j]`, by divide and conquer over the monotone
+/// arg-max.
+fn maxplus_concave(
+    u: &[f64],
+    kern_ln: &[f64],
+    d_min: isize,
+    d_max: isize,
+    m: &mut [f64],
+    a: &mut [usize],
+    stack: &mut Vec<(usize, usize, usize, usize)>,
+) {
+    let n = u.len();
+    if n == 0 {
+        return;
+    }
+    stack.clear();
+    stack.push((0, n - 1, 0, n - 1));
+    while let Some((jlo, jhi, klo, khi)) = stack.pop() {
+        let jm = (jlo + jhi) / 2;
+        // band of column jm: k in [jm - d_max, jm - d_min]
+        let blo = (jm as isize - d_max).max(0) as usize;
+        let bhi = ((jm as isize - d_min).min(n as isize - 1)).max(0) as usize;
+        let (mut lo, mut hi) = (klo.max(blo), khi.min(bhi));
+        if lo > hi {
+            lo = blo;
+            hi = bhi;
+        }
+        let mut best = f64::NEG_INFINITY;
+        let mut arg = lo;
+        for k in lo..=hi {
+            let s = u[k] + kern_ln[(jm as isize - k as isize - d_min) as usize];
+            if s > best {
+                best = s;
+                arg = k;
+            }
+        }
+        m[jm] = best;
+        a[jm] = arg;
+        if jm > jlo {
+            stack.push((jlo, jm - 1, klo, arg));
+        }
+        if jm < jhi {
+            stack.push((jm + 1, jhi, arg, khi));
+        }
+    }
+}
+
 /// Max and first argmax of `v[i] + w[i]`.
+#[cfg_attr(not(test), allow(dead_code))]
 #[inline]
 fn band_argmax(v: &[f64], w: &[f64]) -> (f64, usize) {
     let mut best = f64::NEG_INFINITY;
@@ -610,6 +802,20 @@ impl BandRow {
 }
 
 fn local_transition_rows(n: usize, width: usize) -> Vec<BandRow> {
+    raw_transition_rows(n, width)
+        .into_iter()
+        .map(|r| {
+            let sum: f64 = r.vals.iter().sum();
+            BandRow {
+                lo: r.lo,
+                vals: r.vals.into_iter().map(|v| v / sum).collect(),
+            }
+        })
+        .collect()
+}
+
+/// Rows of `transition_local` before row normalisation.
+fn raw_transition_rows(n: usize, width: usize) -> Vec<BandRow> {
     // scipy.signal.get_window('triangle', width, fftbins=False) = triang(width, sym=True)
     let win: Vec<f64> = (0..width)
         .map(|k| {
@@ -638,8 +844,6 @@ fn local_transition_rows(n: usize, width: usize) -> Vec<BandRow> {
                 }
             })
             .collect();
-        let sum: f64 = vals.iter().sum();
-        let vals = vals.into_iter().map(|v| v / sum).collect();
         rows.push(BandRow { lo, vals });
     }
     rows
@@ -805,6 +1009,48 @@ mod tests {
         assert!((out.f0_refined[mid] - 150.0).abs() < 0.5);
         assert!(!out.voiced_flag[1] && out.f0[1].is_nan());
         assert!(!out.voiced_flag[n - 2]);
+    }
+
+    #[test]
+    fn fast_viterbi_step_equals_banded_reference() {
+        for (res, hop, sr) in [(0.1, 512, 16_000), (0.25, 160, 16_000), (0.34, 256, 22_050)] {
+            let pyin = Pyin::new(
+                &PyinConfig::default()
+                    .sr(sr)
+                    .fmin(60.0)
+                    .fmax(900.0)
+                    .frame_length(2048)
+                    .hop_length(hop)
+                    .resolution(res),
+            )
+            .unwrap();
+            let ns = 2 * pyin.n_pitch_bins();
+            let mut x = 12345u64;
+            let mut rnd = move || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % 10_000) as f64 / 100.0
+            };
+            for trial in 0..20 {
+                let mut value: Vec<f64> = (0..ns).map(|_| -rnd()).collect();
+                if trial % 3 == 0 {
+                    // a far-away dominant state exercises the out-of-band log(tiny) rule
+                    value.iter_mut().for_each(|v| *v -= 2000.0);
+                    value[3] = 0.0;
+                }
+                let obs: Vec<f64> = (0..ns).map(|_| -rnd()).collect();
+                let (mut n1, mut n2) = (vec![0.0; ns], vec![0.0; ns]);
+                let (mut p1, mut p2) = (vec![0u16; ns], vec![0u16; ns]);
+                pyin.viterbi_step(&value, &obs, &mut n1, &mut p1);
+                let mut cs = ConvScratch::default();
+                pyin.viterbi_step_fast(&value, &obs, &mut n2, &mut p2, &mut cs);
+                assert_eq!(p1, p2, "res {res} trial {trial}");
+                for (a, b) in n1.iter().zip(&n2) {
+                    assert!((a - b).abs() < 1e-9);
+                }
+            }
+        }
     }
 
     #[test]
