@@ -6,6 +6,7 @@
 //!
 //! Run: `cargo bench -p ser-benches --bench dsp`
 #![allow(clippy::unwrap_used)]
+#![allow(missing_docs)] // criterion_group! generates an undocumented pub fn
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ndarray::Array2;
