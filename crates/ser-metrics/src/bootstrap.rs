@@ -1,6 +1,7 @@
 //! Percentile bootstrap confidence intervals for any scalar metric.
 
-use rand::{Rng, SeedableRng};
+use rand::distributions::{Distribution, Uniform};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -123,12 +124,13 @@ pub fn bootstrap_ci<F: FnMut(&[usize]) -> f64>(
     let all: Vec<usize> = (0..n).collect();
     let estimate = metric(&all);
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let draw = Uniform::new(0, n);
     let mut idx = vec![0usize; n];
     let mut reps = Vec::with_capacity(options.n_resamples);
     let mut n_invalid = 0;
     for _ in 0..options.n_resamples {
         for v in idx.iter_mut() {
-            *v = rng.gen_range(0..n);
+            *v = draw.sample(&mut rng);
         }
         let m = metric(&idx);
         if m.is_finite() {
