@@ -48,3 +48,8 @@ pub use extractor::{
     ExtractorScratch, FeatureConfig, FeatureExtractor, FeatureKind, FrameFeatures,
     StreamingExtractor,
 };
+
+/// The crate README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -9,7 +9,7 @@
 //! Features: `mfcc`, `mfcc-delta` (MFCC + Δ + ΔΔ stacked), `logmel`, `melspectrogram`,
 //! `spectral` (centroid, bandwidth, rolloff, flatness, contrast×7, zcr, rms, onset strength,
 //! flux), `f0` (pYIN: f0, voiced_flag, voiced_prob), `functionals` (ComParE-like named set),
-//! `egemaps`.
+//! `egemaps` (88 eGeMAPS-like functionals; 10 ms hop unless `--hop-length`).
 //!
 //! Outputs by extension: `.npy` float32 in librosa's shape `(features, n_frames)` (named sets:
 //! a 1-D vector); `.csv` one row per frame with a header (named sets: header + one row);
@@ -27,6 +27,7 @@ use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use ser_dsp::{Audio, PadMode};
 use ser_features::compare::{CompareConfig, CompareSet};
+use ser_features::egemaps::{Egemaps, EgemapsConfig};
 use ser_features::functionals::NamedFeatures;
 use ser_features::prosody::{Pyin, PyinConfig};
 use ser_features::{FeatureConfig, FeatureExtractor, FeatureKind};
@@ -234,9 +235,13 @@ impl Extractor {
                     sr,
                 })
             }
-            Feature::Egemaps => bail!(
-                "--feature egemaps is not available yet (ser_features::egemaps is being built)"
-            ),
+            Feature::Egemaps => {
+                let mut ec = EgemapsConfig::default().sr(sr);
+                if let Some(h) = self.args.hop_length {
+                    ec = ec.hop_length(h);
+                }
+                Ok(Output::Named(Egemaps::new(&ec)?.process(y)?))
+            }
         }
     }
 }
