@@ -39,6 +39,8 @@ pub mod egemaps;
 pub mod error;
 pub mod extractor;
 pub mod functionals;
+#[cfg(feature = "linguistic")]
+pub mod linguistic;
 pub mod mfcc;
 pub mod prosody;
 pub mod spectral;
