@@ -12,49 +12,7 @@ use crate::error::{Error, Result};
 use crate::noise::mean_power;
 use crate::transform::{validate_p, ParamRange, Transform};
 
-/// Full linear convolution `x * h` (length `x.len() + h.len() - 1`) by one
-/// real FFT of the next power of two ≥ that length, computed in f32.
-/// Empty inputs give an empty output.
-pub fn fft_convolve(x: &[f32], h: &[f32]) -> Vec<f32> {
-    if x.is_empty() || h.is_empty() {
-        return Vec::new();
-    }
-    let out_len = x.len() + h.len() - 1;
-    if x.len().min(h.len()) <= 32 {
-        // Direct form is faster and exact for short kernels.
-        let (long, short) = if x.len() >= h.len() { (x, h) } else { (h, x) };
-        let mut y = vec![0.0f64; out_len];
-        for (i, &a) in long.iter().enumerate() {
-            for (j, &b) in short.iter().enumerate() {
-                y[i + j] += f64::from(a) * f64::from(b);
-            }
-        }
-        return y.into_iter().map(|v| v as f32).collect();
-    }
-    let n = out_len.next_power_of_two();
-    let (fwd, inv) = crate::dspx::real_fft_pair(n);
-    let mut a = vec![0.0f32; n];
-    a[..x.len()].copy_from_slice(x);
-    let mut b = vec![0.0f32; n];
-    b[..h.len()].copy_from_slice(h);
-    let mut fa = fwd.make_output_vec();
-    let mut fb = fwd.make_output_vec();
-    // Buffer lengths match the plans by construction, so these cannot fail.
-    let ok = fwd.process(&mut a, &mut fa).is_ok() && fwd.process(&mut b, &mut fb).is_ok();
-    debug_assert!(ok);
-    let scale = 1.0 / n as f32;
-    for (p, q) in fa.iter_mut().zip(&fb) {
-        *p = *p * *q * scale;
-    }
-    fa[0].im = 0.0;
-    if let Some(last) = fa.last_mut() {
-        last.im = 0.0;
-    }
-    let ok = inv.process(&mut fa, &mut a).is_ok();
-    debug_assert!(ok);
-    a.truncate(out_len);
-    a
-}
+pub use ser_dsp::fft_convolve;
 
 /// A synthetic room impulse response: Gaussian noise under the envelope
 /// `10^(-3 t / rt60)` (energy falls 60 dB in `rt60` seconds), length

@@ -66,7 +66,9 @@ pub use mel::{
     MelScratch, MelSpectrogram, MelSpectrogramConfig,
 };
 pub use resample::{resample, ResampleQuality};
-pub use signal::{autocorrelate, frame_energy, preemphasis, AutocorrScratch, Autocorrelator};
+pub use signal::{
+    autocorrelate, fft_convolve, frame_energy, preemphasis, AutocorrScratch, Autocorrelator,
+};
 pub use stft::{Istft, Stft, StftConfig, StftScratch};
 pub use window::{get_window, Window};
 

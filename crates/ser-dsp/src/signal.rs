@@ -5,7 +5,7 @@ use crate::frame::{n_frames, padded_sample, PadMode};
 use num_complex::Complex32;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Pre-emphasis `y[n] = x[n] - coef · x[n-1]` (`librosa.effects.preemphasis(x, coef=coef)`).
 ///
@@ -234,6 +234,67 @@ pub fn frame_energy(
         .collect())
 }
 
+/// Process-wide cache of real FFT plans (realfft caches plans by length), so
+/// repeated one-shot convolutions of the same size do not re-plan.
+static CONV_PLANNER: OnceLock<Mutex<RealFftPlanner<f32>>> = OnceLock::new();
+
+fn conv_plans(n: usize) -> (Arc<dyn RealToComplex<f32>>, Arc<dyn ComplexToReal<f32>>) {
+    let m = CONV_PLANNER.get_or_init(|| Mutex::new(RealFftPlanner::new()));
+    let mut p = m.lock().unwrap_or_else(|e| e.into_inner());
+    (p.plan_fft_forward(n), p.plan_fft_inverse(n))
+}
+
+/// Full linear convolution `x * h` (`scipy.signal.fftconvolve(x, h, mode="full")`),
+/// length `x.len() + h.len() - 1`.
+///
+/// Kernels of at most 32 taps use the direct form (accumulated in f64, exact to f32
+/// rounding); longer ones one real FFT of the next power of two at least the output
+/// length, computed in f32. Empty inputs give an empty output.
+///
+/// ```
+/// let y = ser_dsp::fft_convolve(&[1.0, 2.0, 3.0], &[0.0, 1.0, 0.5]);
+/// assert_eq!(y, vec![0.0, 1.0, 2.5, 4.0, 1.5]);
+/// ```
+pub fn fft_convolve(x: &[f32], h: &[f32]) -> Vec<f32> {
+    if x.is_empty() || h.is_empty() {
+        return Vec::new();
+    }
+    let out_len = x.len() + h.len() - 1;
+    if x.len().min(h.len()) <= 32 {
+        let (long, short) = if x.len() >= h.len() { (x, h) } else { (h, x) };
+        let mut y = vec![0.0f64; out_len];
+        for (i, &a) in long.iter().enumerate() {
+            for (j, &b) in short.iter().enumerate() {
+                y[i + j] += f64::from(a) * f64::from(b);
+            }
+        }
+        return y.into_iter().map(|v| v as f32).collect();
+    }
+    let n = out_len.next_power_of_two();
+    let (fwd, inv) = conv_plans(n);
+    let mut a = vec![0.0f32; n];
+    a[..x.len()].copy_from_slice(x);
+    let mut b = vec![0.0f32; n];
+    b[..h.len()].copy_from_slice(h);
+    let mut fa = fwd.make_output_vec();
+    let mut fb = fwd.make_output_vec();
+    // Buffer lengths match the plans by construction, so these cannot fail.
+    let ok = fwd.process(&mut a, &mut fa).is_ok() && fwd.process(&mut b, &mut fb).is_ok();
+    debug_assert!(ok);
+    let scale = 1.0 / n as f32;
+    for (p, q) in fa.iter_mut().zip(&fb) {
+        *p = *p * *q * scale;
+    }
+    fa[0].im = 0.0;
+    if let Some(last) = fa.last_mut() {
+        last.im = 0.0;
+    }
+    let ok = inv.process(&mut fa, &mut a).is_ok();
+    debug_assert!(ok);
+    a.truncate(out_len);
+    a
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +326,23 @@ mod tests {
     fn preemphasis_edges() {
         assert!(preemphasis(&[], 0.97).is_empty());
         assert_eq!(preemphasis(&[2.0], 0.5), vec![1.0]);
+    }
+
+    #[test]
+    fn fft_convolve_matches_direct_form() {
+        let x: Vec<f32> = (0..300)
+            .map(|i| ((i * 7919) % 97) as f32 / 97.0 - 0.5)
+            .collect();
+        let h: Vec<f32> = (0..100).map(|i| (-(i as f32) / 20.0).exp()).collect();
+        let y = fft_convolve(&x, &h);
+        assert_eq!(y.len(), x.len() + h.len() - 1);
+        for (k, &v) in y.iter().enumerate() {
+            let direct: f64 = (0..h.len())
+                .filter(|&j| k >= j && k - j < x.len())
+                .map(|j| f64::from(x[k - j]) * f64::from(h[j]))
+                .sum();
+            assert!((f64::from(v) - direct).abs() < 1e-4, "{k}: {v} vs {direct}");
+        }
+        assert!(fft_convolve(&[], &h).is_empty());
     }
 }
