@@ -8,7 +8,7 @@
 //!
 //! | LLD | here | openSMILE eGeMAPSv02 |
 //! |---|---|---|
-//! | F0 (semitones re 27.5 Hz) | [`Pyin`] (40 ms frames, 55–1000 Hz, 0.25-semitone grid), refined to the YIN candidate ([`crate::prosody::PyinOutput::f0_refined`]); voicing = pYIN's Viterbi decision | SHS + Viterbi smoothing, 60 ms Gaussian window |
+//! | F0 (semitones re 27.5 Hz) | [`Pyin`] (40 ms frames, 55–1000 Hz, 0.5-semitone grid), refined to the YIN candidate ([`crate::prosody::PyinOutput::f0_refined`]); voicing = pYIN's Viterbi decision | SHS + Viterbi smoothing, 60 ms Gaussian window |
 //! | loudness | [`crate::prosody::loudness`]: 26 HTK-mel bands 20–8000 Hz, equal-loudness weighted, `^0.33`, summed (20 ms Hamming) | the same chain |
 //! | spectral flux | Σ (p_t − p_{t−1})² of power spectra (0–5 kHz) normalised to unit sum | flux of normalised spectra |
 //! | MFCC 1–4 | 26 HTK-mel bands 20–8000 Hz, log power, DCT-II (HTK scale), lifter 22 | the same |
@@ -175,7 +175,7 @@ pub struct EgemapsConfig {
     /// pYIN frame length in samples. Default: `None` = 40 ms rounded up to an even count
     /// (must exceed `2 · sr / fmin` for reliable F0).
     pub f0_frame_length: Option<usize>,
-    /// pYIN pitch-grid resolution in semitones. Default: 0.25 (librosa: 0.1; the refined F0
+    /// pYIN pitch-grid resolution in semitones. Default: 0.5 (librosa: 0.1; the refined F0
     /// output is not quantised, so a coarser grid only affects the HMM, and is faster).
     pub f0_resolution: f64,
 }
@@ -188,7 +188,7 @@ impl Default for EgemapsConfig {
             fmin: 55.0,
             fmax: 1000.0,
             f0_frame_length: None,
-            f0_resolution: 0.25,
+            f0_resolution: 0.5,
         }
     }
 }

@@ -95,7 +95,7 @@ pub fn poly_roots(c: &[f64]) -> Vec<Complex64> {
                 continue;
             }
             let (p, dp) = eval(z[i]);
-            if p.norm() == 0.0 {
+            if p.norm_sqr() == 0.0 {
                 continue;
             }
             let ratio = p / dp;
@@ -103,7 +103,7 @@ pub fn poly_roots(c: &[f64]) -> Vec<Complex64> {
             for j in 0..n {
                 if j != i {
                     let d = z[i] - z[j];
-                    if d.norm() > 0.0 {
+                    if d.norm_sqr() > 0.0 {
                         s += d.inv();
                     }
                 }
@@ -111,7 +111,7 @@ pub fn poly_roots(c: &[f64]) -> Vec<Complex64> {
             let w = ratio / (Complex64::new(1.0, 0.0) - ratio * s);
             if w.is_finite() {
                 z[i] -= w;
-                if w.norm() <= 1e-12 * z[i].norm().max(1e-3) {
+                if w.norm_sqr() <= 1e-24 * z[i].norm_sqr().max(1e-6) {
                     done[i] = true;
                 } else {
                     all_done = false;

@@ -188,7 +188,6 @@ pub struct Pyin {
     pub(crate) core: YinCore,
     /// `thresholds[1..]` (the upper edge of each beta bin).
     thresholds: Vec<f64>,
-    beta_probs: Vec<f64>,
     /// `beta_prefix[k] = sum(beta_probs[..k])`.
     beta_prefix: Vec<f64>,
     /// `(1 - e^-λ) e^(-λ k)`, k = 0 … n_lags.
@@ -346,7 +345,6 @@ impl Pyin {
             cfg: cfg.clone(),
             core,
             thresholds,
-            beta_probs,
             beta_prefix,
             boltz_num,
             boltz_inv_z,
@@ -518,28 +516,34 @@ impl Pyin {
         if !troughs.is_empty() {
             scratch.probs.clear();
             scratch.probs.resize(troughs.len(), 0.0);
-            // For each threshold, the troughs below it get Boltzmann weights by order.
+            // Trough t lies below threshold i iff i >= first[t] (thresholds ascend). The set
+            // of troughs below a threshold only changes at the distinct `first` values, so
+            // thresholds are grouped into intervals with one set each and their beta masses
+            // summed (same result as librosa's per-threshold dot product).
+            let nthr = self.thresholds.len();
             let heights: Vec<f64> = troughs.iter().map(|&i| x[i] as f64).collect();
-            for (thr, beta) in self.thresholds.iter().zip(&self.beta_probs) {
-                let n_below = heights.iter().filter(|&&h| h < *thr).count();
-                if n_below == 0 {
-                    continue;
-                }
-                let w = beta * self.boltz_inv_z[n_below];
+            let first: Vec<usize> = heights
+                .iter()
+                .map(|&h| self.thresholds.partition_point(|&t| t <= h))
+                .collect();
+            let mut edges: Vec<usize> = first.iter().cloned().filter(|&f| f < nthr).collect();
+            edges.sort_unstable();
+            edges.dedup();
+            for (e, &start) in edges.iter().enumerate() {
+                let stop = edges.get(e + 1).copied().unwrap_or(nthr);
+                let mass = self.beta_prefix[stop] - self.beta_prefix[start];
+                let n_below = first.iter().filter(|&&f| f <= start).count();
+                let w = mass * self.boltz_inv_z[n_below];
                 let mut pos = 0;
-                for (p, &h) in scratch.probs.iter_mut().zip(&heights) {
-                    if h < *thr {
+                for (p, &f) in scratch.probs.iter_mut().zip(&first) {
+                    if f <= start {
                         *p += self.boltz_num[pos] * w;
                         pos += 1;
                     }
                 }
             }
             let gm = argmin_f64(&heights);
-            let n_thr_below_min = self
-                .thresholds
-                .iter()
-                .filter(|&&t| heights[gm] >= t)
-                .count();
+            let n_thr_below_min = first[gm];
             scratch.probs[gm] += self.cfg.no_trough_prob * self.beta_prefix[n_thr_below_min];
             // Candidates, in increasing period order; a later write to the same bin wins
             // (numpy fancy assignment). Bin index n_pitch_bins is discarded, as in librosa.
@@ -713,6 +717,26 @@ fn maxplus_concave(
 ) {
     let n = u.len();
     if n == 0 {
+        return;
+    }
+    let width = (d_max - d_min + 1) as usize;
+    if width as f64 <= 2.0 * (n as f64).log2() + 2.0 {
+        // narrow kernel: the direct band scan is cheaper than divide and conquer
+        for j in 0..n {
+            let blo = (j as isize - d_max).max(0) as usize;
+            let bhi = ((j as isize - d_min).min(n as isize - 1)).max(0) as usize;
+            let mut best = f64::NEG_INFINITY;
+            let mut arg = blo;
+            for k in blo..=bhi {
+                let s = u[k] + kern_ln[(j as isize - k as isize - d_min) as usize];
+                if s > best {
+                    best = s;
+                    arg = k;
+                }
+            }
+            m[j] = best;
+            a[j] = arg;
+        }
         return;
     }
     stack.clear();

@@ -1,0 +1,111 @@
+//! eGeMAPS-like features and pYIN over a directory of WAV files: writes a CSV of the 88
+//! values per file and prints single-thread timings (audio loading excluded).
+//!
+//! ```text
+//! cargo run --release -p ser-examples --bin prosody-speed -- --dir wav16k --csv ours.csv
+//! ```
+//! Used by `scripts/features_prosody_egemaps_corr.py` and `scripts/features_prosody_speed.py`.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use ser_features::egemaps::{Egemaps, EgemapsConfig};
+use ser_features::prosody::{Pyin, PyinConfig};
+
+#[derive(Parser, Debug)]
+#[command(about = "eGeMAPS-like features + pYIN timing over a directory of WAV files")]
+struct Args {
+    /// Directory of .wav files (all processed, sorted by name).
+    #[arg(long)]
+    dir: PathBuf,
+    /// Sampling rate to load at (resampled if the files differ).
+    #[arg(long, default_value_t = 16_000)]
+    sr: u32,
+    /// Write the 88 eGeMAPS values per file here (`file,<88 names>`).
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Repetitions of the timed loops (the minimum is reported).
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+    /// pYIN fmin (Hz) for the pYIN timing (librosa.pyin with the same settings is the reference).
+    #[arg(long, default_value_t = 65.406_391_325_149_66)]
+    pyin_fmin: f64,
+    /// pYIN fmax (Hz).
+    #[arg(long, default_value_t = 2_093.004_522_404_789)]
+    pyin_fmax: f64,
+    /// pYIN frame length.
+    #[arg(long, default_value_t = 2048)]
+    pyin_frame_length: usize,
+    /// pYIN hop length.
+    #[arg(long, default_value_t = 512)]
+    pyin_hop_length: usize,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&args.dir)
+        .with_context(|| format!("reading {}", args.dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("wav")))
+        .collect();
+    files.sort();
+    let audio: Vec<Vec<f32>> = files
+        .iter()
+        .map(|p| ser_dsp::Audio::load(p, Some(args.sr)).map(|a| a.samples))
+        .collect::<std::result::Result<_, _>>()?;
+    let total_secs: f64 = audio.iter().map(|y| y.len() as f64 / args.sr as f64).sum();
+
+    let eg = Egemaps::new(&EgemapsConfig::default().sr(args.sr))?;
+    let mut best_eg = f64::INFINITY;
+    let mut rows = Vec::new();
+    for _ in 0..args.repeat.max(1) {
+        rows.clear();
+        let t = Instant::now();
+        for y in &audio {
+            rows.push(eg.process(y)?);
+        }
+        best_eg = best_eg.min(t.elapsed().as_secs_f64());
+    }
+
+    let pyin = Pyin::new(
+        &PyinConfig::default()
+            .sr(args.sr)
+            .fmin(args.pyin_fmin)
+            .fmax(args.pyin_fmax)
+            .frame_length(args.pyin_frame_length)
+            .hop_length(args.pyin_hop_length),
+    )?;
+    let mut best_py = f64::INFINITY;
+    let mut voiced = 0usize;
+    for _ in 0..args.repeat.max(1) {
+        let mut out = Default::default();
+        let mut scratch = pyin.make_scratch();
+        voiced = 0;
+        let t = Instant::now();
+        for y in &audio {
+            pyin.process_into(y, &mut out, &mut scratch)?;
+            voiced += out.voiced_flag.iter().filter(|&&v| v).count();
+        }
+        best_py = best_py.min(t.elapsed().as_secs_f64());
+    }
+
+    if let Some(path) = &args.csv {
+        let mut w = csv::Writer::from_path(path)?;
+        let mut header = vec!["file".to_string()];
+        header.extend(eg.names().iter().map(|s| s.to_string()));
+        w.write_record(&header)?;
+        for (f, r) in files.iter().zip(&rows) {
+            let mut rec = vec![f.file_name().unwrap().to_string_lossy().to_string()];
+            rec.extend(r.values.iter().map(|v| format!("{v}")));
+            w.write_record(&rec)?;
+        }
+        w.flush()?;
+    }
+    println!("files {} audio_seconds {:.2}", files.len(), total_secs);
+    println!("egemaps_seconds {best_eg:.4}");
+    println!("pyin_seconds {best_py:.4} (voiced frames {voiced})");
+    Ok(())
+}
