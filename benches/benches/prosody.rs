@@ -1,0 +1,69 @@
+//! Criterion benches for the prosody half of ser-features on the shipped 4.35 s, 16 kHz
+//! speech asset: YIN and pYIN (librosa's example settings C2–C7, frame 2048, hop 512, and the
+//! speech settings 50–600 Hz, frame 1024, hop 160) and the 88-value eGeMAPS-like set.
+//! Plans and scratch buffers are built outside the timed loop.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use ser_features::egemaps::{Egemaps, EgemapsConfig};
+use ser_features::prosody::{Pyin, PyinConfig, PyinOutput, Yin, YinConfig};
+
+fn speech() -> Vec<f32> {
+    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/speech.wav");
+    ser_dsp::Audio::load(p, Some(16_000)).unwrap().samples
+}
+
+fn bench_prosody(c: &mut Criterion) {
+    let y = speech();
+    let sr = 16_000;
+    for (name, fmin, fmax, fl, hop) in [
+        (
+            "librosa_example",
+            65.406_391_325_149_66,
+            2_093.004_522_404_789,
+            2048,
+            512,
+        ),
+        ("speech", 50.0, 600.0, 1024, 160),
+    ] {
+        let yin = Yin::new(
+            &YinConfig::default()
+                .sr(sr)
+                .fmin(fmin)
+                .fmax(fmax)
+                .frame_length(fl)
+                .hop_length(hop),
+        )
+        .unwrap();
+        let mut ys = yin.make_scratch();
+        let mut out = Vec::new();
+        c.bench_function(&format!("yin_{name}_4.35s"), |b| {
+            b.iter(|| yin.process_into(black_box(&y), &mut out, &mut ys).unwrap())
+        });
+        let pyin = Pyin::new(
+            &PyinConfig::default()
+                .sr(sr)
+                .fmin(fmin)
+                .fmax(fmax)
+                .frame_length(fl)
+                .hop_length(hop),
+        )
+        .unwrap();
+        let mut ps = pyin.make_scratch();
+        let mut po = PyinOutput::default();
+        c.bench_function(&format!("pyin_{name}_4.35s"), |b| {
+            b.iter(|| pyin.process_into(black_box(&y), &mut po, &mut ps).unwrap())
+        });
+    }
+    let eg = Egemaps::new(&EgemapsConfig::default().sr(sr)).unwrap();
+    c.bench_function("egemaps_4.35s", |b| {
+        b.iter(|| eg.process(black_box(&y)).unwrap())
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = bench_prosody
+}
+criterion_main!(benches);
