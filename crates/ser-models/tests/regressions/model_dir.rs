@@ -1,0 +1,99 @@
+//! Fuzz entry point `model_dir`: load a model directory whose `config.json` and
+//! `model.safetensors` hold arbitrary bytes, then, if it loads, predict with it.
+//!
+//! Layout: byte 0 is the mode (bit 0: omit `config.json`, bit 1: omit `model.safetensors`,
+//! bits 2..: input length), bytes 1-2 the config length `n` (little endian), then `n` bytes
+//! of `config.json` and the rest as `model.safetensors`. Seeds are valid directories of
+//! every architecture (`tests/regressions_models.rs`, ignored test `generate_fuzz_seeds`).
+//!
+//! Shared by `fuzz/fuzz_targets/model_dir.rs` and `tests/regressions_models.rs`. Panics
+//! only on a bug: a panic in `ser-models`, or a loaded model with finite weights that
+//! predicts non-finite or unnormalised probabilities.
+
+use ser_models::{load_model_dir, FeatureSpec, Recognizer, Sequence};
+
+/// Widest input the entry point feeds to a loaded model (keeps one execution bounded).
+const MAX_FEATURES: usize = 4096;
+
+/// Runs one input.
+pub fn run(data: &[u8]) {
+    let (mode, rest) = data.split_first().map_or((0, data), |(m, r)| (*m, r));
+    let n = rest
+        .get(..2)
+        .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]) as usize);
+    let rest = rest.get(2..).unwrap_or(&[]);
+    let (config, weights) = rest.split_at(n.min(rest.len()));
+    let Ok(dir) = tempfile::tempdir() else { return };
+    if mode & 1 == 0 && std::fs::write(dir.path().join("config.json"), config).is_err() {
+        return;
+    }
+    if mode & 2 == 0 && std::fs::write(dir.path().join("model.safetensors"), weights).is_err() {
+        return;
+    }
+    let loaded = match load_model_dir(dir.path()) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.to_string();
+            return;
+        }
+    };
+    let finite = loaded.params.snapshot().is_ok_and(|m| {
+        m.values().all(|t| {
+            t.flatten_all()
+                .and_then(|t| t.to_vec1::<f32>())
+                .is_ok_and(|v| v.iter().all(|x| x.is_finite()))
+        })
+    });
+    let n_features = loaded.card.model.n_features();
+    let n_classes = loaded.card.labels.len();
+    let spec = loaded.card.features.clone();
+    let Ok(rec) = Recognizer::from_loaded(loaded) else {
+        return;
+    };
+    if n_features == 0 || n_features > MAX_FEATURES {
+        return;
+    }
+    let frames = 1 + (mode as usize >> 2) % 17;
+    let x: Vec<f32> = (0..frames * n_features)
+        .map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)
+        .collect();
+    let Ok(seq) = Sequence::new(x, frames, n_features) else {
+        return;
+    };
+    if let Ok(p) = rec.predict_sequence(&seq) {
+        check(&p, n_classes, finite);
+    }
+    // Audio through the model's own feature pipeline, for small analysis sizes.
+    let small = match &spec {
+        FeatureSpec::LogMel(s) => s.n_fft <= 4096 && s.hop_length >= 16,
+        FeatureSpec::Mfcc(s) => s.n_fft <= 4096 && s.hop_length >= 16,
+        FeatureSpec::Functionals(_) => true,
+        _ => false,
+    };
+    if small {
+        let tone: Vec<f32> = (0..8000).map(|i| 0.3 * (i as f32 * 0.11).sin()).collect();
+        if let Ok(p) = rec.predict_samples(&tone, 16_000) {
+            check(&p, n_classes, finite);
+        }
+    }
+}
+
+fn check(p: &ser_models::Prediction, n_classes: usize, finite_weights: bool) {
+    assert_eq!(
+        p.probabilities.len(),
+        n_classes,
+        "one probability per label"
+    );
+    assert!(p.index < n_classes);
+    if finite_weights {
+        let s: f32 = p.probabilities.iter().map(|(_, v)| v).sum();
+        assert!(
+            p.probabilities
+                .iter()
+                .all(|(_, v)| v.is_finite() && *v >= 0.0)
+                && (s - 1.0).abs() < 1e-3,
+            "finite weights gave probabilities {:?}",
+            p.probabilities
+        );
+    }
+}
