@@ -19,6 +19,17 @@ pub struct LogMelSpec {
     pub n_mels: usize,
 }
 
+impl LogMelSpec {
+    /// 40 mel bands every 20 ms (hop 320, window 400): a cheaper input for the conv models.
+    pub fn compact() -> Self {
+        Self {
+            hop_length: 320,
+            n_mels: 40,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for LogMelSpec {
     fn default() -> Self {
         Self {

@@ -5,9 +5,11 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::batch::Sequence;
+use crate::features::FeatureSpec;
 use crate::io::{load_model_dir, LoadedModel, ModelCard};
+use crate::pipeline::FeaturePipeline;
 use crate::train::predict_proba;
-use crate::Result;
+use crate::{Error, Result};
 
 /// A classification: the winning label and every class probability.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -24,19 +26,53 @@ pub struct Prediction {
 #[derive(Debug)]
 pub struct Recognizer {
     inner: LoadedModel,
+    pipeline: Option<FeaturePipeline>,
 }
 
 impl Recognizer {
     /// Loads and validates a model directory (see [`crate::io`]).
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
-        Ok(Self {
-            inner: load_model_dir(dir)?,
+        Self::from_loaded(load_model_dir(dir)?)
+    }
+
+    /// Wraps an already loaded model, building its feature pipeline (none for
+    /// [`FeatureSpec::Precomputed`]).
+    pub fn from_loaded(inner: LoadedModel) -> Result<Self> {
+        let pipeline = match inner.card.features {
+            FeatureSpec::Precomputed { .. } => None,
+            ref spec => Some(FeaturePipeline::new(spec)?),
+        };
+        Ok(Self { inner, pipeline })
+    }
+
+    fn pipeline(&self) -> Result<&FeaturePipeline> {
+        self.pipeline.as_ref().ok_or_else(|| {
+            Error::InvalidArgument(
+                "this model takes precomputed features; use predict_sequence".into(),
+            )
         })
     }
 
-    /// Wraps an already loaded model.
-    pub fn from_loaded(inner: LoadedModel) -> Self {
-        Self { inner }
+    /// Classifies an audio file (decoded, mixed to mono and resampled by `ser-dsp`).
+    pub fn predict_file(&self, path: impl AsRef<Path>) -> Result<Prediction> {
+        let seq = self.pipeline()?.sequence_from_file(path)?;
+        self.predict_sequence(&seq)
+    }
+
+    /// Classifies mono `samples` at sample rate `sr` (resampled when needed).
+    pub fn predict_samples(&self, samples: &[f32], sr: u32) -> Result<Prediction> {
+        let seq = self.pipeline()?.sequence(samples, sr)?;
+        self.predict_sequence(&seq)
+    }
+
+    /// Classifies many files; features are computed in turn, the model runs in batches.
+    pub fn predict_files<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Vec<Prediction>> {
+        let p = self.pipeline()?;
+        let seqs = paths
+            .iter()
+            .map(|f| p.sequence_from_file(f))
+            .collect::<Result<Vec<_>>>()?;
+        self.predict_sequences(&seqs)
     }
 
     /// The model card (`config.json`).

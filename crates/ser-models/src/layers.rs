@@ -5,8 +5,7 @@
 
 use candle_core::{DType, Device, IndexOp, Module, ModuleT, Tensor};
 use candle_nn::{
-    batch_norm, conv2d, layer_norm, linear, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig,
-    LayerNorm, Linear, VarBuilder,
+    batch_norm, layer_norm, linear, BatchNorm, BatchNormConfig, LayerNorm, Linear, VarBuilder,
 };
 
 use crate::params::DropoutRng;
@@ -351,10 +350,68 @@ impl BiLstm {
     }
 }
 
+/// 3×3 "same" convolution computed as im2col + one matmul, so that both the forward and the
+/// backward pass run on Candle's fast GEMM (Candle's CPU `conv2d` backward is much slower).
+/// Keys `weight` `(c_out, c_in, 3, 3)` and `bias` `(c_out)`, as PyTorch's `Conv2d`.
+#[derive(Debug, Clone)]
+pub struct Conv3x3 {
+    weight: Tensor,
+    bias: Tensor,
+    c_in: usize,
+    c_out: usize,
+}
+
+impl Conv3x3 {
+    /// Kaiming-uniform initialised weights (PyTorch's default bounds).
+    pub fn new(c_in: usize, c_out: usize, vb: VarBuilder<'_>) -> CResult<Self> {
+        let weight = vb.get_with_hints(
+            (c_out, c_in, 3, 3),
+            "weight",
+            candle_nn::init::DEFAULT_KAIMING_UNIFORM,
+        )?;
+        let bound = 1.0 / ((c_in * 9) as f64).sqrt();
+        let bias = vb.get_with_hints(
+            c_out,
+            "bias",
+            candle_nn::Init::Uniform {
+                lo: -bound,
+                up: bound,
+            },
+        )?;
+        Ok(Self {
+            weight,
+            bias,
+            c_in,
+            c_out,
+        })
+    }
+
+    /// `x (B, C_in, F, T)` → `(B, C_out, F, T)` with zero padding 1.
+    pub fn forward(&self, x: &Tensor) -> CResult<Tensor> {
+        let (b, c, f, t) = x.dims4()?;
+        if c != self.c_in {
+            candle_core::bail!("conv expects {} channels, got {c}", self.c_in);
+        }
+        let xp = x.pad_with_zeros(2, 1, 1)?.pad_with_zeros(3, 1, 1)?;
+        let mut taps = Vec::with_capacity(9);
+        for di in 0..3 {
+            for dj in 0..3 {
+                taps.push(xp.narrow(2, di, f)?.narrow(3, dj, t)?);
+            }
+        }
+        // (B, C, 9, F, T) → (B, C·9, F·T); column order (c, di, dj) matches the weight layout.
+        let cols = Tensor::stack(&taps, 2)?.reshape((b, c * 9, f * t))?;
+        let w = self.weight.reshape((self.c_out, c * 9))?;
+        let y = w.broadcast_matmul(&cols)?;
+        y.broadcast_add(&self.bias.reshape((1, self.c_out, 1))?)?
+            .reshape((b, self.c_out, f, t))
+    }
+}
+
 /// Conv 3×3 → BatchNorm → ReLU → mask → max-pool → dropout on `(B, C, F, T)` maps.
 #[derive(Debug, Clone)]
 pub struct ConvBlock {
-    conv: Conv2d,
+    conv: Conv3x3,
     bn: BatchNorm,
     pool_f: usize,
     pool_t: usize,
@@ -372,10 +429,6 @@ impl ConvBlock {
         rng: DropoutRng,
         vb: VarBuilder<'_>,
     ) -> CResult<Self> {
-        let cfg = Conv2dConfig {
-            padding: 1,
-            ..Default::default()
-        };
         let bn_cfg = BatchNormConfig {
             eps: 1e-5,
             remove_mean: true,
@@ -383,7 +436,7 @@ impl ConvBlock {
             momentum: 0.1,
         };
         Ok(Self {
-            conv: conv2d(c_in, c_out, 3, cfg, vb.pp("conv"))?,
+            conv: Conv3x3::new(c_in, c_out, vb.pp("conv"))?,
             bn: batch_norm(c_out, bn_cfg, vb.pp("bn"))?,
             pool_f: pool_f.max(1),
             pool_t: pool_t.max(1),
@@ -391,8 +444,8 @@ impl ConvBlock {
         })
     }
 
-    /// `x (B, C, F, T)` with time `mask (B, T)` (T divisible by the time pool) →
-    /// `(B, C', F/pf, T/pt)` and the pooled lengths.
+    /// `x (B, C, F, T)` (T divisible by the time pool) with per-item `lengths` →
+    /// `(B, C', F/pf, T/pt)` and the pooled lengths (frequency remainder rows are dropped).
     pub fn forward(
         &self,
         x: &Tensor,
@@ -405,7 +458,14 @@ impl ConvBlock {
         let m = crate::batch::mask_from_lengths(lengths, t, x.device())?.reshape((b, 1, 1, t))?;
         let y = y.broadcast_mul(&m)?;
         let y = if self.pool_f > 1 || self.pool_t > 1 {
-            y.max_pool2d((self.pool_f, self.pool_t))?
+            let (b, c, f, t) = y.dims4()?;
+            let (pf, pt) = (self.pool_f, self.pool_t);
+            let (f2, t2) = (f / pf, t / pt);
+            y.narrow(2, 0, f2 * pf)?
+                .narrow(3, 0, t2 * pt)?
+                .reshape((b, c, f2, pf, t2, pt))?
+                .max(5)?
+                .max(3)?
         } else {
             y
         };
@@ -436,6 +496,30 @@ mod tests {
         assert_eq!(v[1], vec![vec![8., 9.], vec![6., 7.], vec![10., 11.]]);
         let rr = reverse_within_lengths(&r, &[3, 2]).unwrap();
         assert_eq!(rr.to_vec3::<f32>().unwrap(), x.to_vec3::<f32>().unwrap());
+    }
+
+    #[test]
+    fn im2col_conv_matches_candle_conv2d() {
+        let ps = ParamStore::new(3);
+        let conv = Conv3x3::new(2, 3, ps.var_builder().pp("c")).unwrap();
+        let x = Tensor::randn(0f32, 1.0, (2, 2, 5, 7), &Device::Cpu).unwrap();
+        let ours = conv.forward(&x).unwrap();
+        let cfg = candle_nn::Conv2dConfig {
+            padding: 1,
+            ..Default::default()
+        };
+        let reference = candle_nn::Conv2d::new(conv.weight.clone(), Some(conv.bias.clone()), cfg)
+            .forward(&x)
+            .unwrap();
+        let d = (ours - reference)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(d < 1e-5, "{d}");
     }
 
     #[test]

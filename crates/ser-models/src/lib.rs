@@ -58,6 +58,8 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub mod batch;
+pub mod cv;
+pub mod dataset;
 pub mod error;
 pub mod features;
 pub mod infer;
@@ -65,13 +67,19 @@ pub mod io;
 pub mod layers;
 pub mod models;
 pub mod params;
+pub mod pipeline;
 pub mod plot;
+pub mod recipe;
 pub mod train;
 
 #[cfg(test)]
 mod tests;
 
 pub use batch::{Batch, Sequence};
+pub use cv::{
+    cross_validate, pooled_scores, CvConfig, CvResult, FoldReport, MetricCi, PooledScores,
+};
+pub use dataset::{load_corpus_features, speaker_standardize, CorpusData};
 pub use error::{Error, Result};
 pub use features::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec};
 pub use infer::{Prediction, Recognizer};
@@ -83,8 +91,13 @@ pub use models::{
     Mlp, MlpConfig, Model, ModelConfig, Transformer, TransformerConfig,
 };
 pub use params::ParamStore;
+pub use pipeline::{
+    functional_set_len, matrix_to_sequence, sequence_to_matrix, FeaturePipeline, COMPARE_SET,
+    EGEMAPS_COMPARE_SET, EGEMAPS_SET, MFCC_SPECTRAL_SET,
+};
 pub use plot::plot_history;
 pub use rand_chacha::ChaCha8Rng;
+pub use recipe::{Recipe, SpecAugmentSpec};
 pub use train::{
     fit_standardizer, init_model, predict, predict_proba, set_standardizer, train,
     write_history_csv, Augment, EpochLog, Labeled, TrainConfig, Trained,

@@ -1,38 +1,18 @@
-//! Training-curve PNG (plotters). Text needs a TrueType font: the first of a few common
-//! system fonts (or `SER_FONT`) is registered; without one the curves are drawn unlabelled.
+//! Training-curve PNG (plotters), using the font embedded in `ser-metrics` (no system fonts).
 
 use std::path::Path;
-use std::sync::OnceLock;
 
 use plotters::prelude::*;
 
 use crate::train::EpochLog;
 use crate::{Error, Result};
 
-const FONT_CANDIDATES: [&str; 4] = [
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/Library/Fonts/Arial.ttf",
-];
-
-/// Registers a sans-serif font once; returns whether text can be drawn.
+/// Registers the font embedded in `ser-metrics`; returns whether text can be drawn.
 pub(crate) fn ensure_font() -> bool {
-    static OK: OnceLock<bool> = OnceLock::new();
-    *OK.get_or_init(|| {
-        let env = std::env::var("SER_FONT").ok();
-        let candidates = env.iter().map(String::as_str).chain(FONT_CANDIDATES);
-        for p in candidates {
-            if let Ok(bytes) = std::fs::read(p) {
-                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-                if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
-                    return true;
-                }
-            }
-        }
-        false
-    })
+    ser_metrics::plot::register_embedded_font().is_ok()
 }
+
+const FONT: &str = ser_metrics::plot::FONT_FAMILY;
 
 fn perr(e: impl std::fmt::Display) -> Error {
     Error::Plot(e.to_string())
@@ -62,7 +42,7 @@ pub fn plot_history(
     let mut b = ChartBuilder::on(&root);
     b.margin(10);
     if text {
-        b.caption(title, ("sans-serif", 20))
+        b.caption(title, (FONT, 20))
             .x_label_area_size(35)
             .y_label_area_size(50)
             .right_y_label_area_size(50);
@@ -74,12 +54,16 @@ pub fn plot_history(
     if text {
         chart
             .configure_mesh()
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 14))
             .x_desc("epoch")
             .y_desc("train loss")
             .draw()
             .map_err(perr)?;
         chart
             .configure_secondary_axes()
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 14))
             .y_desc("accuracy / UA")
             .draw()
             .map_err(perr)?;
@@ -121,6 +105,7 @@ pub fn plot_history(
     if text {
         chart
             .configure_series_labels()
+            .label_font((FONT, 12))
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()

@@ -261,36 +261,12 @@ pub fn soft_cross_entropy(logits: &Tensor, targets: &Tensor, weights: &Tensor) -
     Ok(num.broadcast_div(&den)?)
 }
 
-/// Unweighted accuracy (mean per-class recall over classes present in `y_true`).
-pub(crate) fn ua(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> f64 {
-    let mut tp = vec![0usize; n_classes];
-    let mut n = vec![0usize; n_classes];
-    for (&t, &p) in y_true.iter().zip(y_pred) {
-        n[t] += 1;
-        if t == p {
-            tp[t] += 1;
-        }
-    }
-    let present: Vec<usize> = (0..n_classes).filter(|&c| n[c] > 0).collect();
-    if present.is_empty() {
-        return 0.0;
-    }
-    present
-        .iter()
-        .map(|&c| tp[c] as f64 / n[c] as f64)
-        .sum::<f64>()
-        / present.len() as f64
+/// Unweighted accuracy via `ser_metrics::unweighted_accuracy` (0 on an empty input).
+pub(crate) fn ua(y_true: &[usize], y_pred: &[usize], _n_classes: usize) -> f64 {
+    ser_metrics::unweighted_accuracy(y_true, y_pred).unwrap_or(0.0)
 }
 
-fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
-}
+use crate::cv::argmax;
 
 /// Class probabilities for every sequence, in batches of `batch_size` (evaluation mode).
 pub fn predict_proba(model: &Model, seqs: &[Sequence], batch_size: usize) -> Result<Vec<Vec<f32>>> {

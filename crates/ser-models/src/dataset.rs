@@ -1,0 +1,133 @@
+//! Corpus → model inputs: labels mapped with a `ser-data` [`LabelMapping`], features computed
+//! once per corpus and [`FeatureSpec`] through `ser-data`'s [`FeatureCache`] (in parallel),
+//! speakers kept as groups for speaker-independent protocols.
+
+use std::path::PathBuf;
+
+use ser_data::{CacheStatus, Corpus, FeatureCache, LabelMapping};
+
+use crate::batch::Sequence;
+use crate::features::FeatureSpec;
+use crate::pipeline::{matrix_to_sequence, FeaturePipeline};
+use crate::{Error, Result};
+
+/// Model-ready data of one corpus (after label mapping), in corpus order.
+#[derive(Debug, Clone)]
+pub struct CorpusData {
+    /// Feature sequences.
+    pub x: Vec<Sequence>,
+    /// Class indices into `labels`.
+    pub y: Vec<usize>,
+    /// Speaker key of each utterance (`corpus/speaker`).
+    pub groups: Vec<String>,
+    /// Class names.
+    pub labels: Vec<String>,
+    /// Audio files.
+    pub paths: Vec<PathBuf>,
+    /// Whether the features came from the cache.
+    pub cache_hit: bool,
+}
+
+impl CorpusData {
+    /// Number of utterances.
+    pub fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    /// `true` when there is no utterance.
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+
+    /// Distinct speakers, sorted.
+    pub fn speakers(&self) -> Vec<String> {
+        let mut s = self.groups.clone();
+        s.sort();
+        s.dedup();
+        s
+    }
+
+    /// Utterances per class.
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut c = vec![0; self.labels.len()];
+        for &y in &self.y {
+            c[y] += 1;
+        }
+        c
+    }
+}
+
+fn derr(e: impl std::fmt::Display) -> Error {
+    Error::Features(e.to_string())
+}
+
+/// Maps labels, then loads (or computes and caches) the features of every utterance.
+pub fn load_corpus_features(
+    corpus: &Corpus,
+    mapping: &LabelMapping,
+    spec: &FeatureSpec,
+    cache: &FeatureCache,
+) -> Result<CorpusData> {
+    let corpus = corpus.map_labels(mapping);
+    if corpus.utterances.is_empty() {
+        return Err(Error::InvalidArgument(
+            "no utterance left after label mapping".into(),
+        ));
+    }
+    let y = corpus.class_indices(mapping).map_err(derr)?;
+    let pipeline = FeaturePipeline::new(spec)?;
+    let sr = pipeline.sample_rate();
+    let cached = cache
+        .get_or_compute(&corpus, spec, |path| -> Result<ndarray::Array2<f32>> {
+            let audio = ser_dsp::Audio::load(path, Some(sr)).map_err(derr)?;
+            pipeline.matrix(&audio.samples)
+        })
+        .map_err(derr)?;
+    let x = cached
+        .features
+        .iter()
+        .map(matrix_to_sequence)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(CorpusData {
+        x,
+        y,
+        groups: corpus.utterances.iter().map(|u| u.speaker_key()).collect(),
+        labels: mapping
+            .classes()
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect(),
+        paths: cached.paths,
+        cache_hit: cached.status == CacheStatus::Hit,
+    })
+}
+
+/// Speaker normalisation: standardises every feature with the mean and standard deviation
+/// of its own speaker's frames (labels are not used). A common, transductive step in
+/// speaker-independent SER: at test time it needs several unlabelled utterances of the test
+/// speaker, so it does not apply to single-file recognition.
+pub fn speaker_standardize(x: &mut [Sequence], groups: &[String]) -> Result<()> {
+    if x.len() != groups.len() {
+        return Err(Error::ShapeMismatch {
+            what: "groups".into(),
+            expected: x.len().to_string(),
+            got: groups.len().to_string(),
+        });
+    }
+    let mut speakers: Vec<&String> = groups.iter().collect();
+    speakers.sort();
+    speakers.dedup();
+    for s in speakers {
+        let idx: Vec<usize> = (0..x.len()).filter(|&i| &groups[i] == s).collect();
+        let seqs: Vec<Sequence> = idx.iter().map(|&i| x[i].clone()).collect();
+        let (mean, inv) = crate::train::fit_standardizer(&seqs)?;
+        for &i in &idx {
+            let f = x[i].n_features();
+            for (k, v) in x[i].data_mut().iter_mut().enumerate() {
+                let j = k % f;
+                *v = (*v - mean[j]) * inv[j];
+            }
+        }
+    }
+    Ok(())
+}

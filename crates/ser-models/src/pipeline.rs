@@ -1,0 +1,282 @@
+//! Audio → model input, as described by a [`FeatureSpec`], computed with `ser-features`
+//! (and `ser-dsp` for loading and resampling).
+
+use std::path::Path;
+
+use ndarray::Array2;
+use ser_dsp::Audio;
+use ser_features::compare::{CompareConfig, CompareSet};
+use ser_features::egemaps::{Egemaps, EgemapsConfig};
+use ser_features::functionals::{compute, Functional};
+use ser_features::{FeatureConfig, FeatureExtractor, FeatureKind};
+
+use crate::batch::Sequence;
+use crate::features::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec};
+use crate::{Error, Result};
+
+/// Name of the built-in functional set: [`Functional::STANDARD`] (12 statistics) over 20 MFCC,
+/// 20 Δ-MFCC, spectral centroid, bandwidth, roll-off, flatness, 7 contrast bands, ZCR and RMS
+/// (53 contours → 636 values), all from one 16 kHz STFT (n_fft 512, hop 160, win 400,
+/// 40 mel bands).
+pub const MFCC_SPECTRAL_SET: &str = "mfcc-spectral-v1";
+
+/// `ser-features`' eGeMAPS-like set (88 values, pYIN F0, loudness, jitter/shimmer, formants…).
+pub const EGEMAPS_SET: &str = "egemaps";
+/// `ser-features`' ComParE-like set on the 16 kHz STFT of [`MFCC_SPECTRAL_SET`]
+/// (35 LLDs and their deltas × 12 functionals = 840 values).
+pub const COMPARE_SET: &str = "compare";
+/// [`EGEMAPS_SET`] followed by [`COMPARE_SET`] (928 values).
+pub const EGEMAPS_COMPARE_SET: &str = "egemaps+compare";
+
+/// Frame-level kinds used by [`MFCC_SPECTRAL_SET`].
+const SET_KINDS: [FeatureKind; 9] = [
+    FeatureKind::Mfcc,
+    FeatureKind::MfccDelta,
+    FeatureKind::Centroid,
+    FeatureKind::Bandwidth,
+    FeatureKind::Rolloff,
+    FeatureKind::Flatness,
+    FeatureKind::Contrast,
+    FeatureKind::Zcr,
+    FeatureKind::Rms,
+];
+
+fn ferr(e: impl std::fmt::Display) -> Error {
+    Error::Features(e.to_string())
+}
+
+impl FunctionalsSpec {
+    /// The built-in [`MFCC_SPECTRAL_SET`] at 16 kHz (636 values).
+    pub fn mfcc_spectral() -> Self {
+        Self {
+            sr: 16000,
+            set: MFCC_SPECTRAL_SET.into(),
+            n: 53 * Functional::STANDARD.len(),
+        }
+    }
+
+    /// A named set at 16 kHz ([`EGEMAPS_SET`], [`COMPARE_SET`], [`EGEMAPS_COMPARE_SET`],
+    /// [`MFCC_SPECTRAL_SET`]) with its size filled in.
+    pub fn named(set: &str) -> Result<Self> {
+        Ok(Self {
+            sr: 16000,
+            set: set.into(),
+            n: functional_set_len(set, 16000)?,
+        })
+    }
+}
+
+/// A feature plan built once from a [`FeatureSpec`]; `Send + Sync`, so rayon can share it.
+#[derive(Debug)]
+pub struct FeaturePipeline {
+    spec: FeatureSpec,
+    plan: Option<FeatureExtractor>,
+    egemaps: Option<Egemaps>,
+    compare: Option<CompareSet>,
+}
+
+fn compare_set(sr: u32) -> Result<CompareSet> {
+    CompareSet::new(&CompareConfig::default().features(stft_cfg(sr, 512, 160, 400, 40)))
+        .map_err(ferr)
+}
+
+/// Number of values of a named functional set at `sr`, or an error for an unknown name.
+pub fn functional_set_len(set: &str, sr: u32) -> Result<usize> {
+    Ok(match set {
+        MFCC_SPECTRAL_SET => 53 * Functional::STANDARD.len(),
+        EGEMAPS_SET => ser_features::egemaps::EGEMAPS_NAMES.len(),
+        COMPARE_SET => compare_set(sr)?.names().len(),
+        EGEMAPS_COMPARE_SET => {
+            ser_features::egemaps::EGEMAPS_NAMES.len() + compare_set(sr)?.names().len()
+        }
+        other => {
+            return Err(Error::InvalidConfig(format!(
+                "unknown functional set `{other}` (known: {MFCC_SPECTRAL_SET}, {EGEMAPS_SET}, {COMPARE_SET}, {EGEMAPS_COMPARE_SET})"
+            )))
+        }
+    })
+}
+
+fn stft_cfg(sr: u32, n_fft: usize, hop: usize, win: usize, n_mels: usize) -> FeatureConfig {
+    FeatureConfig::default()
+        .sr(sr)
+        .n_fft(n_fft)
+        .hop_length(hop)
+        .win_length(win)
+        .n_mels(n_mels)
+}
+
+impl FeaturePipeline {
+    /// Builds the plans. Errors for [`FeatureSpec::Precomputed`] (nothing to compute) and
+    /// unknown functional sets.
+    pub fn new(spec: &FeatureSpec) -> Result<Self> {
+        let cfg = match spec {
+            FeatureSpec::LogMel(LogMelSpec {
+                sr,
+                n_fft,
+                hop_length,
+                win_length,
+                n_mels,
+            }) => stft_cfg(*sr, *n_fft, *hop_length, *win_length, *n_mels),
+            FeatureSpec::Mfcc(MfccSpec {
+                sr,
+                n_fft,
+                hop_length,
+                win_length,
+                n_mels,
+                n_mfcc,
+                deltas,
+            }) => {
+                if *deltas > 2 {
+                    return Err(Error::InvalidConfig(format!(
+                        "deltas must be 0..=2, got {deltas}"
+                    )));
+                }
+                stft_cfg(*sr, *n_fft, *hop_length, *win_length, *n_mels).n_mfcc(*n_mfcc)
+            }
+            FeatureSpec::Functionals(f) => {
+                let n = functional_set_len(&f.set, f.sr)?;
+                if f.n != n {
+                    return Err(Error::InvalidConfig(format!(
+                        "set `{}` has {n} values, spec says {}",
+                        f.set, f.n
+                    )));
+                }
+                let with_egemaps = f.set == EGEMAPS_SET || f.set == EGEMAPS_COMPARE_SET;
+                let with_compare = f.set == COMPARE_SET || f.set == EGEMAPS_COMPARE_SET;
+                let egemaps = if with_egemaps {
+                    Some(Egemaps::new(&EgemapsConfig::default().sr(f.sr)).map_err(ferr)?)
+                } else {
+                    None
+                };
+                let compare = if with_compare {
+                    Some(compare_set(f.sr)?)
+                } else {
+                    None
+                };
+                let plan = if f.set == MFCC_SPECTRAL_SET {
+                    Some(
+                        FeatureExtractor::new(&stft_cfg(f.sr, 512, 160, 400, 40).n_mfcc(20))
+                            .map_err(ferr)?,
+                    )
+                } else {
+                    None
+                };
+                return Ok(Self {
+                    spec: spec.clone(),
+                    plan,
+                    egemaps,
+                    compare,
+                });
+            }
+            FeatureSpec::Precomputed { .. } => {
+                return Err(Error::InvalidArgument(
+                    "precomputed features cannot be computed from audio".into(),
+                ))
+            }
+        };
+        Ok(Self {
+            spec: spec.clone(),
+            plan: Some(FeatureExtractor::new(&cfg).map_err(ferr)?),
+            egemaps: None,
+            compare: None,
+        })
+    }
+
+    /// The spec this pipeline computes.
+    pub fn spec(&self) -> &FeatureSpec {
+        &self.spec
+    }
+
+    /// Sample rate the pipeline works at.
+    pub fn sample_rate(&self) -> u32 {
+        self.spec.sample_rate().unwrap_or(16000)
+    }
+
+    /// Features of `samples` (already at [`FeaturePipeline::sample_rate`]) in librosa layout
+    /// `(n_features, n_frames)` (`n_frames = 1` for functionals) — the form stored in the
+    /// feature cache.
+    pub fn matrix(&self, samples: &[f32]) -> Result<Array2<f32>> {
+        if let FeatureSpec::Functionals(_) = self.spec {
+            if self.plan.is_none() {
+                let mut v = Vec::new();
+                if let Some(e) = &self.egemaps {
+                    v.extend(e.process(samples).map_err(ferr)?.values);
+                }
+                if let Some(c) = &self.compare {
+                    v.extend(c.extract(samples).map_err(ferr)?.values);
+                }
+                // Sets may yield non-finite values on degenerate input; keep vectors finite.
+                for x in &mut v {
+                    if !x.is_finite() {
+                        *x = 0.0;
+                    }
+                }
+                let n = v.len();
+                return Array2::from_shape_vec((n, 1), v).map_err(ferr);
+            }
+        }
+        let plan = self
+            .plan
+            .as_ref()
+            .ok_or_else(|| Error::InvalidArgument("no feature plan".into()))?;
+        match &self.spec {
+            FeatureSpec::LogMel(_) => plan.log_mel(samples).map_err(ferr),
+            FeatureSpec::Mfcc(m) => {
+                let kinds: &[FeatureKind] = match m.deltas {
+                    0 => &[FeatureKind::Mfcc],
+                    1 => &[FeatureKind::Mfcc, FeatureKind::MfccDelta],
+                    _ => &[
+                        FeatureKind::Mfcc,
+                        FeatureKind::MfccDelta,
+                        FeatureKind::MfccDelta2,
+                    ],
+                };
+                Ok(plan.extract(samples, kinds).map_err(ferr)?.stacked().0)
+            }
+            FeatureSpec::Functionals(_) => {
+                let (m, _) = plan.extract(samples, &SET_KINDS).map_err(ferr)?.stacked();
+                let mut v = Vec::with_capacity(m.nrows() * Functional::STANDARD.len());
+                for row in m.rows() {
+                    let row: Vec<f32> = row.to_vec();
+                    v.extend(compute(&row, &Functional::STANDARD));
+                }
+                let n = v.len();
+                Array2::from_shape_vec((n, 1), v).map_err(ferr)
+            }
+            FeatureSpec::Precomputed { .. } => Err(Error::InvalidArgument(
+                "precomputed features cannot be computed from audio".into(),
+            )),
+        }
+    }
+
+    /// Model input for `samples` at `sr` (resampled when needed).
+    pub fn sequence(&self, samples: &[f32], sr: u32) -> Result<Sequence> {
+        let audio = Audio::new(samples.to_vec(), sr).map_err(ferr)?;
+        let audio = if sr == self.sample_rate() {
+            audio
+        } else {
+            audio.resample(self.sample_rate()).map_err(ferr)?
+        };
+        matrix_to_sequence(&self.matrix(&audio.samples)?)
+    }
+
+    /// Model input for an audio file (any format `ser-dsp` decodes; mixed to mono, resampled).
+    pub fn sequence_from_file(&self, path: impl AsRef<Path>) -> Result<Sequence> {
+        let audio = Audio::load(path, Some(self.sample_rate())).map_err(ferr)?;
+        matrix_to_sequence(&self.matrix(&audio.samples)?)
+    }
+}
+
+/// Converts a librosa-layout `(n_features, n_frames)` matrix to a [`Sequence`].
+pub fn matrix_to_sequence(m: &Array2<f32>) -> Result<Sequence> {
+    let (f, t) = m.dim();
+    let data: Vec<f32> = m.t().iter().copied().collect();
+    Sequence::new(data, t, f)
+}
+
+/// Converts a [`Sequence`] back to librosa layout `(n_features, n_frames)`.
+pub fn sequence_to_matrix(s: &Sequence) -> Array2<f32> {
+    let (t, f) = (s.n_frames(), s.n_features());
+    Array2::from_shape_fn((f, t), |(j, i)| s.data()[i * f + j])
+}

@@ -1,0 +1,207 @@
+//! Default recipes: the feature set, architecture size, trainer settings and augmentation used
+//! for each architecture by the `train` and `evaluate` binaries (fixed a priori and on inner
+//! validation speakers — never on test folds).
+
+use ser_augment::{MaskValue, SpecAugment};
+use serde::{Deserialize, Serialize};
+
+use crate::batch::Sequence;
+use crate::features::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec};
+use crate::models::{
+    Arch, AttentionConfig, CnnConfig, CnnLstmConfig, LstmConfig, MlpConfig, ModelConfig,
+    TransformerConfig,
+};
+use crate::pipeline::{matrix_to_sequence, sequence_to_matrix};
+use crate::train::{Augment, TrainConfig};
+
+/// SpecAugment on the feature matrix (frequency and time masks filled with the mean).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SpecAugmentSpec {
+    /// Frequency masks. Default: 2.
+    pub n_freq_masks: usize,
+    /// Maximum frequency-mask width (bins). Default: 8.
+    pub freq_width: usize,
+    /// Time masks. Default: 2.
+    pub n_time_masks: usize,
+    /// Maximum time-mask width (frames). Default: 20.
+    pub time_width: usize,
+    /// Probability of augmenting an utterance. Default: 0.8.
+    pub p: f32,
+}
+
+impl Default for SpecAugmentSpec {
+    fn default() -> Self {
+        Self {
+            n_freq_masks: 2,
+            freq_width: 8,
+            n_time_masks: 2,
+            time_width: 20,
+            p: 0.8,
+        }
+    }
+}
+
+impl SpecAugmentSpec {
+    /// An [`Augment`] hook applying `ser-augment`'s [`SpecAugment`] to `(features, frames)`.
+    pub fn augmenter(&self) -> Box<Augment> {
+        let sa = SpecAugment::default()
+            .time_warp(0)
+            .freq_masks(self.n_freq_masks, self.freq_width)
+            .time_masks(self.n_time_masks, self.time_width, 0.2)
+            .mask_value(MaskValue::Mean)
+            .p(self.p);
+        Box::new(move |s: &mut Sequence, rng| {
+            let mut m = sequence_to_matrix(s);
+            // Masks never make a valid matrix invalid; on error the copy stays unaugmented.
+            if sa.apply_inplace(m.view_mut(), rng).is_ok() {
+                if let Ok(out) = matrix_to_sequence(&m) {
+                    *s = out;
+                }
+            }
+        })
+    }
+}
+
+/// Everything needed to train one architecture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Recipe {
+    /// Input features.
+    pub features: FeatureSpec,
+    /// Model.
+    pub model: ModelConfig,
+    /// Trainer.
+    pub train: TrainConfig,
+    /// On-the-fly SpecAugment, if any.
+    pub spec_augment: Option<SpecAugmentSpec>,
+    /// Retrain on all training speakers for the early-stopped epoch count (cheap models).
+    pub refit: bool,
+}
+
+impl Recipe {
+    /// The default recipe of `arch` for `n_classes` classes.
+    pub fn default_for(arch: Arch, n_classes: usize) -> Self {
+        let logmel = FeatureSpec::LogMel(LogMelSpec::compact());
+        let mfcc = FeatureSpec::Mfcc(MfccSpec::default());
+        let base = TrainConfig::default()
+            .epochs(40)
+            .batch_size(32)
+            .lr(2e-3)
+            .warmup_epochs(2)
+            .patience(12)
+            .label_smoothing(0.1);
+        match arch {
+            Arch::Mlp => {
+                let f = FeatureSpec::Functionals(
+                    FunctionalsSpec::named(crate::pipeline::EGEMAPS_COMPARE_SET)
+                        .unwrap_or_else(|_| FunctionalsSpec::mfcc_spectral()),
+                );
+                let n = f.n_features();
+                Self {
+                    features: f,
+                    model: ModelConfig::Mlp(
+                        MlpConfig::default()
+                            .n_features(n)
+                            .n_classes(n_classes)
+                            .hidden(vec![128])
+                            .dropout(0.5),
+                    ),
+                    train: base
+                        .epochs(150)
+                        .lr(1e-3)
+                        .weight_decay(5e-2)
+                        .patience(40)
+                        .mixup_alpha(0.2),
+                    spec_augment: None,
+                    refit: true,
+                }
+            }
+            Arch::Cnn => Self {
+                model: ModelConfig::Cnn(
+                    CnnConfig::default()
+                        .n_features(logmel.n_features())
+                        .n_classes(n_classes)
+                        .channels(vec![8, 16, 32])
+                        .dropout(0.3),
+                ),
+                features: logmel,
+                train: base.mixup_alpha(0.2),
+                spec_augment: Some(SpecAugmentSpec {
+                    freq_width: 6,
+                    time_width: 10,
+                    ..Default::default()
+                }),
+                refit: false,
+            },
+            Arch::Lstm => Self {
+                model: ModelConfig::Lstm(
+                    LstmConfig::default()
+                        .n_features(mfcc.n_features())
+                        .n_classes(n_classes)
+                        .hidden(64)
+                        .frame_stack(4),
+                ),
+                features: mfcc,
+                train: base,
+                spec_augment: Some(SpecAugmentSpec {
+                    freq_width: 4,
+                    ..Default::default()
+                }),
+                refit: false,
+            },
+            Arch::CnnLstm => Self {
+                model: ModelConfig::CnnLstm(
+                    CnnLstmConfig::default()
+                        .n_features(logmel.n_features())
+                        .n_classes(n_classes)
+                        .channels(vec![8, 16])
+                        .hidden(48),
+                ),
+                features: logmel,
+                train: base.mixup_alpha(0.2),
+                spec_augment: Some(SpecAugmentSpec {
+                    freq_width: 6,
+                    time_width: 10,
+                    ..Default::default()
+                }),
+                refit: false,
+            },
+            Arch::Attention => Self {
+                model: ModelConfig::Attention(
+                    AttentionConfig::default()
+                        .n_features(mfcc.n_features())
+                        .n_classes(n_classes)
+                        .d_model(64)
+                        .n_heads(4)
+                        .frame_stack(2),
+                ),
+                features: mfcc,
+                train: base,
+                spec_augment: Some(SpecAugmentSpec {
+                    freq_width: 4,
+                    ..Default::default()
+                }),
+                refit: false,
+            },
+            Arch::Transformer => Self {
+                model: ModelConfig::Transformer(
+                    TransformerConfig::default()
+                        .n_features(mfcc.n_features())
+                        .n_classes(n_classes)
+                        .d_model(64)
+                        .n_heads(4)
+                        .n_layers(2)
+                        .ff_dim(128)
+                        .frame_stack(4),
+                ),
+                features: mfcc,
+                train: base.lr(1e-3),
+                spec_augment: Some(SpecAugmentSpec {
+                    freq_width: 4,
+                    ..Default::default()
+                }),
+                refit: false,
+            },
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! Train one architecture on a corpus, speaker-independently cross-validated, then fit a final
+//! model on all speakers and save it as a model directory.
+//!
+//! ```text
+//! cargo run --release -p ser-examples --bin train -- \
+//!     --corpus ../shared/datasets/emodb --corpus-kind emodb --model cnn \
+//!     --protocol group-kfold:5 --out runs/cnn
+//! ```
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use ser_data::{load_corpus, CorpusKind, FeatureCache, LabelMapping};
+use ser_metrics::protocol::{group_k_fold, leave_one_group_out, Fold};
+use ser_models::{
+    cross_validate, load_corpus_features, plot_history, pooled_scores, save_model_dir, train,
+    write_history_csv, Arch, CorpusData, CvConfig, Labeled, ModelCard, Recipe,
+};
+
+#[derive(Parser, Debug)]
+#[command(about = "Train a ser-models architecture with speaker-independent cross-validation")]
+struct Args {
+    /// Corpus folder (default: $SER_DATASETS/emodb or <workspace>/../shared/datasets/emodb).
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// Corpus kind: emodb or ravdess.
+    #[arg(long, default_value = "emodb")]
+    corpus_kind: String,
+    /// Label set: native (all corpus classes) or four-class (anger/happiness/sadness/neutral).
+    #[arg(long, default_value = "native")]
+    labels: String,
+    /// Architecture: cnn, lstm, cnn-lstm, attention, transformer, mlp.
+    #[arg(long, default_value = "mlp")]
+    model: String,
+    /// Protocol: loso, group-kfold:K, or none (no cross-validation).
+    #[arg(long, default_value = "group-kfold:5")]
+    protocol: String,
+    /// Output model directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// Override the recipe's maximum epochs.
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Feature cache directory (default: <workspace>/target/ser-feature-cache).
+    #[arg(long)]
+    cache: Option<PathBuf>,
+    /// Skip the final fit on all speakers (only cross-validate).
+    #[arg(long)]
+    no_final: bool,
+    /// Standardise features per speaker (transductive; see `speaker_standardize`).
+    #[arg(long)]
+    speaker_norm: bool,
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn datasets() -> PathBuf {
+    std::env::var_os("SER_DATASETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("../shared/datasets"))
+}
+
+fn corpus_kind(s: &str) -> Result<CorpusKind> {
+    Ok(match s {
+        "emodb" => CorpusKind::EmoDb,
+        "ravdess" => CorpusKind::Ravdess,
+        other => bail!("unsupported corpus kind {other} (emodb, ravdess)"),
+    })
+}
+
+fn folds_for(protocol: &str, groups: &[String]) -> Result<Option<Vec<Fold>>> {
+    if protocol == "none" {
+        return Ok(None);
+    }
+    if protocol == "loso" {
+        return Ok(Some(leave_one_group_out(groups)?));
+    }
+    if let Some(k) = protocol.strip_prefix("group-kfold:") {
+        let k: usize = k.parse().context("group-kfold:K needs a number")?;
+        return Ok(Some(group_k_fold(groups, k)?));
+    }
+    bail!("unknown protocol {protocol} (loso, group-kfold:K, none)")
+}
+
+fn bar(len: u64, prefix: String) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} ep {msg} ({elapsed})")
+            .unwrap()
+            .progress_chars("=> "),
+    );
+    pb.set_prefix(prefix);
+    pb
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let arch: Arch = args.model.parse()?;
+    let kind = corpus_kind(&args.corpus_kind)?;
+    let dir = args
+        .corpus
+        .clone()
+        .unwrap_or_else(|| datasets().join(kind.name()));
+    let corpus = load_corpus(&dir, kind).with_context(|| format!("loading {}", dir.display()))?;
+    let mapping = match args.labels.as_str() {
+        "native" => LabelMapping::native(kind)?,
+        "four-class" => LabelMapping::four_class(),
+        other => bail!("unknown label set {other}"),
+    };
+    let mut recipe = Recipe::default_for(arch, mapping.n_classes());
+    if let Some(e) = args.epochs {
+        recipe.train.epochs = e;
+    }
+    recipe.train.seed = args.seed;
+    let cache = FeatureCache::new(
+        args.cache
+            .clone()
+            .unwrap_or_else(|| workspace().join("target/ser-feature-cache")),
+    )?;
+    let t0 = Instant::now();
+    let mut data: CorpusData = load_corpus_features(&corpus, &mapping, &recipe.features, &cache)?;
+    if args.speaker_norm {
+        ser_models::speaker_standardize(&mut data.x, &data.groups)?;
+    }
+    eprintln!(
+        "{}: {} utterances, {} speakers, classes {:?} {:?}; features {} ({}, {:.1} s)",
+        corpus.name,
+        data.len(),
+        data.speakers().len(),
+        data.labels,
+        data.class_counts(),
+        recipe.features.n_features(),
+        if data.cache_hit { "cached" } else { "computed" },
+        t0.elapsed().as_secs_f64()
+    );
+    let augment = recipe.spec_augment.map(|s| s.augmenter());
+    std::fs::create_dir_all(&args.out)?;
+
+    let mut cv_json = serde_json::Value::Null;
+    if let Some(folds) = folds_for(&args.protocol, &data.groups)? {
+        let n_folds = folds.len();
+        let pb: std::cell::RefCell<Option<ProgressBar>> = std::cell::RefCell::new(None);
+        let mut current = usize::MAX;
+        let cv = cross_validate(
+            &recipe.model,
+            &recipe.train,
+            &CvConfig::default().seed(args.seed).refit(recipe.refit),
+            &data.x,
+            &data.y,
+            &data.groups,
+            &folds,
+            augment.as_deref(),
+            |k, log| {
+                let mut pb = pb.borrow_mut();
+                if k != current {
+                    if let Some(p) = pb.take() {
+                        p.finish();
+                    }
+                    *pb = Some(bar(
+                        recipe.train.epochs as u64,
+                        format!("fold {}/{}", k + 1, n_folds),
+                    ));
+                    current = k;
+                }
+                if let Some(p) = pb.as_ref() {
+                    p.set_position(log.epoch as u64);
+                    p.set_message(format!(
+                        "loss {:.3} val UA {:.3} {:.1}s/ep",
+                        log.train_loss,
+                        log.val_ua.unwrap_or(f64::NAN),
+                        log.secs
+                    ));
+                }
+            },
+            |r, _| {
+                if let Some(p) = pb.borrow().as_ref() {
+                    p.println(format!(
+                        "fold {} test {:?}: UA {:.3} (best epoch {}, {:.2} s/epoch)",
+                        r.fold + 1,
+                        r.test_groups,
+                        r.test_ua,
+                        r.best_epoch,
+                        r.secs_per_epoch
+                    ));
+                }
+            },
+        )?;
+        if let Some(p) = pb.borrow_mut().take() {
+            p.finish();
+        }
+        let scores = pooled_scores(&data.y, &cv.pred, data.labels.len(), 1000, 0)?;
+        println!(
+            "{} {} pooled: accuracy {:.3} [{:.3}, {:.3}], UA {:.3} [{:.3}, {:.3}], macro F1 {:.3}",
+            arch,
+            args.protocol,
+            scores.accuracy.estimate,
+            scores.accuracy.lower,
+            scores.accuracy.upper,
+            scores.ua.estimate,
+            scores.ua.lower,
+            scores.ua.upper,
+            scores.macro_f1.estimate
+        );
+        let cm = ser_metrics::ConfusionMatrix::from_predictions(
+            &data.y,
+            &cv.pred,
+            Some(data.labels.len()),
+        )?;
+        ser_metrics::plot::confusion_matrix_png(
+            &cm,
+            Some(&data.labels),
+            &ser_metrics::plot::HeatmapOptions::default(),
+            args.out.join("cv_confusion.png"),
+        )?;
+        cv_json = serde_json::json!({
+            "protocol": args.protocol,
+            "folds": cv.folds,
+            "pooled": scores,
+        });
+        std::fs::write(
+            args.out.join("cv.json"),
+            serde_json::to_string_pretty(&cv_json)?,
+        )?;
+    }
+
+    if args.no_final {
+        return Ok(());
+    }
+    // Final model: all speakers, early stopping on a held-out 20 % of speakers.
+    let split = ser_metrics::protocol::group_train_test_split(&data.groups, 0.2, args.seed)?;
+    let pick = |idx: &[usize]| -> (Vec<_>, Vec<usize>) {
+        (
+            idx.iter().map(|&i| data.x[i].clone()).collect(),
+            idx.iter().map(|&i| data.y[i]).collect(),
+        )
+    };
+    let (xtr, ytr) = pick(&split.train);
+    let (xva, yva) = pick(&split.test);
+    let pb = bar(recipe.train.epochs as u64, "final".into());
+    let trained = train(
+        &recipe.model,
+        &recipe.train,
+        Labeled::new(&xtr, &ytr)?,
+        Some(Labeled::new(&xva, &yva)?),
+        augment.as_deref(),
+        |log| {
+            pb.set_position(log.epoch as u64);
+            pb.set_message(format!(
+                "loss {:.3} val UA {:.3}",
+                log.train_loss,
+                log.val_ua.unwrap_or(f64::NAN)
+            ));
+        },
+    )?;
+    pb.finish();
+    write_history_csv(args.out.join("history.csv"), &trained.history)?;
+    std::fs::write(
+        args.out.join("history.json"),
+        serde_json::to_string_pretty(&trained.history)?,
+    )?;
+    plot_history(
+        args.out.join("curve.png"),
+        &trained.history,
+        &format!("{arch} on {}", corpus.name),
+        (800, 500),
+    )?;
+    let val_speakers: Vec<String> = {
+        let mut v: Vec<String> = split.test.iter().map(|&i| data.groups[i].clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let card = ModelCard::new(
+        recipe.model.clone(),
+        recipe.features.clone(),
+        data.labels.clone(),
+    )
+    .training(serde_json::json!({
+        "corpus": corpus.name,
+        "n_utterances": data.len(),
+        "speakers": data.speakers(),
+        "class_counts": data.class_counts(),
+        "label_set": args.labels,
+        "train_utterances": split.train.len(),
+        "early_stopping_speakers": val_speakers,
+        "best_epoch": trained.best_epoch,
+        "epochs_run": trained.history.len(),
+        "secs_per_epoch": trained.secs_per_epoch,
+        "trainer": recipe.train,
+        "spec_augment": recipe.spec_augment,
+        "n_parameters": trained.params.n_trainable(),
+    }))
+    .scores(serde_json::json!({
+        "cross_validation": cv_json,
+        "early_stopping_val_ua": trained.best_val_ua,
+    }));
+    save_model_dir(&args.out, &card, &trained.params)?;
+    println!(
+        "saved {} ({} parameters, best epoch {}, val UA {:.3})",
+        args.out.display(),
+        trained.params.n_trainable(),
+        trained.best_epoch,
+        trained.best_val_ua.unwrap_or(f64::NAN)
+    );
+    Ok(())
+}
