@@ -69,7 +69,9 @@ pub mod models;
 pub mod params;
 pub mod pipeline;
 pub mod plot;
+pub mod quant;
 pub mod recipe;
+pub mod streaming;
 pub mod train;
 
 #[cfg(test)]
@@ -98,6 +100,7 @@ pub use pipeline::{
 pub use plot::plot_history;
 pub use rand_chacha::ChaCha8Rng;
 pub use recipe::{Recipe, SpecAugmentSpec};
+pub use streaming::{StreamConfig, StreamingRecognizer, VadConfig, WindowEstimate};
 pub use train::{
     fit_standardizer, init_model, predict, predict_proba, set_standardizer, train,
     write_history_csv, Augment, EpochLog, Labeled, TrainConfig, Trained,

@@ -1,0 +1,143 @@
+//! `quantize`: write an int8 / f16 / bf16 copy of a model directory and compare it with the
+//! f32 original: file size, load time, model time and UA on a corpus.
+//!
+//! ```text
+//! cargo run --release -p ser-examples --bin quantize -- \
+//!     --model models/default --out models/default-int8 --scheme int8 --eval-corpus emodb
+//! ```
+//! Caveat: evaluating on the corpus the model was trained on measures how much the
+//! quantisation changes the model's decisions (agreement, UA difference), not generalisation.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use ser_data::{load_corpus, CorpusKind, FeatureCache, LabelMapping};
+use ser_models::quant::{load_quantized_dir, quantize_model_dir, QuantScheme};
+use ser_models::{load_corpus_features, Recognizer};
+
+#[derive(Parser, Debug)]
+#[command(about = "Quantise a model directory and compare it with the f32 model")]
+struct Args {
+    /// f32 model directory.
+    #[arg(long, default_value = "models/default")]
+    model: PathBuf,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// int8, f16 or bf16.
+    #[arg(long, default_value = "int8")]
+    scheme: String,
+    /// Evaluate both models on this corpus kind (emodb or ravdess) with native labels.
+    #[arg(long)]
+    eval_corpus: Option<String>,
+    /// Corpus folder (default: $SER_DATASETS/<kind> or <workspace>/../shared/datasets/<kind>).
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// Timing repetitions of the model pass.
+    #[arg(long, default_value_t = 5)]
+    reps: usize,
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn main() -> Result<()> {
+    let a = Args::parse();
+    let scheme: QuantScheme = a.scheme.parse()?;
+    let rep = quantize_model_dir(&a.model, &a.out, scheme)?;
+    println!(
+        "{:?}: {} -> {} bytes ({:.2}x smaller), {} tensors quantised, {} kept f32, max |w - w_q| = {:.2e}",
+        rep.scheme,
+        rep.original_bytes,
+        rep.quantized_bytes,
+        rep.original_bytes as f64 / rep.quantized_bytes as f64,
+        rep.n_quantized,
+        rep.n_kept,
+        rep.max_abs_error
+    );
+    let t = Instant::now();
+    let f32_rec = Recognizer::load(&a.model)?;
+    let t_f32 = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let q_rec = Recognizer::from_loaded(load_quantized_dir(&a.out)?)?;
+    let t_q = t.elapsed().as_secs_f64();
+    println!(
+        "load: f32 {:.1} ms, {:?} {:.1} ms",
+        1e3 * t_f32,
+        scheme,
+        1e3 * t_q
+    );
+
+    let Some(kind) = a.eval_corpus.as_deref() else {
+        return Ok(());
+    };
+    let kind = match kind {
+        "emodb" => CorpusKind::EmoDb,
+        "ravdess" => CorpusKind::Ravdess,
+        other => bail!("unsupported corpus kind {other}"),
+    };
+    let dir = a.corpus.clone().unwrap_or_else(|| {
+        std::env::var_os("SER_DATASETS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace().join("../shared/datasets"))
+            .join(kind.name())
+    });
+    let corpus = load_corpus(&dir, kind).with_context(|| format!("loading {}", dir.display()))?;
+    let mapping = LabelMapping::native(kind)?;
+    let cache = FeatureCache::new(workspace().join("target/ser-feature-cache"))?;
+    let data = load_corpus_features(&corpus, &mapping, &f32_rec.card().features, &cache)?;
+    if data.labels != f32_rec.card().labels {
+        bail!(
+            "corpus labels {:?} differ from the model's {:?}",
+            data.labels,
+            f32_rec.card().labels
+        );
+    }
+    let mut results = Vec::new();
+    for (name, rec) in [("f32", &f32_rec), ("quantised", &q_rec)] {
+        let mut best = f64::INFINITY;
+        let mut preds = Vec::new();
+        for _ in 0..a.reps.max(1) {
+            let t = Instant::now();
+            preds = rec.predict_sequences(&data.x)?;
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        let y: Vec<usize> = preds.iter().map(|p| p.index).collect();
+        let ua = ser_metrics::unweighted_accuracy(&data.y, &y)?;
+        println!(
+            "{name:>9}: UA {:.4} on {} utterances; model pass {:.1} ms ({:.3} ms/utterance, best of {})",
+            ua,
+            data.len(),
+            1e3 * best,
+            1e3 * best / data.len() as f64,
+            a.reps.max(1)
+        );
+        results.push(preds);
+    }
+    let agree = results[0]
+        .iter()
+        .zip(&results[1])
+        .filter(|(a, b)| a.index == b.index)
+        .count();
+    let max_dp = results[0]
+        .iter()
+        .zip(&results[1])
+        .flat_map(|(a, b)| {
+            a.probabilities
+                .iter()
+                .zip(&b.probabilities)
+                .map(|((_, x), (_, y))| (x - y).abs())
+        })
+        .fold(0f32, f32::max);
+    println!(
+        "agreement {}/{} ({:.2}%), max |p_f32 - p_q| = {:.2e}",
+        agree,
+        data.len(),
+        100.0 * agree as f64 / data.len() as f64,
+        max_dp
+    );
+    Ok(())
+}
