@@ -32,7 +32,7 @@ struct Args {
     /// Evaluate both models on this corpus kind (emodb or ravdess) with native labels.
     #[arg(long)]
     eval_corpus: Option<String>,
-    /// Corpus folder (default: $SER_DATASETS/<kind> or <workspace>/../shared/datasets/<kind>).
+    /// Corpus folder (default: `$SER_DATASETS/<kind>` or `<workspace>/../shared/datasets/<kind>`).
     #[arg(long)]
     corpus: Option<PathBuf>,
     /// Timing repetitions of the model pass.
