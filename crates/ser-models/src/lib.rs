@@ -61,6 +61,7 @@ pub mod batch;
 pub mod cv;
 pub mod dataset;
 pub mod error;
+pub mod explain;
 pub mod features;
 pub mod infer;
 pub mod io;
