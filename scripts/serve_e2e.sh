@@ -22,7 +22,8 @@ if [ ! -d "$PW_DIR/node_modules/playwright-core" ]; then
   mkdir -p "$PW_DIR"
   (cd "$PW_DIR" && npm install --no-audit --no-fund playwright-core@1 >/dev/null)
 fi
-cargo build --release -p ser-examples --bin serve
+# SKIP_BUILD=1 reuses an existing target/release/serve.
+[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release -p ser-examples --bin serve
 mkdir -p results
 target/release/serve --model "$MODEL" --addr "127.0.0.1:$PORT" > "$PW_DIR/serve.log" 2>&1 &
 PID=$!

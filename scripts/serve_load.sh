@@ -16,7 +16,8 @@ CONN=${4:-4}
 PORT=${PORT:-18081}
 
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install -y wrk)"; exit 2; }
-cargo build --release -p ser-examples --bin serve
+# SKIP_BUILD=1 reuses an existing target/release/serve.
+[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release -p ser-examples --bin serve
 mkdir -p target/serve-load
 target/release/serve --model "$MODEL" --addr "127.0.0.1:$PORT" > target/serve-load/serve.log 2>&1 &
 PID=$!

@@ -189,3 +189,30 @@ pub fn print_timeline(
 fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
+
+/// `recognize --stream`: streams `path` in 100 ms chunks with the default [`StreamConfig`]
+/// (2 s windows, 0.5 s hop, energy VAD), prints the timeline (a table, or JSON with
+/// `json`), optionally writes it as CSV, and reports the real-time factor on stderr.
+pub fn run_cli(rec: &Recognizer, path: &Path, json: bool, csv_out: Option<&Path>) -> Result<()> {
+    let audio = load_concatenated(rec, &[path], 1)?;
+    let run = stream_audio(rec, &audio, &StreamConfig::default(), 0.1)?;
+    let labels = &rec.card().labels;
+    if json {
+        write_json(std::io::stdout().lock(), &run)?;
+        println!();
+    } else {
+        print_timeline(std::io::stdout().lock(), labels, &run.windows)?;
+    }
+    if let Some(p) = csv_out {
+        let f = std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
+        write_csv(f, labels, &run.windows)?;
+    }
+    eprintln!(
+        "{:.1} s of audio, {} windows, {:.3} s compute: real-time factor {:.4}",
+        run.audio_secs,
+        run.windows.len(),
+        run.compute_secs,
+        run.real_time_factor()
+    );
+    Ok(())
+}

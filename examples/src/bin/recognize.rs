@@ -23,6 +23,13 @@ struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Treat the file as a stream: print a timeline of 2 s windows every 0.5 s (silence
+    /// gated by a VAD) with the real-time factor (`ser_examples::timeline`).
+    #[arg(long)]
+    stream: bool,
+    /// With `--stream`: also write the timeline as CSV to this file.
+    #[arg(long)]
+    csv: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -31,6 +38,9 @@ fn main() -> Result<()> {
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/default"))
     });
     let rec = Recognizer::load(&dir).with_context(|| format!("loading model {}", dir.display()))?;
+    if args.stream {
+        return ser_examples::timeline::run_cli(&rec, &args.audio, args.json, args.csv.as_deref());
+    }
     let t = std::time::Instant::now();
     let p = rec
         .predict_file(&args.audio)
