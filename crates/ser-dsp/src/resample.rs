@@ -98,6 +98,7 @@ pub fn resample(
     }
     let out_len = (samples.len() as u64 * to).div_ceil(from) as usize;
     let params = quality.params();
+    let sinc_len = params.sinc_len;
     // rubato's `SincFixedIn` maps output sample j to input time (j + 1) / ratio - 1
     // (measured; independent of the sinc length). Prepending `pre = q - 1` zeros, with
     // q = from / gcd(from, to), makes the offset an integer number of output samples:
@@ -106,20 +107,33 @@ pub fn resample(
     let g = gcd(from, to);
     let pre = (from / g - 1) as usize;
     let delay = (to / g - 1) as usize;
-    let chunk = 1024usize;
     let ratio = to as f64 / from as f64;
+    // Each call turns `chunk` inputs into about `chunk · ratio` outputs; for extreme
+    // upsampling (e.g. a 1 Hz file to 16 kHz) shrink the chunk so one call never computes
+    // (or allocates) far more output than needed.
+    let chunk = if ratio <= 8.0 {
+        1024usize
+    } else {
+        ((8192.0 / ratio) as usize).clamp(64, 1024)
+    };
     let mut rs =
         SincFixedIn::<f32>::new(ratio, 1.0, params, chunk, 1).map_err(|e| Error::Resample {
             detail: e.to_string(),
         })?;
     let total_in = pre + samples.len();
     let needed = delay + out_len;
-    let mut out = Vec::with_capacity(needed + rs.output_frames_max());
+    let mut out = Vec::new();
+    out.try_reserve_exact(needed + rs.output_frames_max())
+        .map_err(|_| Error::Resample {
+            detail: format!("output of {out_len} samples does not fit in memory"),
+        })?;
     let mut inbuf = vec![vec![0.0f32; chunk]];
     let mut outbuf = vec![vec![0.0f32; rs.output_frames_max()]];
     let mut pos = 0usize; // position in the virtual stream [zeros(pre), samples, zeros...]
                           // Each chunk yields about chunk * ratio outputs; bound the loop generously.
-    let max_iters = (needed as f64 / (chunk as f64 * ratio)).ceil() as usize + 8;
+                          // (plus the filter's start-up latency of about sinc_len inputs).
+    let max_iters =
+        (needed as f64 / (chunk as f64 * ratio)).ceil() as usize + 8 + sinc_len.div_ceil(chunk);
     for _ in 0..max_iters {
         if out.len() >= needed {
             break;

@@ -203,3 +203,31 @@ fn audio_rejects_non_finite_and_empty() {
         assert!(r.samples.iter().all(|v| v.is_finite()));
     }
 }
+
+/// Fuzz finding `dsp_transforms/crash_slow_resample_1hz_to_44k.bin`: resampling 13 samples
+/// from 1 Hz to 44.1 kHz took 10–17 s and ~360 MB, because every 1024-sample input chunk
+/// was turned into 45 M output samples whatever the input length. The chunk now shrinks
+/// with the ratio; the output must still be the band-limited interpolation.
+#[test]
+fn extreme_upsampling_stays_exact() {
+    for (from, to, f) in [
+        (100u32, 16_000u32, 7.0f64),
+        (1, 44_100, 0.1),
+        (3, 48_000, 0.5),
+    ] {
+        let n = 160;
+        let x: Vec<f32> = (0..n)
+            .map(|i| (2.0 * std::f64::consts::PI * f * i as f64 / from as f64).sin() as f32)
+            .collect();
+        let y = ser_dsp::resample(&x, from, to, ser_dsp::ResampleQuality::Fast).unwrap();
+        assert_eq!(
+            y.len(),
+            (n as u64 * to as u64).div_ceil(from as u64) as usize
+        );
+        // Input samples are reproduced at the matching output instants.
+        let step = (to / from) as usize;
+        for i in n / 4..3 * n / 4 {
+            assert!((y[i * step] - x[i]).abs() < 0.02, "{from}->{to} at {i}");
+        }
+    }
+}
