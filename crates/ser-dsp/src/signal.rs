@@ -46,8 +46,25 @@ pub fn autocorrelate(x: &[f32], max_size: Option<usize>) -> Vec<f32> {
     let plan = Autocorrelator::new(x.len(), max_size);
     let mut out = vec![0.0; plan.output_len()];
     let mut scratch = plan.make_scratch();
-    plan.process_into_unchecked(x, &mut out, &mut scratch);
+    plan.process_into_unchecked(x, &mut out, &mut [], &mut scratch);
     out
+}
+
+/// Smallest `m >= n` of the form `2^a 3^b 5^c` (a fast FFT size).
+fn next_fast_len(n: usize) -> usize {
+    let mut m = n.max(1);
+    loop {
+        let mut r = m;
+        for p in [2, 3, 5] {
+            while r % p == 0 {
+                r /= p;
+            }
+        }
+        if r == 1 {
+            return m;
+        }
+        m += 1;
+    }
 }
 
 /// Reusable buffers for [`Autocorrelator`].
@@ -66,8 +83,11 @@ impl fmt::Debug for AutocorrScratch {
     }
 }
 
-/// An autocorrelation plan for frames of a fixed length `n` (FFT size: the next power of two
-/// `>= 2n - 1`, so the result is the exact linear autocorrelation).
+/// An autocorrelation plan for frames of a fixed length `n` keeping lags `0..max_size`.
+/// FFT size: the smallest `2^a 3^b 5^c >= n + max_size - 1`, so the kept lags are the exact
+/// linear autocorrelation (no circular wrap-around) and short lag ranges need short FFTs.
+/// [`Autocorrelator::process_with_power_into`] also returns the frame's power spectrum
+/// (the FFT computed on the way), for callers that need both.
 ///
 /// ```
 /// use ser_dsp::Autocorrelator;
@@ -99,7 +119,7 @@ impl Autocorrelator {
     /// `n = 0` gives a plan whose output is empty.
     pub fn new(n: usize, max_size: Option<usize>) -> Autocorrelator {
         let max_size = max_size.unwrap_or(n).min(n);
-        let fft_len = (2 * n).saturating_sub(1).max(1).next_power_of_two();
+        let fft_len = next_fast_len((n + max_size).saturating_sub(1).max(1));
         let mut planner = RealFftPlanner::<f32>::new();
         Autocorrelator {
             n,
@@ -113,6 +133,12 @@ impl Autocorrelator {
     /// Number of output lags.
     pub fn output_len(&self) -> usize {
         self.max_size
+    }
+
+    /// FFT size (the frame is zero-padded to it); the power spectrum has `fft_len / 2 + 1` bins
+    /// of width `sr / fft_len`.
+    pub fn fft_len(&self) -> usize {
+        self.fft_len
     }
 
     /// Allocates the work buffers.
@@ -134,6 +160,43 @@ impl Autocorrelator {
         out: &mut [f32],
         scratch: &mut AutocorrScratch,
     ) -> Result<()> {
+        self.check(frame, out)?;
+        self.process_into_unchecked(frame, out, &mut [], scratch);
+        Ok(())
+    }
+
+    /// As [`Autocorrelator::process_into`], also writing the power spectrum `|X[k]|²` of the
+    /// zero-padded frame (FFT size [`Autocorrelator::fft_len`], unnormalised) for
+    /// `k < power.len()` (at most `fft_len / 2 + 1` bins).
+    ///
+    /// ```
+    /// use ser_dsp::Autocorrelator;
+    /// let ac = Autocorrelator::new(4, Some(2));
+    /// let (mut r, mut p) = ([0.0f32; 2], [0.0f32; 1]);
+    /// ac.process_with_power_into(&[1.0, 2.0, 3.0, 5.0], &mut r, &mut p, &mut ac.make_scratch())?;
+    /// assert!((p[0] - 121.0).abs() < 1e-3); // |sum x|^2 at DC
+    /// # Ok::<(), ser_dsp::Error>(())
+    /// ```
+    pub fn process_with_power_into(
+        &self,
+        frame: &[f32],
+        out: &mut [f32],
+        power: &mut [f32],
+        scratch: &mut AutocorrScratch,
+    ) -> Result<()> {
+        if power.len() > self.fft_len / 2 + 1 {
+            return Err(Error::ShapeMismatch {
+                what: "power spectrum length",
+                expected: format!("<= {}", self.fft_len / 2 + 1),
+                got: power.len().to_string(),
+            });
+        }
+        self.check(frame, out)?;
+        self.process_into_unchecked(frame, out, power, scratch);
+        Ok(())
+    }
+
+    fn check(&self, frame: &[f32], out: &[f32]) -> Result<()> {
         if frame.len() != self.n {
             return Err(Error::ShapeMismatch {
                 what: "autocorrelation frame length",
@@ -148,11 +211,16 @@ impl Autocorrelator {
                 got: out.len().to_string(),
             });
         }
-        self.process_into_unchecked(frame, out, scratch);
         Ok(())
     }
 
-    fn process_into_unchecked(&self, frame: &[f32], out: &mut [f32], s: &mut AutocorrScratch) {
+    fn process_into_unchecked(
+        &self,
+        frame: &[f32],
+        out: &mut [f32],
+        power: &mut [f32],
+        s: &mut AutocorrScratch,
+    ) {
         if s.time.len() != self.fft_len
             || s.fft_scratch.len() < self.fwd.get_scratch_len().max(self.inv.get_scratch_len())
         {
@@ -167,6 +235,9 @@ impl Autocorrelator {
             .process_with_scratch(&mut s.time, &mut s.freq, &mut s.fft_scratch[..fs]);
         for c in s.freq.iter_mut() {
             *c = Complex32::new(c.norm_sqr(), 0.0);
+        }
+        for (p, c) in power.iter_mut().zip(&s.freq) {
+            *p = c.re;
         }
         let is = self.inv.get_scratch_len();
         let _ = self
@@ -310,6 +381,46 @@ mod tests {
         }
         assert!(autocorrelate(&[], None).is_empty());
         assert_eq!(autocorrelate(&[2.0], None), vec![4.0]);
+    }
+
+    #[test]
+    fn short_lag_plans_are_exact_and_return_the_power_spectrum() {
+        let x: Vec<f32> = (0..640)
+            .map(|i| ((i * 7919 % 101) as f32) / 50.0 - 1.0)
+            .collect();
+        for max in [1, 17, 292, 640] {
+            let ac = Autocorrelator::new(x.len(), Some(max));
+            assert!(ac.fft_len() >= x.len() + max - 1);
+            assert!(ac.fft_len() < 2 * (x.len() + max));
+            let mut r = vec![0.0; max];
+            let mut p = vec![0.0; ac.fft_len() / 2 + 1];
+            let mut sc = ac.make_scratch();
+            ac.process_with_power_into(&x, &mut r, &mut p, &mut sc)
+                .expect("ok");
+            for (k, &v) in r.iter().enumerate() {
+                let d: f64 = (0..x.len() - k).map(|n| (x[n] * x[n + k]) as f64).sum();
+                assert!(
+                    (v as f64 - d).abs() < 1e-3 * (1.0 + d.abs()),
+                    "lag {k}: {v} vs {d}"
+                );
+            }
+            // Parseval on the one-sided spectrum: r[0] = (1/N) sum_k |X_k|^2
+            let n = ac.fft_len();
+            let two_sided: f64 = (0..n)
+                .map(|k| p[if k <= n / 2 { k } else { n - k }] as f64)
+                .sum::<f64>()
+                / n as f64;
+            assert!((two_sided - r[0] as f64).abs() < 1e-3 * r[0] as f64);
+            let too_long = ac.fft_len() / 2 + 2;
+            assert!(ac
+                .process_with_power_into(&x, &mut r, &mut vec![0.0; too_long], &mut sc)
+                .is_err());
+            assert!(ac
+                .process_with_power_into(&x[1..], &mut r, &mut p, &mut sc)
+                .is_err());
+        }
+        assert_eq!(next_fast_len(931), 960);
+        assert_eq!(next_fast_len(1), 1);
     }
 
     #[test]

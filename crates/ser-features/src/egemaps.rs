@@ -11,7 +11,7 @@
 //! | F0 (semitones re 27.5 Hz) | [`Pyin`] (40 ms frames, 55–1000 Hz, 0.5-semitone grid), refined to the YIN candidate ([`crate::prosody::PyinOutput::f0_refined`]); voicing = pYIN's Viterbi decision | SHS + Viterbi smoothing, 60 ms Gaussian window |
 //! | loudness | [`crate::prosody::loudness`]: 26 HTK-mel bands 20–8000 Hz, equal-loudness weighted, `^0.33`, summed (20 ms Hamming) | the same chain |
 //! | spectral flux | Σ (p_t − p_{t−1})² of power spectra (0–5 kHz) normalised to unit sum | flux of normalised spectra |
-//! | MFCC 1–4 | 26 HTK-mel bands 20–8000 Hz, log power, DCT-II (HTK scale), lifter 22 | the same |
+//! | MFCC 1–4 | 26 HTK-mel bands 20–8000 Hz, natural-log power, [`Cepstrum`] (the crate's one DCT: `ser_dsp::Dct2` ortho rows 1–4, which equal HTK's `√(2/N)` scaling), lifter 22 | the same |
 //! | alpha ratio | 10 log10(E[1–5 kHz] / E[50 Hz–1 kHz]) | same definition |
 //! | Hammarberg index | 10 log10(max P[0–2 kHz] / max P[2–5 kHz]) | same definition |
 //! | slope 0–500, 500–1500 | least-squares slope of 10 log10 P vs frequency (dB/Hz) | log-spectral slope |
@@ -57,6 +57,7 @@ use ser_dsp::{Stft, StftConfig, Window};
 
 use crate::error::{check_audio, Error, Result};
 use crate::functionals::{compute, Functional, NamedFeatures};
+use crate::mfcc::Cepstrum;
 use crate::prosody::formants::LpcFromPower;
 use crate::prosody::loudness::{
     band_energies, band_ranges, loudness_from_power, weighted_filterbank,
@@ -259,8 +260,8 @@ pub struct Egemaps {
     fb_mfcc: Array2<f32>,
     loud_rng: Vec<(usize, usize)>,
     mfcc_rng: Vec<(usize, usize)>,
-    /// `4 × 26` HTK DCT rows with lifter folded in
-    dct: Vec<f32>,
+    /// MFCC 1–4 (HTK scale = ortho DCT-II rows 1..=4, lifter 22)
+    cepstrum: Cepstrum,
     lpc: LpcFromPower,
     /// bin index ranges
     n_bins: usize,
@@ -312,15 +313,7 @@ impl Egemaps {
                 .htk(true)
                 .norm(ser_dsp::MelNorm::None),
         )?;
-        let mut dct = Vec::with_capacity(4 * N_MEL);
-        for n in 1..=4 {
-            let lift = 1.0 + 11.0 * (std::f64::consts::PI * n as f64 / 22.0).sin();
-            for b in 0..N_MEL {
-                let c = (2.0 / N_MEL as f64).sqrt()
-                    * (std::f64::consts::PI * n as f64 * (b as f64 + 0.5) / N_MEL as f64).cos();
-                dct.push((c * lift) as f32);
-            }
-        }
+        let cepstrum = Cepstrum::new(N_MEL, 1, 4, 22.0)?;
         Ok(Self {
             cfg: cfg.clone(),
             hop,
@@ -334,7 +327,7 @@ impl Egemaps {
             mfcc_rng: band_ranges(&fb_mfcc),
             fb_loud,
             fb_mfcc,
-            dct,
+            cepstrum,
         })
     }
 
@@ -369,18 +362,15 @@ impl Egemaps {
         let f0_fl = core.frame_length;
         let mut acfs: Vec<f32> = Vec::new();
         let mut specs: Vec<f32> = Vec::new();
-        let mut spec_bins = 0usize;
-        let mut yin_df = 0.0f32;
+        let n_fft_f0 = core.fft_len();
+        let yin_df = sr as f32 / n_fft_f0 as f32;
+        let spec_bins = ((5500.0 / yin_df) as usize + 1).min(n_fft_f0 / 2 + 1);
         let mut out = PyinOutput::default();
         let mut ps = self.pyin.make_scratch();
+        ps.yin.power.resize(spec_bins, 0.0);
         self.pyin.process_with(y, &mut out, &mut ps, |_, ys| {
             acfs.extend_from_slice(&ys.acf[..=max_p]);
-            if spec_bins == 0 {
-                let n_fft = 2 * (ys.spec.len() - 1);
-                yin_df = sr as f32 / n_fft as f32;
-                spec_bins = ((5500.0 / yin_df) as usize + 1).min(ys.spec.len());
-            }
-            specs.extend(ys.spec[..spec_bins].iter().map(|c| c.re));
+            specs.extend_from_slice(&ys.power);
         })?;
         let n_f0 = out.f0.len();
 
@@ -439,13 +429,7 @@ impl Egemaps {
             {
                 *m = e.max(1e-10).ln();
             }
-            for (k, c) in mfcc[t].iter_mut().enumerate() {
-                *c = self.dct[k * N_MEL..(k + 1) * N_MEL]
-                    .iter()
-                    .zip(&mel)
-                    .map(|(a, b)| a * b)
-                    .sum();
-            }
+            self.cepstrum.process_unchecked(&mel, &mut mfcc[t]);
             // alpha ratio, Hammarberg, slopes
             let e_lo: f32 = power[b50..b1k].iter().sum();
             let e_hi: f32 = power[b1k..=b5k].iter().sum();

@@ -541,9 +541,8 @@ pub struct FeatureExtractor {
     stft_nc: Stft,
     hop: usize,
     bands: Vec<(usize, Vec<f32>)>,
-    /// Row-major `(n_mfcc, n_mels)` DCT-II (ortho) basis.
-    dct: Vec<f32>,
-    lifter: Vec<f32>,
+    /// DCT-II (ortho) rows `0..n_mfcc` with the lifter.
+    cepstrum: crate::mfcc::Cepstrum,
     freqs: Vec<f64>,
     contrast: std::result::Result<ContrastBands, String>,
     delta1: Vec<f64>,
@@ -599,21 +598,7 @@ impl FeatureExtractor {
                 }
             })
             .collect();
-        let dct = ser_dsp::Dct2::new(cfg.n_mels)?
-            .basis(cfg.n_mfcc)?
-            .iter()
-            .copied()
-            .collect();
-        let lifter = (1..=cfg.n_mfcc)
-            .map(|n| {
-                if cfg.lifter > 0.0 {
-                    let li = (std::f32::consts::PI * n as f32 / cfg.lifter).sin();
-                    1.0 + (cfg.lifter / 2.0) * li
-                } else {
-                    1.0
-                }
-            })
-            .collect();
+        let cepstrum = crate::mfcc::Cepstrum::new(cfg.n_mels, 0, cfg.n_mfcc, cfg.lifter)?;
         let contrast = ContrastBands::new(
             cfg.sr,
             cfg.n_fft,
@@ -629,8 +614,7 @@ impl FeatureExtractor {
             stft_nc,
             hop,
             bands,
-            dct,
-            lifter,
+            cepstrum,
             contrast,
             delta1: savgol_derivative_weights(cfg.delta_width, 1)?,
             delta2: savgol_derivative_weights(cfg.delta_width, 2)?,
@@ -992,15 +976,9 @@ impl FeatureExtractor {
     fn mfcc_frames(&self, logmel: &[f32], mfcc: &mut Vec<f32>) {
         let (nm, nc) = (self.cfg.n_mels, self.cfg.n_mfcc);
         mfcc.clear();
-        for frame in logmel.chunks_exact(nm) {
-            for (k, basis) in self.dct.chunks_exact(nm).enumerate() {
-                let s: f64 = basis
-                    .iter()
-                    .zip(frame)
-                    .map(|(&b, &x)| f64::from(b) * f64::from(x))
-                    .sum();
-                mfcc.push(s as f32 * self.lifter[k]);
-            }
+        mfcc.resize(logmel.len() / nm * nc, 0.0);
+        for (frame, out) in logmel.chunks_exact(nm).zip(mfcc.chunks_exact_mut(nc)) {
+            self.cepstrum.process_unchecked(frame, out);
         }
         debug_assert_eq!(mfcc.len(), logmel.len() / nm * nc);
     }

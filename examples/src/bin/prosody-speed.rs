@@ -42,6 +42,9 @@ struct Args {
     /// pYIN hop length.
     #[arg(long, default_value_t = 512)]
     pyin_hop_length: usize,
+    /// Skip the pYIN timing (e.g. when profiling the eGeMAPS loop).
+    #[arg(long)]
+    skip_pyin: bool,
 }
 
 fn main() -> Result<()> {
@@ -80,7 +83,11 @@ fn main() -> Result<()> {
     )?;
     let mut best_py = f64::INFINITY;
     let mut voiced = 0usize;
-    for _ in 0..args.repeat.max(1) {
+    for _ in 0..if args.skip_pyin {
+        0
+    } else {
+        args.repeat.max(1)
+    } {
         let mut out = Default::default();
         let mut scratch = pyin.make_scratch();
         voiced = 0;

@@ -1,8 +1,9 @@
 //! YIN fundamental-frequency estimation, a faithful port of `librosa.yin`.
 //!
 //! The cumulative mean normalised difference (CMND) function is computed from an FFT
-//! autocorrelation (one `realfft` plan per [`Yin`] plan, sized for the lags actually needed),
-//! exactly as librosa's `_cumulative_mean_normalized_difference`:
+//! autocorrelation (one [`ser_dsp::Autocorrelator`] per [`Yin`] plan, its FFT sized for the
+//! lags actually needed: `frame_length + max_period`), exactly as librosa's
+//! `_cumulative_mean_normalized_difference`:
 //!
 //! ```text
 //! d(0) = 0,   d(k) = 2 (r(0) − r(k)) − Σ_{m<k} y(m)²           (k = 1 … max_period)
@@ -15,11 +16,8 @@
 //! Boundary behaviour (first/last lag, silent frames) follows librosa: a silent frame has
 //! `d' ≡ 0`, no trough, and therefore yields `f0 = sr / min_period`.
 
-use std::sync::Arc;
-
-use realfft::num_complex::Complex;
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use ser_dsp::frame::PadMode;
+use ser_dsp::{AutocorrScratch, Autocorrelator};
 
 use crate::error::{check_audio, Error, Result};
 
@@ -120,9 +118,7 @@ pub(crate) struct YinCore {
     pub(crate) pad_mode: PadMode,
     pub(crate) min_period: usize,
     pub(crate) max_period: usize,
-    n_fft: usize,
-    fwd: Arc<dyn RealToComplex<f32>>,
-    inv: Arc<dyn ComplexToReal<f32>>,
+    ac: Autocorrelator,
 }
 
 impl std::fmt::Debug for YinCore {
@@ -133,7 +129,7 @@ impl std::fmt::Debug for YinCore {
             .field("hop_length", &self.hop_length)
             .field("min_period", &self.min_period)
             .field("max_period", &self.max_period)
-            .field("n_fft", &self.n_fft)
+            .field("n_fft", &self.ac.fft_len())
             .finish()
     }
 }
@@ -142,30 +138,15 @@ impl std::fmt::Debug for YinCore {
 #[derive(Debug, Clone, Default)]
 pub struct YinScratch {
     pub(crate) padded: Vec<f32>,
-    fft_in: Vec<f32>,
-    pub(crate) spec: Vec<Complex<f32>>,
-    fft_scratch: Vec<Complex<f32>>,
+    ac: AutocorrScratch,
+    /// Autocorrelation of the current frame, lags `0 ..= max_period`.
     pub(crate) acf: Vec<f32>,
+    /// Power spectrum `|X[k]|²` of the current zero-padded frame for `k < power.len()`
+    /// (FFT size [`YinCore::fft_len`]); empty (not computed) unless a caller sizes it.
+    pub(crate) power: Vec<f32>,
     d: Vec<f64>,
     /// CMND of the current frame, `max_period - min_period + 1` values.
     pub(crate) cmnd: Vec<f32>,
-}
-
-/// Smallest `n >= min` of the form 2^a 3^b 5^c (fast sizes for the FFT).
-fn next_fast_len(min: usize) -> usize {
-    let mut n = min.max(1);
-    loop {
-        let mut m = n;
-        for p in [2, 3, 5] {
-            while m % p == 0 {
-                m /= p;
-            }
-        }
-        if m == 1 {
-            return n;
-        }
-        n += 1;
-    }
 }
 
 pub(crate) fn check_f0_params(sr: u32, fmin: f64, fmax: f64, frame_length: usize) -> Result<()> {
@@ -235,11 +216,8 @@ impl YinCore {
                 reason: format!("period range [{min_period}, {max_period}] is degenerate"),
             });
         }
-        // Lags up to max_period without circular aliasing.
-        let n_fft = next_fast_len(frame_length + max_period + 1);
-        let mut planner = RealFftPlanner::<f32>::new();
-        let fwd = planner.plan_fft_forward(n_fft);
-        let inv = planner.plan_fft_inverse(n_fft);
+        // Lags 0 ..= max_period without circular aliasing.
+        let ac = Autocorrelator::new(frame_length, Some(max_period + 1));
         Ok(Self {
             sr,
             frame_length,
@@ -248,10 +226,13 @@ impl YinCore {
             pad_mode,
             min_period,
             max_period,
-            n_fft,
-            fwd,
-            inv,
+            ac,
         })
+    }
+
+    /// FFT size of the autocorrelation (and of [`YinScratch::power`]).
+    pub(crate) fn fft_len(&self) -> usize {
+        self.ac.fft_len()
     }
 
     /// Number of CMND values per frame (`max_period - min_period + 1`).
@@ -276,13 +257,9 @@ impl YinCore {
     pub(crate) fn make_scratch(&self) -> YinScratch {
         YinScratch {
             padded: Vec::new(),
-            fft_in: vec![0.0; self.n_fft],
-            spec: vec![Complex::new(0.0, 0.0); self.n_fft / 2 + 1],
-            fft_scratch: vec![
-                Complex::new(0.0, 0.0);
-                self.fwd.get_scratch_len().max(self.inv.get_scratch_len())
-            ],
-            acf: vec![0.0; self.n_fft],
+            ac: self.ac.make_scratch(),
+            acf: vec![0.0; self.max_period + 1],
+            power: Vec::new(),
             d: vec![0.0; self.max_period + 1],
             cmnd: vec![0.0; self.n_lags()],
         }
@@ -326,28 +303,15 @@ impl YinCore {
         let fl = self.frame_length;
         let YinScratch {
             padded,
-            fft_in,
-            spec,
-            fft_scratch,
+            ac,
             acf,
+            power,
             d,
             cmnd,
         } = scratch;
         let frame = &padded[start..start + fl];
-        fft_in[..fl].copy_from_slice(frame);
-        fft_in[fl..].fill(0.0);
-        self.fwd
-            .process_with_scratch(fft_in, spec, fft_scratch)
-            .map_err(|e| Error::Unsupported(format!("fft: {e}")))?;
-        for c in spec.iter_mut() {
-            *c = Complex::new(c.re * c.re + c.im * c.im, 0.0);
-        }
-        // The imaginary parts of the DC / Nyquist bins are zero already.
-        self.inv
-            .process_with_scratch(spec, acf, fft_scratch)
-            .map_err(|e| Error::Unsupported(format!("fft: {e}")))?;
-        let scale = 1.0 / self.n_fft as f64;
-        let r0 = acf[0] as f64 * scale;
+        self.ac.process_with_power_into(frame, acf, power, ac)?;
+        let r0 = acf[0] as f64;
         // Difference function and cumulative mean normalisation.
         let maxp = self.max_period;
         d[0] = 0.0;
@@ -355,7 +319,7 @@ impl YinCore {
         for k in 1..=maxp {
             let x = frame[k - 1] as f64;
             energy += x * x;
-            d[k] = 2.0 * (r0 - acf[k] as f64 * scale) - energy;
+            d[k] = 2.0 * (r0 - acf[k] as f64) - energy;
         }
         let minp = self.min_period;
         let mut cum: f64 = d[1..minp].iter().sum();
@@ -539,13 +503,6 @@ mod tests {
         (0..n)
             .map(|i| (2.0 * std::f32::consts::PI * f * i as f32 / sr as f32).sin())
             .collect()
-    }
-
-    #[test]
-    fn next_fast_len_is_smooth() {
-        assert_eq!(next_fast_len(1000), 1000);
-        assert_eq!(next_fast_len(1001), 1024);
-        assert_eq!(next_fast_len(2337), 2400);
     }
 
     #[test]
