@@ -20,6 +20,9 @@
 //!   per-utterance GMU gate values ([`FusionModel::gate_means`]) and the leave-text-out
 //!   change in probability ([`text_contribution`]).
 //!
+//! * Text-emotion head ([`multilabel`]): a multi-label MLP / logistic regression over text
+//!   vectors with per-label thresholds tuned on development data (GoEmotions).
+//!
 //! Layering: depends on `ser-features` (feature `linguistic`), `ser-models`, `ser-metrics`.
 //! The `fusion` binary of `ser-examples` produces `results/fusion.md`.
 //!
@@ -57,6 +60,7 @@ pub mod cv;
 pub mod data;
 pub mod error;
 pub mod late;
+pub mod multilabel;
 pub mod net;
 pub mod text;
 pub mod train;

@@ -1,6 +1,8 @@
 //! Text vectors for the linguistic branch: lexical features and/or sentence embeddings
 //! from `ser_features::linguistic`.
 
+use std::collections::HashMap;
+
 use ser_features::linguistic::{lexical_features, SentenceEncoder, LEXICAL_FEATURE_NAMES};
 
 use crate::Result;
@@ -35,18 +37,22 @@ pub fn text_vectors(
     repr: TextRepr,
     encoder: Option<&SentenceEncoder>,
 ) -> Result<Vec<Option<Vec<f32>>>> {
-    let present: Vec<&str> = transcripts.iter().flatten().map(String::as_str).collect();
-    let emb = match (repr, encoder) {
-        (TextRepr::Embedding | TextRepr::Both, Some(enc)) => Some(enc.embed(&present)?),
+    // Each distinct transcript is embedded once (acted corpora repeat a few sentences).
+    let mut unique: Vec<&str> = transcripts.iter().flatten().map(String::as_str).collect();
+    unique.sort_unstable();
+    unique.dedup();
+    let emb: Option<HashMap<&str, Vec<f32>>> = match (repr, encoder) {
+        (TextRepr::Embedding | TextRepr::Both, Some(enc)) => {
+            let e = enc.embed(&unique)?;
+            Some(unique.iter().copied().zip(e).collect())
+        }
         _ => None,
     };
-    let mut k = 0;
     Ok(transcripts
         .iter()
         .map(|t| {
             t.as_ref().map(|t| {
-                let e = emb.as_ref().map(|e| e[k].clone());
-                k += 1;
+                let e = emb.as_ref().and_then(|m| m.get(t.as_str()).cloned());
                 match (repr, e) {
                     (TextRepr::Embedding, Some(e)) => e,
                     (TextRepr::Both, Some(e)) => {

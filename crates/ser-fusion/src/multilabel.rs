@@ -1,0 +1,320 @@
+//! Multi-label text-emotion head (e.g. GoEmotions' 28 labels): an MLP with one sigmoid per
+//! label trained with binary cross entropy, per-label thresholds tuned on development data,
+//! and multi-label macro-F1.
+//!
+//! The `ser-models` trainer is single-label (softmax cross entropy), so this module has its
+//! own small loop with the same ingredients: seeded [`ParamStore`], AdamW with the
+//! [`TrainConfig`] warm-up + cosine schedule, gradient clipping and early stopping (here on
+//! development macro-F1 at threshold 0.5), best weights restored.
+
+use candle_core::{Device, Module, Tensor};
+use candle_nn::{linear, AdamW, Linear, Optimizer, ParamsAdamW};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use ser_models::layers::Dropout;
+use ser_models::params::DropoutRng;
+use ser_models::{ParamStore, TrainConfig};
+
+use crate::data::Standardizer;
+use crate::{Error, Result};
+
+/// A trained multi-label head.
+#[derive(Debug)]
+pub struct MultiLabelModel {
+    hidden: Option<Linear>,
+    out: Linear,
+    dropout: Dropout,
+    norm: Standardizer,
+    /// Its parameters.
+    pub params: ParamStore,
+    /// Number of labels.
+    pub n_labels: usize,
+    /// 1-based epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Development macro-F1 (threshold 0.5) of the kept weights.
+    pub best_dev_f1: Option<f64>,
+}
+
+/// Multi-hot targets from label-index sets.
+fn multi_hot(y: &[Vec<usize>], n_labels: usize) -> Result<Vec<f32>> {
+    let mut t = vec![0f32; y.len() * n_labels];
+    for (i, ls) in y.iter().enumerate() {
+        for &l in ls {
+            if l >= n_labels {
+                return Err(Error::InvalidArgument(format!("label {l} >= {n_labels}")));
+            }
+            t[i * n_labels + l] = 1.0;
+        }
+    }
+    Ok(t)
+}
+
+/// Per-label binary F1 averaged over labels (sklearn `f1_score(average="macro")` on
+/// multi-hot matrices; a label with no true and no predicted positive scores 0).
+pub fn multilabel_macro_f1(y: &[Vec<usize>], pred: &[Vec<usize>], n_labels: usize) -> f64 {
+    let mut tp = vec![0usize; n_labels];
+    let mut fp = vec![0usize; n_labels];
+    let mut fn_ = vec![0usize; n_labels];
+    for (t, p) in y.iter().zip(pred) {
+        for l in 0..n_labels {
+            match (t.contains(&l), p.contains(&l)) {
+                (true, true) => tp[l] += 1,
+                (false, true) => fp[l] += 1,
+                (true, false) => fn_[l] += 1,
+                _ => {}
+            }
+        }
+    }
+    (0..n_labels)
+        .map(|l| {
+            let d = 2 * tp[l] + fp[l] + fn_[l];
+            if d == 0 {
+                0.0
+            } else {
+                2.0 * tp[l] as f64 / d as f64
+            }
+        })
+        .sum::<f64>()
+        / n_labels as f64
+}
+
+/// Labels whose probability reaches their threshold; when none does, the arg-max label
+/// (every GoEmotions example has at least one label).
+pub fn decide(proba: &[Vec<f32>], thresholds: &[f32]) -> Vec<Vec<usize>> {
+    proba
+        .iter()
+        .map(|p| {
+            let v: Vec<usize> = (0..p.len()).filter(|&l| p[l] >= thresholds[l]).collect();
+            if v.is_empty() {
+                vec![crate::argmax(p)]
+            } else {
+                v
+            }
+        })
+        .collect()
+}
+
+/// Per-label thresholds maximising each label's F1 on development data (grid 0.05 … 0.95
+/// step 0.05; ties → the threshold closest to 0.5).
+pub fn tune_thresholds(proba: &[Vec<f32>], y: &[Vec<usize>], n_labels: usize) -> Vec<f32> {
+    (0..n_labels)
+        .map(|l| {
+            let mut best = (f64::NEG_INFINITY, 0.5f32);
+            for k in 1..20 {
+                let th = k as f32 * 0.05;
+                let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+                for (p, t) in proba.iter().zip(y) {
+                    match (t.contains(&l), p[l] >= th) {
+                        (true, true) => tp += 1,
+                        (false, true) => fp += 1,
+                        (true, false) => fn_ += 1,
+                        _ => {}
+                    }
+                }
+                let d = 2 * tp + fp + fn_;
+                let f = if d == 0 {
+                    0.0
+                } else {
+                    2.0 * tp as f64 / d as f64
+                };
+                let closer = (th - 0.5).abs() < (best.1 - 0.5).abs();
+                if f > best.0 + 1e-12 || ((f - best.0).abs() <= 1e-12 && closer) {
+                    best = (f, th);
+                }
+            }
+            best.1
+        })
+        .collect()
+}
+
+impl MultiLabelModel {
+    /// Trains on rows `x` with label sets `y`; `hidden = 0` gives logistic regression.
+    /// Early stopping on `dev` macro-F1 when given.
+    pub fn fit(
+        x: &[Vec<f32>],
+        y: &[Vec<usize>],
+        n_labels: usize,
+        hidden: usize,
+        dropout: f32,
+        tc: &TrainConfig,
+        dev: Option<(&[Vec<f32>], &[Vec<usize>])>,
+    ) -> Result<Self> {
+        tc.validate()?;
+        if x.is_empty() || x.len() != y.len() || n_labels == 0 {
+            return Err(Error::ShapeMismatch {
+                what: "multi-label rows".into(),
+                expected: x.len(),
+                got: y.len(),
+            });
+        }
+        let d = x[0].len();
+        if x.iter()
+            .any(|r| r.len() != d || r.iter().any(|v| !v.is_finite()))
+        {
+            return Err(Error::InvalidArgument(
+                "rows must be finite and of equal length".into(),
+            ));
+        }
+        let norm = Standardizer::fit(x.iter().map(Vec::as_slice))?;
+        let params = ParamStore::new(tc.seed);
+        let vb = params.var_builder();
+        let rng = DropoutRng::new(tc.seed ^ 0x5eed);
+        let (hidden_l, out) = if hidden > 0 {
+            (
+                Some(linear(d, hidden, vb.pp("hidden"))?),
+                linear(hidden, n_labels, vb.pp("out"))?,
+            )
+        } else {
+            (None, linear(d, n_labels, vb.pp("out"))?)
+        };
+        let mut model = Self {
+            hidden: hidden_l,
+            out,
+            dropout: Dropout::new(dropout, rng),
+            norm,
+            params,
+            n_labels,
+            best_epoch: 0,
+            best_dev_f1: None,
+        };
+        let dev_t = Device::Cpu;
+        let n = x.len();
+        let xs: Vec<f32> = x.iter().flat_map(|r| model.norm.transform(r)).collect();
+        let xt = Tensor::from_vec(xs, (n, d), &dev_t)?;
+        let yt = Tensor::from_vec(multi_hot(y, n_labels)?, (n, n_labels), &dev_t)?;
+        let vars = model.params.trainable_vars();
+        let mut opt = AdamW::new(
+            vars,
+            ParamsAdamW {
+                lr: tc.lr,
+                weight_decay: tc.weight_decay,
+                ..Default::default()
+            },
+        )?;
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(tc.seed.wrapping_add(1));
+        let spe = n.div_ceil(tc.batch_size);
+        let total = spe * tc.epochs;
+        let mut step = 0;
+        let mut best: Option<(f64, usize, std::collections::HashMap<String, Tensor>)> = None;
+        for epoch in 1..=tc.epochs {
+            order.shuffle(&mut rng);
+            for idx in order.chunks(tc.batch_size) {
+                let it = Tensor::from_vec(
+                    idx.iter().map(|&i| i as u32).collect::<Vec<_>>(),
+                    idx.len(),
+                    &dev_t,
+                )?;
+                let logits = model.logits(&xt.index_select(&it, 0)?, true)?;
+                let loss = candle_nn::loss::binary_cross_entropy_with_logit(
+                    &logits,
+                    &yt.index_select(&it, 0)?,
+                )?;
+                if !loss.to_scalar::<f32>()?.is_finite() {
+                    return Err(Error::NonFinite(format!(
+                        "multi-label loss at epoch {epoch}"
+                    )));
+                }
+                opt.set_learning_rate(tc.lr_at(step, spe, total));
+                opt.backward_step(&loss)?;
+                step += 1;
+            }
+            if let Some((dx, dy)) = dev {
+                let p = model.predict_proba(dx)?;
+                let f1 = multilabel_macro_f1(dy, &decide(&p, &vec![0.5; n_labels]), n_labels);
+                if best.as_ref().is_none_or(|(b, _, _)| f1 > *b) {
+                    best = Some((f1, epoch, model.params.snapshot()?));
+                } else if best
+                    .as_ref()
+                    .is_some_and(|(_, e, _)| epoch - e >= tc.patience)
+                {
+                    break;
+                }
+            } else {
+                model.best_epoch = epoch;
+            }
+        }
+        if let Some((f1, e, snap)) = best {
+            model.params.restore(&snap)?;
+            model.best_epoch = e;
+            model.best_dev_f1 = Some(f1);
+        }
+        Ok(model)
+    }
+
+    fn logits(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let h = match &self.hidden {
+            Some(l) => self.dropout.forward(&l.forward(x)?.relu()?, train)?,
+            None => x.clone(),
+        };
+        Ok(self.out.forward(&h)?)
+    }
+
+    /// Per-label probabilities `(n, n_labels)`.
+    pub fn predict_proba(&self, x: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
+        let d = self.norm.mean.len();
+        let mut out = Vec::with_capacity(x.len());
+        for chunk in x.chunks(512) {
+            if chunk.iter().any(|r| r.len() != d) {
+                return Err(Error::InvalidArgument(
+                    "row length differs from training".into(),
+                ));
+            }
+            let xs: Vec<f32> = chunk.iter().flat_map(|r| self.norm.transform(r)).collect();
+            let t = Tensor::from_vec(xs, (chunk.len(), d), &Device::Cpu)?;
+            let p = candle_nn::ops::sigmoid(&self.logits(&t, false)?)?;
+            out.extend(p.to_vec2::<f32>()?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macro_f1_matches_hand_count() {
+        let y = vec![vec![0], vec![1], vec![0, 1]];
+        let p = vec![vec![0], vec![0], vec![1]];
+        // label 0: tp1 fp1 fn1 → 0.5; label 1: tp1 fp0 fn1 → 2/3; label 2: 0.
+        let f = multilabel_macro_f1(&y, &p, 3);
+        assert!((f - (0.5 + 2.0 / 3.0) / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn learns_a_separable_multilabel_problem() {
+        let x: Vec<Vec<f32>> = (0..200)
+            .map(|i| vec![(i % 2) as f32, ((i / 2) % 2) as f32, 0.1 * (i % 7) as f32])
+            .collect();
+        let y: Vec<Vec<usize>> = x
+            .iter()
+            .map(|r| {
+                let mut v = Vec::new();
+                if r[0] > 0.5 {
+                    v.push(0)
+                }
+                if r[1] > 0.5 {
+                    v.push(1)
+                }
+                if v.is_empty() {
+                    v.push(2)
+                }
+                v
+            })
+            .collect();
+        let tc = TrainConfig::default().epochs(200).lr(3e-2).batch_size(32);
+        let m = MultiLabelModel::fit(&x, &y, 3, 0, 0.0, &tc, None).expect("fit");
+        let p = m.predict_proba(&x).expect("p");
+        let th = tune_thresholds(&p, &y, 3);
+        let f = multilabel_macro_f1(&y, &decide(&p, &th), 3);
+        assert!(
+            f > 0.95,
+            "{f} epoch {} dev {:?} th {th:?}",
+            m.best_epoch,
+            m.best_dev_f1
+        );
+        assert!(MultiLabelModel::fit(&x, &y[..3], 3, 0, 0.0, &tc, None).is_err());
+    }
+}
