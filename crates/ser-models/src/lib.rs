@@ -18,10 +18,19 @@
 //! * [`save_model_dir`] / [`load_model_dir`]: `model.safetensors` + `config.json`
 //!   ([`ModelCard`]: architecture, [`FeatureSpec`], label names, training summary, scores);
 //!   loading checks every name and shape and returns typed errors.
-//! * [`Recognizer`]: load a directory and predict label + probabilities.
+//! * [`Recognizer`]: load a directory and predict label + probabilities of a file, samples
+//!   or precomputed features, one at a time or batched.
+//! * [`FeaturePipeline`]: audio → model input as described by a [`FeatureSpec`] (log-mel,
+//!   MFCC + Δ, eGeMAPS / ComParE-like functionals from `ser-features`).
+//! * [`load_corpus_features`]: a `ser-data` corpus → sequences, labels, speaker groups, with
+//!   features cached by `ser-data`'s `FeatureCache`; [`cross_validate`] runs speaker folds
+//!   from `ser_metrics::protocol` with inner validation speakers, and [`pooled_scores`]
+//!   scores pooled out-of-fold predictions (accuracy, UA, macro P/R/F1, bootstrap CIs) with
+//!   `ser-metrics`. [`Recipe`] holds the per-architecture defaults behind Table II.
 //!
-//! Layering: depends on Candle only for the models; audio → feature pipelines live in the
-//! binaries of `ser-examples` (`train`, `evaluate`, `recognize`).
+//! Layering: `ser-dsp` / `ser-features` / `ser-augment` / `ser-data` / `ser-metrics` →
+//! `ser-models`. The binaries `train`, `evaluate` and `recognize` in `ser-examples` drive it;
+//! the shipped default model lives in `models/default`.
 //!
 //! ## Example: a tiny model, trained, saved, loaded and used
 //!

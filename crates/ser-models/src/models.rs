@@ -193,7 +193,7 @@ setters!(AttentionConfig {
 });
 
 /// Transformer encoder: frame stacking, linear projection + sinusoidal positions, pre-LN
-/// encoder layers with key-padding masks, final layer norm, masked mean pooling, head.
+/// encoder layers with key-padding masks, final layer norm, masked mean (‖ std) pooling, head.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TransformerConfig {
@@ -213,6 +213,10 @@ pub struct TransformerConfig {
     pub frame_stack: usize,
     /// Dropout. Default: 0.1.
     pub dropout: f32,
+    /// Pool with masked mean ‖ standard deviation over time (head input `2·d_model`) instead
+    /// of the mean alone. Default: false (also when absent from a `config.json`).
+    #[serde(default)]
+    pub stats_pooling: bool,
 }
 
 impl Default for TransformerConfig {
@@ -226,6 +230,7 @@ impl Default for TransformerConfig {
             ff_dim: 128,
             frame_stack: 4,
             dropout: 0.1,
+            stats_pooling: false,
         }
     }
 }
@@ -237,7 +242,8 @@ setters!(TransformerConfig {
     n_layers: usize,
     ff_dim: usize,
     frame_stack: usize,
-    dropout: f32
+    dropout: f32,
+    stats_pooling: bool
 });
 
 /// MLP on utterance functionals (one "frame" per utterance; longer inputs are mean-pooled
@@ -759,7 +765,11 @@ impl Transformer {
             layers,
             ln_f: layer_norm(cfg.d_model, 1e-5, vb.pp("ln_f"))?,
             drop: Dropout::new(cfg.dropout, rng.clone()),
-            head: linear(cfg.d_model, cfg.n_classes, vb.pp("head"))?,
+            head: linear(
+                if cfg.stats_pooling { 2 } else { 1 } * cfg.d_model,
+                cfg.n_classes,
+                vb.pp("head"),
+            )?,
             rng,
         })
     }
@@ -778,7 +788,11 @@ impl Transformer {
             h = layer.forward(&h, &mask, train)?;
         }
         let h = self.ln_f.forward(&h)?;
-        let pooled = masked_mean(&h, &mask)?;
+        let pooled = if self.cfg.stats_pooling {
+            masked_mean_std(&h, &mask)?
+        } else {
+            masked_mean(&h, &mask)?
+        };
         Ok(self.head.forward(&self.drop.forward(&pooled, train)?)?)
     }
 }

@@ -192,7 +192,8 @@ impl Recipe {
                         .n_heads(4)
                         .n_layers(2)
                         .ff_dim(128)
-                        .frame_stack(4),
+                        .frame_stack(4)
+                        .stats_pooling(true),
                 ),
                 features: mfcc,
                 train: base.lr(1e-3),

@@ -53,7 +53,8 @@ fn tiny_configs_dropout(n_features: usize, n_classes: usize, p: f32) -> Vec<Mode
                 .n_heads(2)
                 .n_layers(1)
                 .ff_dim(16)
-                .frame_stack(2),
+                .frame_stack(2)
+                .stats_pooling(true),
         ),
         ModelConfig::Mlp(
             MlpConfig::default()

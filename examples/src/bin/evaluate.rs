@@ -76,6 +76,8 @@ struct RowResult {
     pooled: PooledScores,
     secs_per_epoch: f64,
     mean_epochs_run: f64,
+    #[serde(default)]
+    max_epochs: usize,
     infer_ms_per_3s: f64,
     n_parameters: usize,
     wall_secs: f64,
@@ -227,6 +229,7 @@ fn run_row(args: &Args, row: &str, out: &Path) -> Result<RowResult> {
         proba: cv.proba,
         secs_per_epoch: cv.folds.iter().map(|f| f.secs_per_epoch).sum::<f64>() / nf,
         mean_epochs_run: cv.folds.iter().map(|f| f.epochs_run as f64).sum::<f64>() / nf,
+        max_epochs: recipe.train.epochs,
         folds: cv.folds,
         pooled,
         infer_ms_per_3s: infer,
@@ -312,12 +315,12 @@ fn write_table(out: &Path, args: &Args) -> Result<()> {
         args.bootstrap,
         args.seed
     ));
-    md.push_str("| Model | Input | Accuracy % | UA % | Macro P % | Macro R % | Macro F1 % | s / epoch | epochs run (mean) | infer ms / 3 s clip | params | Paper (acc., protocol unknown) |\n");
+    md.push_str("| Model | Input | Accuracy % | UA % | Macro P % | Macro R % | Macro F1 % | s / epoch | epochs run (mean / max) | infer ms / 3 s clip | params | Paper (acc., protocol unknown) |\n");
     md.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in &rows {
         let p = &r.pooled;
         md.push_str(&format!(
-            "| {}{} | {} | {} | {} | {} | {} | {} | {:.2} | {:.0} | {:.1} | {} | {} |\n",
+            "| {}{} | {} | {} | {} | {} | {} | {} | {:.2} | {:.0} / {} | {:.1} | {} | {} |\n",
             r.arch,
             if r.speaker_norm {
                 " + speaker z-norm"
@@ -332,6 +335,7 @@ fn write_table(out: &Path, args: &Args) -> Result<()> {
             pct(&p.macro_f1),
             r.secs_per_epoch,
             r.mean_epochs_run,
+            r.max_epochs,
             r.infer_ms_per_3s,
             r.n_parameters,
             if r.speaker_norm {
@@ -376,7 +380,8 @@ fn write_table(out: &Path, args: &Args) -> Result<()> {
         "rows": rows.iter().map(|r| serde_json::json!({
             "row": r.row, "arch": r.arch, "features": r.features, "speaker_norm": r.speaker_norm,
             "pooled": r.pooled, "folds": r.folds, "secs_per_epoch": r.secs_per_epoch,
-            "mean_epochs_run": r.mean_epochs_run, "infer_ms_per_3s": r.infer_ms_per_3s,
+            "mean_epochs_run": r.mean_epochs_run, "max_epochs": r.max_epochs,
+            "infer_ms_per_3s": r.infer_ms_per_3s,
             "n_parameters": r.n_parameters, "wall_secs": r.wall_secs,
             "paper_accuracy": paper(&r.arch),
         })).collect::<Vec<_>>(),
