@@ -19,6 +19,9 @@ use ser_models::{ParamStore, TrainConfig};
 use crate::data::Standardizer;
 use crate::{Error, Result};
 
+/// Development rows and their label sets, for early stopping.
+pub type DevSet<'a> = (&'a [Vec<f32>], &'a [Vec<usize>]);
+
 /// A trained multi-label head.
 #[derive(Debug)]
 pub struct MultiLabelModel {
@@ -138,7 +141,7 @@ impl MultiLabelModel {
         hidden: usize,
         dropout: f32,
         tc: &TrainConfig,
-        dev: Option<(&[Vec<f32>], &[Vec<usize>])>,
+        dev: Option<DevSet<'_>>,
     ) -> Result<Self> {
         tc.validate()?;
         if x.is_empty() || x.len() != y.len() || n_labels == 0 {
