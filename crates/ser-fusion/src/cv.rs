@@ -66,7 +66,7 @@ impl CvConfig {
     }
 }
 
-/// Method names in [`CvOutcome::methods`] order.
+/// Method names in [`CvOutcome::proba`] order.
 pub const METHODS: [&str; 5] = ["acoustic", "text", "early", "late", "gmu"];
 
 /// Pooled out-of-fold results.

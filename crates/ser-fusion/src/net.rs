@@ -16,7 +16,7 @@
 //! dropout* (text masked for a random fraction of training utterances), so this path is
 //! trained, not extrapolated. Late fusion ([`crate::late`]) falls back to the acoustic
 //! posterior. The GMU gate `z'` averaged over hidden units is the per-utterance acoustic
-//! share reported by [`crate::contributions`].
+//! share reported by [`crate::FusionModel::gate_means`].
 
 use candle_core::{Module, Tensor};
 use candle_nn::{linear, Linear, VarBuilder};
