@@ -5,7 +5,8 @@
 //! 5500 Hz, i.e. the spectrum of the signal resampled to 11 kHz), its autocorrelation at the
 //! `fs_lpc` rate is obtained by a cosine transform of that power spectrum (Wiener–Khinchin),
 //! LPC coefficients of order `order` (default 11) come from Levinson–Durbin, and the roots of
-//! the LPC polynomial (Aberth–Ehrlich iteration) with positive imaginary part give the
+//! the LPC polynomial (Aberth–Ehrlich iteration, warm-started from the previous frame's roots
+//! with [`LpcFromPower::formants_warm`]) with positive imaginary part give the
 //! formant frequencies `f = arg(z) · fs / 2π` and bandwidths `b = −ln|z| · fs / π`. Roots with
 //! `f` outside (50 Hz, fs/2 − 50 Hz) are discarded; the rest are sorted by frequency.
 //!
@@ -58,11 +59,48 @@ pub fn levinson(r: &[f64], order: usize) -> Vec<f64> {
 /// Roots of the monic polynomial `z^n + c[1] z^(n-1) + … + c[n]` (`c[0]` must be 1) by the
 /// Aberth–Ehrlich method.
 pub fn poly_roots(c: &[f64]) -> Vec<Complex64> {
+    let mut z = Vec::new();
+    cold_start(c, &mut z);
+    aberth(c, &mut z, 80);
+    z
+}
+
+/// As [`poly_roots`], starting from the guesses in `roots` (e.g. the previous frame's roots,
+/// which move little between 10 ms frames: Aberth then converges in a few iterations) when
+/// it holds `n` finite values; otherwise, or when that start does not converge within 20
+/// iterations, from [`poly_roots`]' default start. The roots are written back to `roots`.
+///
+/// ```
+/// use ser_features::prosody::formants::{poly_roots, poly_roots_warm};
+/// let c = [1.0, -0.25, 0.685, -0.2025, -0.10125];
+/// let mut warm = poly_roots(&c);
+/// poly_roots_warm(&[1.0, -0.26, 0.68, -0.2, -0.1], &mut warm); // a nearby polynomial
+/// assert_eq!(warm.len(), 4);
+/// ```
+pub fn poly_roots_warm(c: &[f64], roots: &mut Vec<Complex64>) {
     let n = c.len().saturating_sub(1);
-    if n == 0 {
-        return Vec::new();
+    if roots.len() == n && n > 0 && roots.iter().all(|z| z.is_finite()) {
+        // a small common rotation breaks the conjugate symmetry of the previous roots
+        // (real-coefficient Aberth steps cannot move a symmetric set off the real axis)
+        let rot = Complex64::from_polar(1.0, 0.01);
+        for z in roots.iter_mut() {
+            *z *= rot;
+        }
+        if aberth(c, roots, 20) {
+            return;
+        }
     }
-    // initial guesses on a circle (radius from Cauchy-like bound), rotated off-axis
+    cold_start(c, roots);
+    aberth(c, roots, 80);
+}
+
+/// Initial guesses on a circle (radius from a Cauchy-like bound), rotated off-axis.
+fn cold_start(c: &[f64], z: &mut Vec<Complex64>) {
+    let n = c.len().saturating_sub(1);
+    z.clear();
+    if n == 0 {
+        return;
+    }
     let radius = 1.0f64.max(
         c.iter()
             .skip(1)
@@ -70,66 +108,87 @@ pub fn poly_roots(c: &[f64]) -> Vec<Complex64> {
             .fold(0.0, f64::max)
             .powf(1.0 / n as f64),
     );
-    let mut z: Vec<Complex64> = (0..n)
-        .map(|k| {
-            Complex64::from_polar(
-                radius * 0.9,
-                2.0 * std::f64::consts::PI * k as f64 / n as f64 + 0.4,
-            )
-        })
-        .collect();
-    let eval = |x: Complex64| -> (Complex64, Complex64) {
-        let mut p = Complex64::new(1.0, 0.0);
-        let mut dp = Complex64::new(0.0, 0.0);
-        for &ci in &c[1..] {
-            dp = dp * x + p;
-            p = p * x + ci;
-        }
-        (p, dp)
-    };
+    z.extend((0..n).map(|k| {
+        Complex64::from_polar(
+            radius * 0.9,
+            2.0 * std::f64::consts::PI * k as f64 / n as f64 + 0.4,
+        )
+    }));
+}
+
+/// Aberth–Ehrlich iterations on the guesses `z` (at most `max_iter` simultaneous sweeps;
+/// the pairwise terms `1 / (z_i − z_j)` are computed once per pair); `true` when every root
+/// converged (relative step below 1e-8, i.e. ~1e-24 after the cubic step).
+fn aberth(c: &[f64], z: &mut [Complex64], max_iter: usize) -> bool {
+    let n = z.len();
+    if c.len() < 2 || c[1..].iter().all(|&v| v == 0.0) {
+        // z^n: all roots are 0 (a silent frame's LPC polynomial)
+        z.fill(Complex64::new(0.0, 0.0));
+        return true;
+    }
+    let mut s = vec![Complex64::new(0.0, 0.0); n];
     let mut done = vec![false; n];
-    for _ in 0..80 {
+    for _ in 0..max_iter {
+        s.fill(Complex64::new(0.0, 0.0));
+        for i in 0..n {
+            for j in i + 1..n {
+                let d = z[i] - z[j];
+                let q = d.norm_sqr();
+                if q > 0.0 {
+                    let inv = Complex64::new(d.re / q, -d.im / q);
+                    s[i] += inv;
+                    s[j] -= inv;
+                }
+            }
+        }
         let mut all_done = true;
         for i in 0..n {
             if done[i] {
                 continue;
             }
-            let (p, dp) = eval(z[i]);
+            let x = z[i];
+            let mut p = Complex64::new(1.0, 0.0);
+            let mut dp = Complex64::new(0.0, 0.0);
+            for &ci in &c[1..] {
+                dp = dp * x + p;
+                p = p * x + ci;
+            }
             if p.norm_sqr() == 0.0 {
+                done[i] = true;
                 continue;
             }
             let ratio = p / dp;
-            let mut s = Complex64::new(0.0, 0.0);
-            for j in 0..n {
-                if j != i {
-                    let d = z[i] - z[j];
-                    if d.norm_sqr() > 0.0 {
-                        s += d.inv();
-                    }
-                }
-            }
-            let w = ratio / (Complex64::new(1.0, 0.0) - ratio * s);
+            let w = ratio / (Complex64::new(1.0, 0.0) - ratio * s[i]);
             if w.is_finite() {
                 z[i] -= w;
-                if w.norm_sqr() <= 1e-24 * z[i].norm_sqr().max(1e-6) {
+                if w.norm_sqr() <= 1e-16 * z[i].norm_sqr().max(1e-6) {
                     done[i] = true;
                 } else {
                     all_done = false;
                 }
+            } else {
+                all_done = false;
             }
         }
         if all_done {
-            break;
+            return true;
         }
     }
-    z
+    false
 }
 
 /// Formant `(frequency Hz, bandwidth Hz)` pairs, sorted by frequency, from an LPC polynomial
 /// `[1, a1, …, ap]` at sampling rate `fs`.
 pub fn formants_from_lpc(a: &[f64], fs: f64) -> Vec<(f64, f64)> {
-    let mut out: Vec<(f64, f64)> = poly_roots(a)
-        .into_iter()
+    formants_from_roots(&poly_roots(a), fs)
+}
+
+/// Formant `(frequency Hz, bandwidth Hz)` pairs, sorted by frequency, from the roots of an LPC
+/// polynomial at sampling rate `fs`: roots with positive imaginary part, frequency in
+/// (50 Hz, fs/2 − 50 Hz).
+pub fn formants_from_roots(roots: &[Complex64], fs: f64) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = roots
+        .iter()
         .filter(|z| z.im > 0.0 && z.norm() > 0.0)
         .map(|z| {
             let f = z.arg() * fs / (2.0 * std::f64::consts::PI);
@@ -187,10 +246,17 @@ impl LpcFromPower {
         let r: Vec<f64> = (0..=self.order)
             .map(|m| {
                 let row = &self.cos[m * self.n_used..m * self.n_used + n];
-                row.iter()
-                    .zip(&power[..n])
-                    .map(|(c, p)| c * *p as f64)
-                    .sum()
+                // four independent accumulators (the sum is latency-bound otherwise)
+                let mut acc = [0.0f64; 4];
+                let (rc, pc) = (row.chunks_exact(4), power[..n].chunks_exact(4));
+                let (rr, pr) = (rc.remainder(), pc.remainder());
+                for (cw, pw) in rc.zip(pc) {
+                    for l in 0..4 {
+                        acc[l] += cw[l] * pw[l] as f64;
+                    }
+                }
+                let tail: f64 = rr.iter().zip(pr).map(|(c, p)| c * *p as f64).sum();
+                (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
             })
             .collect();
         // mild lag window against ill-conditioning (white-noise correction 1e-9)
@@ -202,6 +268,13 @@ impl LpcFromPower {
     /// Formants `(frequency, bandwidth)` of a frame's power spectrum.
     pub fn formants(&self, power: &[f32]) -> Vec<(f64, f64)> {
         formants_from_lpc(&self.lpc(power), self.fs_lpc)
+    }
+
+    /// As [`LpcFromPower::formants`], root finding warm-started from (and updating) `roots`
+    /// ([`poly_roots_warm`]); pass the same vector for consecutive frames of one signal.
+    pub fn formants_warm(&self, power: &[f32], roots: &mut Vec<Complex64>) -> Vec<(f64, f64)> {
+        poly_roots_warm(&self.lpc(power), roots);
+        formants_from_roots(roots, self.fs_lpc)
     }
 }
 
@@ -221,6 +294,43 @@ mod tests {
         re.sort_by(f64::total_cmp);
         assert!((re[0] + 0.25).abs() < 1e-9 && (re[1] - 0.5).abs() < 1e-9);
         assert!(r.iter().any(|z| (z.im - 0.9).abs() < 1e-9));
+    }
+
+    #[test]
+    fn warm_start_finds_the_same_roots() {
+        // a slowly moving 11th-order polynomial: warm-started roots equal cold-started ones
+        let mut warm: Vec<Complex64> = Vec::new();
+        for step in 0..40 {
+            let t = step as f64 * 0.05;
+            let mut cc = vec![Complex64::new(1.0, 0.0)];
+            // roots: 5 conjugate pairs + 1 real root, all inside the unit circle
+            let mut roots = vec![Complex64::new(0.3 - 0.2 * t.sin(), 0.0)];
+            for k in 0..5 {
+                let r = 0.9 - 0.05 * k as f64;
+                let th = 0.3 + 0.5 * k as f64 + 0.05 * (t + k as f64).cos();
+                roots.push(Complex64::from_polar(r, th));
+                roots.push(Complex64::from_polar(r, -th));
+            }
+            for z in &roots {
+                // multiply by (x - z)
+                let mut next = vec![Complex64::new(0.0, 0.0); cc.len() + 1];
+                for (i, &ci) in cc.iter().enumerate() {
+                    next[i] += ci;
+                    next[i + 1] -= z * ci;
+                }
+                cc = next;
+            }
+            let c: Vec<f64> = cc.iter().map(|v| v.re).collect();
+            poly_roots_warm(&c, &mut warm);
+            assert_eq!(warm.len(), 11);
+            for z in &roots {
+                let d = warm.iter().map(|w| (w - z).norm()).fold(f64::MAX, f64::min);
+                assert!(d < 1e-7, "step {step}: root {z} missed by {d}");
+            }
+        }
+        let mut bad = vec![Complex64::new(f64::NAN, 0.0); 4];
+        poly_roots_warm(&[1.0, -0.25, 0.685, -0.2025, -0.10125], &mut bad);
+        assert!(bad.iter().all(|z| z.is_finite()));
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! out-of-band transition from the frame's global best state (the only out-of-band
 //! predecessor that can win), so the decoded path equals librosa's.
 
-use super::yin::{is_trough, parabolic_shift, YinCore, YinScratch};
+use super::yin::{parabolic_shift, YinCore, YinScratch};
 use crate::error::{Error, Result};
 use ser_dsp::frame::PadMode;
 
@@ -143,6 +143,8 @@ pub struct PyinOutput {
 pub struct PyinScratch {
     pub(crate) yin: YinScratch,
     troughs: Vec<usize>,
+    first: Vec<usize>,
+    edges: Vec<usize>,
     probs: Vec<f64>,
     obs: Vec<f64>,
     value: Vec<f64>,
@@ -162,7 +164,17 @@ struct ConvScratch {
     av: Vec<usize>,
     mu: Vec<f64>,
     au: Vec<usize>,
+    scan: ScanScratch,
+}
+
+/// Work buffers of [`maxplus_concave`].
+#[derive(Debug, Clone, Default)]
+struct ScanScratch {
     stack: Vec<(usize, usize, usize, usize)>,
+    /// arg-max as f64 (narrow scan)
+    af: Vec<f64>,
+    /// 0, 1, 2, … as f64
+    iota: Vec<f64>,
 }
 
 /// pYIN plan (`librosa.pyin`): YIN FFT plans plus all priors and the transition band,
@@ -505,66 +517,104 @@ impl Pyin {
     /// Fills `scratch.obs` (linear probabilities, `2 n_pitch_bins`) from the CMND in
     /// `scratch.yin.cmnd`; returns the voiced probability.
     fn observe(&self, scratch: &mut PyinScratch) -> f64 {
-        let x = &scratch.yin.cmnd;
+        let PyinScratch {
+            yin,
+            troughs,
+            first,
+            edges,
+            probs,
+            obs,
+            cands,
+            ..
+        } = scratch;
+        let x = &yin.cmnd;
         let nb = self.n_pitch_bins;
-        scratch.obs.fill(0.0);
-        scratch.troughs.clear();
-        scratch
-            .troughs
-            .extend((0..x.len()).filter(|&i| is_trough(x, i)));
-        let troughs = &scratch.troughs;
-        if !troughs.is_empty() {
-            scratch.probs.clear();
-            scratch.probs.resize(troughs.len(), 0.0);
-            // Trough t lies below threshold i iff i >= first[t] (thresholds ascend). The set
-            // of troughs below a threshold only changes at the distinct `first` values, so
-            // thresholds are grouped into intervals with one set each and their beta masses
-            // summed (same result as librosa's per-threshold dot product).
-            let nthr = self.thresholds.len();
-            let heights: Vec<f64> = troughs.iter().map(|&i| x[i] as f64).collect();
-            let first: Vec<usize> = heights
-                .iter()
-                .map(|&h| self.thresholds.partition_point(|&t| t <= h))
-                .collect();
-            let mut edges: Vec<usize> = first.iter().cloned().filter(|&f| f < nthr).collect();
-            edges.sort_unstable();
-            edges.dedup();
-            for (e, &start) in edges.iter().enumerate() {
-                let stop = edges.get(e + 1).copied().unwrap_or(nthr);
-                let mass = self.beta_prefix[stop] - self.beta_prefix[start];
-                let n_below = first.iter().filter(|&&f| f <= start).count();
-                let w = mass * self.boltz_inv_z[n_below];
-                let mut pos = 0;
-                for (p, &f) in scratch.probs.iter_mut().zip(&first) {
-                    if f <= start {
-                        *p += self.boltz_num[pos] * w;
-                        pos += 1;
-                    }
-                }
+        let nthr = self.thresholds.len();
+        obs[..nb].fill(0.0);
+        // Troughs below the highest threshold (the only ones that can get a probability)
+        // in period order, plus the global minimum trough, which may get `no_trough_prob`.
+        // `first[t]`: index of the first threshold above trough t (thresholds ascend), i.e.
+        // trough t is below threshold i iff i >= first[t].
+        troughs.clear();
+        first.clear();
+        let n = x.len();
+        let mut gm: Option<(usize, f32, usize)> = None; // (lag index, height, first)
+        for i in 0..n {
+            let v = x[i];
+            let trough = if i == 0 {
+                v < x[1]
+            } else if i == n - 1 {
+                v < x[n - 2]
+            } else {
+                v < x[i - 1] && v <= x[i + 1]
+            };
+            if !trough {
+                continue;
             }
-            let gm = argmin_f64(&heights);
-            let n_thr_below_min = first[gm];
-            scratch.probs[gm] += self.cfg.no_trough_prob * self.beta_prefix[n_thr_below_min];
-            // Candidates, in increasing period order; a later write to the same bin wins
-            // (numpy fancy assignment). Bin index n_pitch_bins is discarded, as in librosa.
-            let nbps12 = (12 * self.n_bins_per_semitone) as f64;
-            for (&i, &p) in troughs.iter().zip(&scratch.probs) {
-                if p == 0.0 {
-                    continue;
-                }
-                let period = (self.core.min_period + i) as f64 + parabolic_shift(x, i) as f64;
-                let f0 = self.core.sr as f64 / period;
-                let b = (nbps12 * (f0 / self.cfg.fmin).log2()).round_ties_even();
-                let b = b.clamp(0.0, nb as f64) as usize;
-                if b < nb {
-                    scratch.obs[b] = p;
-                    scratch.cands.push((b as u32, f0 as f32));
+            let f = self.thresholds.partition_point(|&t| t <= v as f64);
+            if gm.is_none_or(|g| v < g.1) {
+                gm = Some((i, v, f));
+            }
+            if f < nthr {
+                troughs.push(i);
+                first.push(f);
+            }
+        }
+        let Some((gm_i, _, gm_first)) = gm else {
+            obs[nb..].fill(1.0 / nb as f64);
+            return 0.0;
+        };
+        // the global minimum joins the list at its period position if it is not there
+        let gm_pos = match troughs.binary_search(&gm_i) {
+            Ok(p) => p,
+            Err(p) => {
+                troughs.insert(p, gm_i);
+                first.insert(p, gm_first);
+                p
+            }
+        };
+        probs.clear();
+        probs.resize(troughs.len(), 0.0);
+        // The set of troughs below a threshold only changes at the distinct `first` values,
+        // so thresholds are grouped into intervals with one set each and their beta masses
+        // summed (same result as librosa's per-threshold dot product).
+        edges.clear();
+        edges.extend(first.iter().copied().filter(|&f| f < nthr));
+        edges.sort_unstable();
+        edges.dedup();
+        for (e, &start) in edges.iter().enumerate() {
+            let stop = edges.get(e + 1).copied().unwrap_or(nthr);
+            let mass = self.beta_prefix[stop] - self.beta_prefix[start];
+            let n_below = first.iter().filter(|&&f| f <= start).count();
+            let w = mass * self.boltz_inv_z[n_below];
+            let mut pos = 0;
+            for (p, &f) in probs.iter_mut().zip(first.iter()) {
+                if f <= start {
+                    *p += self.boltz_num[pos] * w;
+                    pos += 1;
                 }
             }
         }
-        let vp = scratch.obs[..nb].iter().sum::<f64>().clamp(0.0, 1.0);
+        probs[gm_pos] += self.cfg.no_trough_prob * self.beta_prefix[gm_first];
+        // Candidates, in increasing period order; a later write to the same bin wins
+        // (numpy fancy assignment). Bin index n_pitch_bins is discarded, as in librosa.
+        let nbps12 = (12 * self.n_bins_per_semitone) as f64;
+        for (&i, &p) in troughs.iter().zip(probs.iter()) {
+            if p == 0.0 {
+                continue;
+            }
+            let period = (self.core.min_period + i) as f64 + parabolic_shift(x, i) as f64;
+            let f0 = self.core.sr as f64 / period;
+            let b = (nbps12 * (f0 / self.cfg.fmin).log2()).round_ties_even();
+            let b = b.clamp(0.0, nb as f64) as usize;
+            if b < nb {
+                obs[b] = p;
+                cands.push((b as u32, f0 as f32));
+            }
+        }
+        let vp = obs[..nb].iter().sum::<f64>().clamp(0.0, 1.0);
         let u = (1.0 - vp) / nb as f64;
-        scratch.obs[nb..].fill(u);
+        obs[nb..].fill(u);
         vp
     }
 
@@ -609,7 +659,7 @@ impl Pyin {
                 self.d_max,
                 m,
                 a,
-                &mut cs.stack,
+                &mut cs.scan,
             );
         }
         for j in 0..2 * nb {
@@ -713,7 +763,7 @@ fn maxplus_concave(
     d_max: isize,
     m: &mut [f64],
     a: &mut [usize],
-    stack: &mut Vec<(usize, usize, usize, usize)>,
+    fs: &mut ScanScratch,
 ) {
     let n = u.len();
     if n == 0 {
@@ -721,24 +771,57 @@ fn maxplus_concave(
     }
     let width = (d_max - d_min + 1) as usize;
     if width as f64 <= 2.0 * (n as f64).log2() + 2.0 {
-        // narrow kernel: the direct band scan is cheaper than divide and conquer
-        for j in 0..n {
-            let blo = (j as isize - d_max).max(0) as usize;
-            let bhi = ((j as isize - d_min).min(n as isize - 1)).max(0) as usize;
-            let mut best = f64::NEG_INFINITY;
-            let mut arg = blo;
-            for k in blo..=bhi {
-                let s = u[k] + kern_ln[(j as isize - k as isize - d_min) as usize];
-                if s > best {
-                    best = s;
-                    arg = k;
+        // Narrow kernel: direct band scan, one pass per kernel offset `d` over all columns
+        // (branch-free selects on f64 lanes, so the compiler vectorises it; arg-max indices
+        // are carried as exact f64 integers). Offsets in decreasing order = predecessors
+        // `k = j - d` in increasing order with a strict `>`, so ties keep the leftmost
+        // arg-max.
+        m.fill(f64::NEG_INFINITY);
+        {
+            let (af, iota) = (&mut fs.af, &mut fs.iota);
+            af.clear();
+            af.resize(n, 0.0);
+            if iota.len() < n {
+                iota.clear();
+                iota.extend((0..n).map(|i| i as f64));
+            }
+            let ni = n as isize;
+            for d in (d_min..=d_max).rev() {
+                let kv = kern_ln[(d - d_min) as usize];
+                let j0 = d.max(0);
+                let j1 = (ni + d).min(ni);
+                if j1 <= j0 {
+                    continue;
+                }
+                let (j0, j1) = (j0 as usize, j1 as usize);
+                let len = j1 - j0;
+                let k0 = (j0 as isize - d) as usize;
+                let kb = k0 as f64;
+                for (((mj, aj), &uk), &ii) in m[j0..j1]
+                    .iter_mut()
+                    .zip(af[j0..j1].iter_mut())
+                    .zip(&u[k0..k0 + len])
+                    .zip(&iota[..len])
+                {
+                    let sc = uk + kv;
+                    let better = sc > *mj;
+                    *mj = if better { sc } else { *mj };
+                    *aj = if better { kb + ii } else { *aj };
                 }
             }
-            m[j] = best;
-            a[j] = arg;
+            for (o, &v) in a.iter_mut().zip(af.iter()) {
+                *o = v as usize;
+            }
+        }
+        // columns with an empty band (only possible at the edges) keep the old convention
+        for (j, (mj, aj)) in m.iter_mut().zip(a.iter_mut()).enumerate() {
+            if *mj == f64::NEG_INFINITY {
+                *aj = (j as isize - d_max).max(0) as usize;
+            }
         }
         return;
     }
+    let stack = &mut fs.stack;
     stack.clear();
     stack.push((0, n - 1, 0, n - 1));
     while let Some((jlo, jhi, klo, khi)) = stack.pop() {
@@ -792,16 +875,6 @@ fn first_argmax(v: &[f64]) -> usize {
     let mut best = 0;
     for (i, &x) in v.iter().enumerate().skip(1) {
         if x > v[best] {
-            best = i;
-        }
-    }
-    best
-}
-
-fn argmin_f64(v: &[f64]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate().skip(1) {
-        if x < v[best] {
             best = i;
         }
     }
@@ -1037,7 +1110,12 @@ mod tests {
 
     #[test]
     fn fast_viterbi_step_equals_banded_reference() {
-        for (res, hop, sr) in [(0.1, 512, 16_000), (0.25, 160, 16_000), (0.34, 256, 22_050)] {
+        for (res, hop, sr) in [
+            (0.1, 512, 16_000),
+            (0.25, 160, 16_000),
+            (0.34, 256, 22_050),
+            (0.5, 160, 16_000),
+        ] {
             let pyin = Pyin::new(
                 &PyinConfig::default()
                     .sr(sr)
