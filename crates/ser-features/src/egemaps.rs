@@ -401,6 +401,7 @@ impl Egemaps {
         let mut cur_norm = vec![0.0f32; b5k + 1];
         let mut mel = [0.0f32; N_MEL];
         let mut scratch = self.stft.make_scratch();
+        let mut roots = Vec::new(); // LPC roots of the previous voiced frame (warm start)
         self.stft.for_each_frame(y, &mut scratch, |t, spec| {
             if t >= n_t {
                 return;
@@ -449,7 +450,8 @@ impl Egemaps {
                 0.0
             };
             if voiced[t] {
-                for (i, (f, bw)) in self.lpc.formants(&power).into_iter().take(3).enumerate() {
+                let fm = self.lpc.formants_warm(&power, &mut roots);
+                for (i, (f, bw)) in fm.into_iter().take(3).enumerate() {
                     formants[[i, t]] = f as f32;
                     bandwidths[[i, t]] = bw as f32;
                 }
