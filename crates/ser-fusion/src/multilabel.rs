@@ -53,6 +53,14 @@ fn multi_hot(y: &[Vec<usize>], n_labels: usize) -> Result<Vec<f32>> {
     Ok(t)
 }
 
+/// Mean binary cross entropy on logits, in the stable form
+/// `max(x, 0) − x·y + ln(1 + e^{−|x|})` (Candle's `binary_cross_entropy_with_logit` takes
+/// `ln(sigmoid(x))`, which overflows to `−∞` for saturated logits).
+pub fn stable_bce_with_logits(x: &Tensor, y: &Tensor) -> Result<Tensor> {
+    let soft = (x.abs()?.neg()?.exp()? + 1.0)?.log()?;
+    Ok((x.relu()? - x.mul(y)?)?.add(&soft)?.mean_all()?)
+}
+
 /// Per-label binary F1 averaged over labels (sklearn `f1_score(average="macro")` on
 /// multi-hot matrices; a label with no true and no predicted positive scores 0).
 pub fn multilabel_macro_f1(y: &[Vec<usize>], pred: &[Vec<usize>], n_labels: usize) -> f64 {
@@ -210,10 +218,7 @@ impl MultiLabelModel {
                     &dev_t,
                 )?;
                 let logits = model.logits(&xt.index_select(&it, 0)?, true)?;
-                let loss = candle_nn::loss::binary_cross_entropy_with_logit(
-                    &logits,
-                    &yt.index_select(&it, 0)?,
-                )?;
+                let loss = stable_bce_with_logits(&logits, &yt.index_select(&it, 0)?)?;
                 if !loss.to_scalar::<f32>()?.is_finite() {
                     return Err(Error::NonFinite(format!(
                         "multi-label loss at epoch {epoch}"
@@ -276,6 +281,28 @@ impl MultiLabelModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stable_bce_matches_definition_and_stays_finite() {
+        let dev = Device::Cpu;
+        let x = Tensor::new(&[[-200f32, -1.0, 0.0, 2.0, 300.0]], &dev).expect("x");
+        let y = Tensor::new(&[[0f32, 1.0, 1.0, 0.0, 1.0]], &dev).expect("y");
+        let l = stable_bce_with_logits(&x, &y)
+            .expect("bce")
+            .to_scalar::<f32>()
+            .expect("s");
+        let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
+        // The two saturated, correctly classified entries contribute ~0.
+        let want = [(-1.0f64, 1.0f64), (0.0, 1.0), (2.0, 0.0)]
+            .iter()
+            .map(|&(v, t)| -(t * sig(v).ln() + (1.0 - t) * (1.0 - sig(v)).ln()))
+            .sum::<f64>()
+            / 5.0;
+        assert!(
+            l.is_finite() && (l as f64 - want).abs() < 1e-5,
+            "{l} vs {want}"
+        );
+    }
 
     #[test]
     fn macro_f1_matches_hand_count() {
