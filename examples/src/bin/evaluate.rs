@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Parser, Debug)]
 #[command(about = "Cross-validate all architectures and write results/table2.md")]
 struct Args {
-    /// Corpus folder (default: $SER_DATASETS/<kind> or <workspace>/../shared/datasets/<kind>).
+    /// Corpus folder (default: $SER_DATASETS/KIND or WORKSPACE/../shared/datasets/KIND).
     #[arg(long)]
     corpus: Option<PathBuf>,
     /// Corpus kind: emodb or ravdess.
@@ -42,7 +42,7 @@ struct Args {
         default_value = "mlp,mlp+spk,cnn,lstm,cnn-lstm,attention,transformer"
     )]
     models: String,
-    /// Output directory (default: <workspace>/results).
+    /// Output directory (default: WORKSPACE/results).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Override every recipe's maximum epochs.

@@ -56,7 +56,7 @@ struct Args {
     /// Bootstrap resamples.
     #[arg(long, default_value_t = 1000)]
     boot: usize,
-    /// Feature cache directory (default: <workspace>/target/ser-feature-cache).
+    /// Feature cache directory (default: WORKSPACE/target/ser-feature-cache).
     #[arg(long)]
     cache: Option<PathBuf>,
     /// Output markdown.

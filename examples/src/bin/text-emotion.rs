@@ -39,7 +39,7 @@ struct Args {
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Cache directory for text vectors (default <workspace>/target/ser-text-cache).
+    /// Cache directory for text vectors (default WORKSPACE/target/ser-text-cache).
     #[arg(long)]
     cache: Option<PathBuf>,
     /// Output markdown.

@@ -24,7 +24,7 @@ use ser_models::{
 #[derive(Parser, Debug)]
 #[command(about = "Train a ser-models architecture with speaker-independent cross-validation")]
 struct Args {
-    /// Corpus folder (default: $SER_DATASETS/emodb or <workspace>/../shared/datasets/emodb).
+    /// Corpus folder (default: $SER_DATASETS/emodb or WORKSPACE/../shared/datasets/emodb).
     #[arg(long)]
     corpus: Option<PathBuf>,
     /// Corpus kind: emodb or ravdess.
@@ -48,7 +48,7 @@ struct Args {
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Feature cache directory (default: <workspace>/target/ser-feature-cache).
+    /// Feature cache directory (default: WORKSPACE/target/ser-feature-cache).
     #[arg(long)]
     cache: Option<PathBuf>,
     /// Skip the final fit on all speakers (only cross-validate).
