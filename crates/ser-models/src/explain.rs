@@ -42,7 +42,8 @@ use serde::Serialize;
 
 use crate::batch::{mask_from_lengths, Batch, Sequence};
 use crate::layers::{
-    masked_mean, masked_softmax, positional_encoding, stack_frames, BiLstm, ConvBlock,
+    masked_mean, masked_mean_std, masked_softmax, positional_encoding, stack_frames, BiLstm,
+    ConvBlock,
 };
 use crate::models::{Model, ModelConfig};
 use crate::params::{DropoutRng, ParamStore};
@@ -374,8 +375,14 @@ pub fn attention_over_time(
                 rollout = m.matmul(&rollout)?;
             }
             let ln_f = layer_norm(c.d_model, 1e-5, vb.pp("ln_f"))?;
-            let head = linear(c.d_model, c.n_classes, vb.pp("head"))?;
-            let pooled = masked_mean(&ln_f.forward(&h)?, &mask)?;
+            let width = if c.stats_pooling { 2 } else { 1 } * c.d_model;
+            let head = linear(width, c.n_classes, vb.pp("head"))?;
+            let hf = ln_f.forward(&h)?;
+            let pooled = if c.stats_pooling {
+                masked_mean_std(&hf, &mask)?
+            } else {
+                masked_mean(&hf, &mask)?
+            };
             let probabilities = check_logits(&head.forward(&pooled)?, model, &batch)?;
             // Mean pooling over valid query steps, so average their rollout rows.
             let n = lengths[0].max(1);
@@ -840,8 +847,18 @@ mod tests {
 
     #[test]
     fn attention_recomputation_matches_every_attention_model() {
-        for arch in [Arch::Attention, Arch::Transformer, Arch::CnnLstm] {
-            let cfg = arch.default_config(16, 3);
+        let stats = ModelConfig::Transformer(
+            crate::TransformerConfig::default()
+                .n_features(16)
+                .n_classes(3)
+                .stats_pooling(true),
+        );
+        let cfgs = [Arch::Attention, Arch::Transformer, Arch::CnnLstm]
+            .map(|a| a.default_config(16, 3))
+            .into_iter()
+            .chain([stats]);
+        for cfg in cfgs {
+            let arch = cfg.arch();
             let (model, params) = init_model(&cfg, 1).unwrap();
             for t in [1, 7, 33] {
                 let s = seq(t, 16, t as u64);
