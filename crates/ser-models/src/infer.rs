@@ -107,10 +107,17 @@ impl Recognizer {
     }
 
     /// Classifies many sequences (padded batches of 32).
+    ///
+    /// Returns [`Error::NonFinite`] when the model produces NaN or infinite
+    /// probabilities (e.g. a checkpoint with finite but huge weights that overflow),
+    /// rather than a label picked from meaningless numbers.
     pub fn predict_sequences(&self, seqs: &[Sequence]) -> Result<Vec<Prediction>> {
-        Ok(predict_proba(&self.inner.model, seqs, 32)?
-            .into_iter()
-            .map(|p| self.to_prediction(p))
-            .collect())
+        let probs = predict_proba(&self.inner.model, seqs, 32)?;
+        if let Some(i) = probs.iter().position(|p| p.iter().any(|v| !v.is_finite())) {
+            return Err(Error::NonFinite(format!(
+                "class probabilities of input {i} (the model weights overflow on this input)"
+            )));
+        }
+        Ok(probs.into_iter().map(|p| self.to_prediction(p)).collect())
     }
 }
