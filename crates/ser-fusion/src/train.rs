@@ -14,7 +14,7 @@ use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use ser_models::train::soft_cross_entropy;
+use ser_models::train::{class_weights, global_clip, soft_cross_entropy};
 use ser_models::{ParamStore, TrainConfig};
 use serde::{Deserialize, Serialize};
 
@@ -128,44 +128,6 @@ fn to_tensors(
         t: Tensor::from_vec(t, (n, dt), &dev)?,
         m: Tensor::from_vec(m, (n, 1), &dev)?,
     })
-}
-
-fn class_weights(y: &[usize], c: usize, balanced: bool) -> Vec<f32> {
-    let mut counts = vec![0usize; c];
-    for &k in y {
-        counts[k] += 1;
-    }
-    counts
-        .iter()
-        .map(|&n| match (balanced, n) {
-            (false, _) => 1.0,
-            (true, 0) => 0.0,
-            (true, n) => y.len() as f32 / (c as f32 * n as f32),
-        })
-        .collect()
-}
-
-fn clip(
-    grads: &mut candle_core::backprop::GradStore,
-    vars: &[candle_core::Var],
-    max: f64,
-) -> Result<()> {
-    let mut total = 0f64;
-    for v in vars {
-        if let Some(g) = grads.get(v.as_tensor()) {
-            total += g.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
-        }
-    }
-    let norm = total.sqrt();
-    if norm > max && norm.is_finite() {
-        let s = max / (norm + 1e-6);
-        for v in vars {
-            if let Some(g) = grads.remove(v.as_tensor()) {
-                grads.insert(v.as_tensor(), (g * s)?);
-            }
-        }
-    }
-    Ok(())
 }
 
 fn check_labels(y: &[usize], n: usize, c: usize) -> Result<()> {
@@ -307,7 +269,7 @@ pub fn fit(
             }
             let mut grads = loss.backward()?;
             if tc.grad_clip > 0.0 {
-                clip(&mut grads, &vars, tc.grad_clip)?;
+                global_clip(&mut grads, &vars, tc.grad_clip)?;
             }
             opt.set_learning_rate(tc.lr_at(step, steps_per_epoch, total));
             opt.step(&grads)?;

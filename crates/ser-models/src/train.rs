@@ -232,7 +232,9 @@ pub fn set_standardizer(params: &ParamStore, mean: &[f32], inv_std: &[f32]) -> R
     Ok(())
 }
 
-fn class_weights(y: &[usize], n_classes: usize, balanced: bool) -> Vec<f32> {
+/// Per-class loss weights: all 1 when `balanced` is false, else sklearn's
+/// `class_weight="balanced"` (`n_samples / (n_classes * count)`, 0 for an absent class).
+pub fn class_weights(y: &[usize], n_classes: usize, balanced: bool) -> Vec<f32> {
     if !balanced {
         return vec![1.0; n_classes];
     }
@@ -295,7 +297,9 @@ fn sample_beta(rng: &mut ChaCha8Rng, alpha: f64) -> f64 {
     }
 }
 
-fn global_clip(
+/// Clips gradients in place to a global L2 norm of at most `max` (as
+/// `torch.nn.utils.clip_grad_norm_`); a non-finite norm leaves them unchanged.
+pub fn global_clip(
     grads: &mut candle_core::backprop::GradStore,
     vars: &[candle_core::Var],
     max: f64,
