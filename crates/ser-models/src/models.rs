@@ -538,25 +538,38 @@ pub struct Cnn {
     rng: DropoutRng,
 }
 
+/// The 2-D conv blocks shared by [`Cnn`] and [`CnnLstm`]: one input channel, then
+/// `channels[i]` outputs each, 2×2 pooling; checkpoint keys `blocks.{i}.*`.
+fn conv_stack(
+    channels: &[usize],
+    dropout: f32,
+    rng: &DropoutRng,
+    vb: &VarBuilder<'_>,
+) -> Result<Vec<ConvBlock>> {
+    let mut blocks = Vec::with_capacity(channels.len());
+    let mut c_in = 1;
+    for (i, &c) in channels.iter().enumerate() {
+        blocks.push(ConvBlock::new(
+            c_in,
+            c,
+            2,
+            2,
+            dropout,
+            rng.clone(),
+            vb.pp("blocks").pp(i),
+        )?);
+        c_in = c;
+    }
+    Ok(blocks)
+}
+
 impl Cnn {
     /// Builds the model; keys `input_norm.*`, `blocks.{i}.{conv,bn}.*`, `head.*`.
     pub fn new(cfg: &CnnConfig, vb: VarBuilder<'_>) -> Result<Self> {
         ModelConfig::Cnn(cfg.clone()).validate()?;
         let rng = DropoutRng::new(0);
-        let mut blocks = Vec::new();
-        let mut c_in = 1;
-        for (i, &c) in cfg.channels.iter().enumerate() {
-            blocks.push(ConvBlock::new(
-                c_in,
-                c,
-                2,
-                2,
-                cfg.dropout * 0.5,
-                rng.clone(),
-                vb.pp("blocks").pp(i),
-            )?);
-            c_in = c;
-        }
+        let blocks = conv_stack(&cfg.channels, cfg.dropout * 0.5, &rng, &vb)?;
+        let c_in = cfg.channels.last().copied().unwrap_or(1);
         Ok(Self {
             cfg: cfg.clone(),
             input_norm: InputNorm::new(cfg.n_features, vb.pp("input_norm"))?,
@@ -635,20 +648,8 @@ impl CnnLstm {
     pub fn new(cfg: &CnnLstmConfig, vb: VarBuilder<'_>) -> Result<Self> {
         ModelConfig::CnnLstm(cfg.clone()).validate()?;
         let rng = DropoutRng::new(0);
-        let mut blocks = Vec::new();
-        let mut c_in = 1;
-        for (i, &c) in cfg.channels.iter().enumerate() {
-            blocks.push(ConvBlock::new(
-                c_in,
-                c,
-                2,
-                2,
-                cfg.dropout * 0.5,
-                rng.clone(),
-                vb.pp("blocks").pp(i),
-            )?);
-            c_in = c;
-        }
+        let blocks = conv_stack(&cfg.channels, cfg.dropout * 0.5, &rng, &vb)?;
+        let c_in = cfg.channels.last().copied().unwrap_or(1);
         let f_out = cfg.n_features >> cfg.channels.len();
         Ok(Self {
             cfg: cfg.clone(),
