@@ -78,10 +78,14 @@ pub fn load_corpus_features(
     let pipeline = FeaturePipeline::new(spec)?;
     let sr = pipeline.sample_rate();
     let cached = cache
-        .get_or_compute(&corpus, spec, |path| -> Result<ndarray::Array2<f32>> {
-            let audio = ser_dsp::Audio::load(path, Some(sr)).map_err(derr)?;
-            pipeline.matrix(&audio.samples)
-        })
+        .get_or_compute(
+            &corpus,
+            &(spec, ser_features::REVISION),
+            |path| -> Result<ndarray::Array2<f32>> {
+                let audio = ser_dsp::Audio::load(path, Some(sr)).map_err(derr)?;
+                pipeline.matrix(&audio.samples)
+            },
+        )
         .map_err(derr)?;
     let x = cached
         .features
