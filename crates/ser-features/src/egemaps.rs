@@ -15,11 +15,11 @@
 //! | alpha ratio | 10 log10(E[1–5 kHz] / E[50 Hz–1 kHz]) | same definition |
 //! | Hammarberg index | 10 log10(max P[0–2 kHz] / max P[2–5 kHz]) | same definition |
 //! | slope 0–500, 500–1500 | least-squares slope of 10 log10 P vs frequency (dB/Hz) | log-spectral slope |
-//! | jitter, shimmer | [`crate::prosody::voice_quality`]: peak-based period marks, local jitter and local shimmer (dB) over the period pairs within ±30 ms of each voiced frame | cross-correlation period detection per 60 ms frame |
-//! | HNR | ACF-based, [`crate::prosody::voice_quality::hnr_db_from_acf`] on the 40 ms F0 frame | ACF-based on the 60 ms frame |
-//! | H1–H2, H1–A3 | harmonic peaks (max power within ±¼·F0 of k·F0) of the F0 frame's spectrum, dB | from the 60 ms Gaussian-window spectrum |
+//! | jitter, shimmer | [`jitter_shimmer_cc`]: openSMILE's `cPitchJitter` (periods by waveform cross-correlation within ±10 % of the pYIN period, `minCC` 0.5, peak-to-peak amplitudes, the region read from 30 ms before the frame centre) | the same, with its SHS F0 |
+//! | HNR | [`crate::prosody::harmonics`]: ACF of the 60 ms Gaussian-window (σ 0.4) frame at the local peak nearest `floor(sr/F0)`, 10 log10(r / (1 − r)) | the same (`cHarmonics`, `HNRdBACF`) |
+//! | H1–H2, H1–A3 | [`crate::prosody::harmonics`]: harmonic peak search on the same 60 ms Gaussian spectrum (openSMILE's indexing: "H1" is the 2nd harmonic), levels in dB | the same |
 //! | F1–F3 frequency, bandwidth | LPC order 11 on the 20 ms spectrum band-limited to 5.5 kHz (≡ 11 kHz resampling), root finding ([`crate::prosody::formants`]) | the same method (cLpc + cFormantLpc) |
-//! | F1–F3 amplitude | harmonic nearest to Fi relative to H1, dB | "amplitude by max harmonic" relative to F0 harmonic |
+//! | F1–F3 amplitude | strongest harmonic within ±20 % of Fi relative to the F0 peak, dB ([`crate::prosody::harmonics`]) | "amplitude by max harmonic" relative to F0 harmonic |
 //! | equivalent sound level | 10 log10(mean over 20 ms frames of the mean square) | the same |
 //!
 //! Functionals (as eGeMAPS): `amean`; `stddevNorm` = std / mean (signed mean, population
@@ -59,12 +59,11 @@ use crate::error::{check_audio, Error, Result};
 use crate::functionals::{compute, Functional, NamedFeatures};
 use crate::mfcc::Cepstrum;
 use crate::prosody::formants::LpcFromPower;
+use crate::prosody::harmonics::{HarmonicAnalyzer, HarmonicsConfig};
 use crate::prosody::loudness::{
     band_energies, band_ranges, loudness_from_power, weighted_filterbank,
 };
-use crate::prosody::voice_quality::{
-    hnr_db_from_acf, jitter_shimmer_frames, period_marks, MarkConfig,
-};
+use crate::prosody::voice_quality::{jitter_shimmer_cc, CcJitterConfig};
 use crate::prosody::{Pyin, PyinConfig, PyinOutput};
 
 /// The 88 feature names, in openSMILE's eGeMAPSv02 order.
@@ -263,6 +262,9 @@ pub struct Egemaps {
     /// MFCC 1–4 (HTK scale = ortho DCT-II rows 1..=4, lifter 22)
     cepstrum: Cepstrum,
     lpc: LpcFromPower,
+    /// 60 ms Gaussian-window harmonic analysis (HNR, H1-H2, H1-A3, formant amplitudes)
+    harmonics: HarmonicAnalyzer,
+    jitter_cfg: CcJitterConfig,
     /// bin index ranges
     n_bins: usize,
     df: f32,
@@ -314,10 +316,16 @@ impl Egemaps {
                 .norm(ser_dsp::MelNorm::None),
         )?;
         let cepstrum = Cepstrum::new(N_MEL, 1, 4, 22.0)?;
+        let harmonics =
+            HarmonicAnalyzer::new(&HarmonicsConfig::default().sr(cfg.sr).fmin(cfg.fmin))?;
         Ok(Self {
             cfg: cfg.clone(),
             hop,
             pyin,
+            harmonics,
+            jitter_cfg: CcJitterConfig::default()
+                .max_read((0.06 * srf).round() as usize)
+                .start_offset((0.03 * srf).round() as usize),
             lpc: LpcFromPower::new(cfg.sr, n_fft, 11, 11_000.0),
             n_bins: n_fft / 2 + 1,
             df: cfg.sr as f32 / n_fft as f32,
@@ -356,22 +364,10 @@ impl Egemaps {
         let hop = self.hop;
         let hop_sec = hop as f32 / sr as f32;
 
-        // ---- F0 (pYIN) + per-frame ACF and rectangular-window spectrum of the F0 frame
-        let core = &self.pyin.core;
-        let max_p = core.max_period;
-        let f0_fl = core.frame_length;
-        let mut acfs: Vec<f32> = Vec::new();
-        let mut specs: Vec<f32> = Vec::new();
-        let n_fft_f0 = core.fft_len();
-        let yin_df = sr as f32 / n_fft_f0 as f32;
-        let spec_bins = ((5500.0 / yin_df) as usize + 1).min(n_fft_f0 / 2 + 1);
+        // ---- F0 (pYIN)
         let mut out = PyinOutput::default();
         let mut ps = self.pyin.make_scratch();
-        ps.yin.power.resize(spec_bins, 0.0);
-        self.pyin.process_with(y, &mut out, &mut ps, |_, ys| {
-            acfs.extend_from_slice(&ys.acf[..=max_p]);
-            specs.extend_from_slice(&ys.power);
-        })?;
+        self.pyin.process_into(y, &mut out, &mut ps)?;
         let n_f0 = out.f0.len();
 
         // ---- spectral LLDs from the 20 ms STFT
@@ -458,57 +454,35 @@ impl Egemaps {
             }
         })?;
 
-        // ---- voice-quality and harmonic LLDs (voiced frames)
+        // ---- voice-quality and harmonic LLDs (voiced frames), openSMILE's way
         let f0: Vec<f32> = out.f0_refined[..n_t]
             .iter()
-            .map(|&v| if v.is_finite() { v } else { 0.0 })
+            .zip(&voiced)
+            .map(|(&v, &vo)| {
+                if vo && v.is_finite() && v > 0.0 {
+                    v
+                } else {
+                    0.0
+                }
+            })
             .collect();
-        let f0_nan: Vec<f32> = f0
-            .iter()
-            .map(|&v| if v > 0.0 { v } else { f32::NAN })
-            .collect();
-        let marks = period_marks(y, sr, &f0_nan, hop, &MarkConfig::default())?;
-        let (jit, shim) = jitter_shimmer_frames(&marks, n_t, hop, (0.06 * sr as f32) as usize);
+        let (jit, shim) = jitter_shimmer_cc(y, sr, &f0, hop, &self.jitter_cfg)?;
         let mut hnr = vec![f32::NAN; n_t];
         let mut h1h2 = vec![f32::NAN; n_t];
         let mut h1a3 = vec![f32::NAN; n_t];
         let mut famp = Array2::<f32>::from_elem((3, n_t), f32::NAN);
-        let stride = max_p + 1;
+        let mut hs = self.harmonics.make_scratch();
         for t in 0..n_t {
-            if !voiced[t] || f0[t] <= 0.0 {
+            if f0[t] <= 0.0 {
                 continue;
             }
-            let period = sr as f32 / f0[t];
-            hnr[t] = hnr_db_from_acf(&acfs[t * stride..(t + 1) * stride], f0_fl, period)
-                .unwrap_or(f32::NAN);
-            let sp = &specs[t * spec_bins..(t + 1) * spec_bins];
-            let harm = |k: usize| -> f32 {
-                let fc = k as f32 * f0[t];
-                let lo = ((fc - 0.25 * f0[t]) / yin_df).ceil().max(0.0) as usize;
-                let hi = (((fc + 0.25 * f0[t]) / yin_df).floor() as usize)
-                    .min(spec_bins.saturating_sub(1));
-                if lo > hi {
-                    return f32::NAN;
-                }
-                sp[lo..=hi].iter().cloned().fold(0.0, f32::max)
-            };
-            let h1 = harm(1);
-            if h1.is_nan() || h1 <= 0.0 {
-                continue;
-            }
-            h1h2[t] = db_ratio(h1, harm(2));
+            let fm = [formants[[0, t]], formants[[1, t]], formants[[2, t]]];
+            let h = self.harmonics.analyze(y, t * hop, f0[t], &fm, &mut hs);
+            hnr[t] = h.hnr_db;
+            h1h2[t] = h.h1_h2_db;
+            h1a3[t] = h.h1_a3_db;
             for i in 0..3 {
-                let fi = formants[[i, t]];
-                if fi.is_finite() {
-                    let k = ((fi / f0[t]).round() as usize).max(1);
-                    let a = harm(k);
-                    if a > 0.0 {
-                        famp[[i, t]] = db_ratio(a, h1);
-                        if i == 2 {
-                            h1a3[t] = db_ratio(h1, a);
-                        }
-                    }
-                }
+                famp[[i, t]] = h.formant_amp_db[i];
             }
         }
 

@@ -24,6 +24,7 @@
 //! ```
 
 pub mod formants;
+pub mod harmonics;
 pub mod loudness;
 mod pyin;
 pub mod voice_quality;

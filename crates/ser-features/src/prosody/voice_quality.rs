@@ -328,6 +328,301 @@ pub fn hnr_db_from_acf(acf: &[f32], frame_length: usize, period: f32) -> Option<
     Some((10.0 * (rr / (1.0 - rr)).log10()) as f32)
 }
 
+/// Options of [`jitter_shimmer_cc`] (openSMILE's `cPitchJitter`; defaults = its eGeMAPSv02
+/// settings).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CcJitterConfig {
+    /// Candidate period lengths are `(1 ± search_range_rel) · sr / F0`. Default: 0.1.
+    pub search_range_rel: f32,
+    /// A period is used only when the cross-correlation of its waveform with the next
+    /// period's exceeds this. Default: 0.5.
+    pub min_cc: f32,
+    /// Periods the signal read for one frame must hold at least. Default: 2.
+    pub min_num_periods: usize,
+    /// Most samples read for one frame beyond the carried-over ones (openSMILE: the F0
+    /// frame length). Default: `None` = 60 ms.
+    pub max_read: Option<usize>,
+    /// Frame `t` owns the samples from `t · hop − start_offset` to the next frame's start.
+    /// openSMILE reads from the start of its (60 ms) F0 frame, i.e. 30 ms before the frame
+    /// centre. Default: `None` = `hop / 2` (the samples around the centre).
+    pub start_offset: Option<usize>,
+}
+
+impl Default for CcJitterConfig {
+    fn default() -> Self {
+        Self {
+            search_range_rel: 0.1,
+            min_cc: 0.5,
+            min_num_periods: 2,
+            max_read: None,
+            start_offset: None,
+        }
+    }
+}
+
+impl CcJitterConfig {
+    /// Sets [`CcJitterConfig::search_range_rel`].
+    pub fn search_range_rel(mut self, v: f32) -> Self {
+        self.search_range_rel = v;
+        self
+    }
+    /// Sets [`CcJitterConfig::min_cc`].
+    pub fn min_cc(mut self, v: f32) -> Self {
+        self.min_cc = v;
+        self
+    }
+    /// Sets [`CcJitterConfig::min_num_periods`].
+    pub fn min_num_periods(mut self, v: usize) -> Self {
+        self.min_num_periods = v;
+        self
+    }
+    /// Sets [`CcJitterConfig::max_read`].
+    pub fn max_read(mut self, v: usize) -> Self {
+        self.max_read = Some(v);
+        self
+    }
+    /// Sets [`CcJitterConfig::start_offset`].
+    pub fn start_offset(mut self, v: usize) -> Self {
+        self.start_offset = Some(v);
+        self
+    }
+}
+
+/// Pearson correlation of `x` and `y` (equal lengths), 0 when either is constant.
+/// Eight independent f32 lanes so the compiler vectorises the sums.
+fn pearson(x: &[f32], y: &[f32]) -> f64 {
+    let n = x.len().min(y.len());
+    let (x, y) = (&x[..n], &y[..n]);
+    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) =
+        ([0f32; 8], [0f32; 8], [0f32; 8], [0f32; 8], [0f32; 8]);
+    let (cx, cy) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (rx, ry) = (cx.remainder(), cy.remainder());
+    for (a, b) in cx.zip(cy) {
+        for l in 0..8 {
+            sx[l] += a[l];
+            sy[l] += b[l];
+            sxx[l] += a[l] * a[l];
+            syy[l] += b[l] * b[l];
+            sxy[l] += a[l] * b[l];
+        }
+    }
+    let sum = |v: [f32; 8]| v.iter().map(|&a| a as f64).sum::<f64>();
+    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) =
+        (sum(sx), sum(sy), sum(sxx), sum(syy), sum(sxy));
+    for (&a, &b) in rx.iter().zip(ry) {
+        let (a, b) = (a as f64, b as f64);
+        sx += a;
+        sy += b;
+        sxx += a * a;
+        syy += b * b;
+        sxy += a * b;
+    }
+    let nf = n as f64;
+    let vx = sxx - sx * sx / nf;
+    let vy = syy - sy * sy / nf;
+    if !(vx > 0.0 && vy > 0.0) {
+        return 0.0;
+    }
+    (sxy - sx * sy / nf) / (vx.sqrt() * vy.sqrt())
+}
+
+/// Peak-to-peak amplitude of `x[1 .. len - 1]` (the period's end samples excluded).
+fn peak_to_peak(x: &[f32]) -> f32 {
+    if x.len() < 3 {
+        return 0.0;
+    }
+    let inner = &x[1..x.len() - 1];
+    let (mx, mn) = inner
+        .iter()
+        .fold((f32::MIN, f32::MAX), |(a, b), &v| (a.max(v), b.min(v)));
+    mx - mn
+}
+
+/// Vertex `(offset, value)` of the parabola through `(-1, l), (0, c), (1, r)`.
+fn parabola_vertex(l: f64, c: f64, r: f64) -> (f64, f64) {
+    let den = l - 2.0 * c + r;
+    if den == 0.0 {
+        return (0.0, c);
+    }
+    let d = 0.5 * (l - r) / den;
+    (d, c - 0.25 * (l - r) * d)
+}
+
+/// Frame-level jitter (local) and shimmer (local, dB) the way openSMILE's `cPitchJitter`
+/// computes them for eGeMAPS, driven by a frame-level F0 track.
+///
+/// `f0[t]` (Hz; non-finite or `<= 0` = unvoiced) belongs to the frame centred at
+/// `t * hop_length`, which owns the samples `[t·hop − o, (t+1)·hop − o)`, `o` =
+/// [`CcJitterConfig::start_offset`]. Within a
+/// voiced run the waveform is cut into consecutive periods: from the current period start
+/// `s`, every candidate length `T` in `(1 ± search_range_rel) · sr / F0` is scored by the
+/// Pearson correlation of `y[s..s+T]` with `y[s+T..s+2T]`; the highest local maximum wins
+/// (its parabolic vertex gives the sub-sample period length and the correlation `cc`), and
+/// `s` moves on by `T`. A period with `cc > min_cc` counts: its length `T_i` and the
+/// peak-to-peak amplitudes `A`, `A'` of the two compared periods. Per frame, over the
+/// periods found in the samples read for it:
+///
+/// * jitter = mean |T_i − T_{i−1}| / mean T_i (the previous period may come from the
+///   previous frame of the run), clipped to 1;
+/// * shimmer = 20 log10(1 + Σ|A − A'| / Σ (A + A')/2), the ratio clipped to 1 (≤ 6.02 dB).
+///
+/// A voiced frame that completes no period repeats the run's last value. Frames read at
+/// least `min_num_periods` periods (plus the search range), carrying unfinished samples over
+/// to the next frame, as openSMILE. Returns `(jitter, shimmer_db)`, each `(f0.len(),)`, NaN
+/// where unvoiced or where openSMILE writes 0 (no value yet), which eGeMAPS' voiced-only
+/// functionals skip.
+///
+/// ```
+/// use ser_features::prosody::voice_quality::{jitter_shimmer_cc, CcJitterConfig};
+/// let sr = 16_000;
+/// // 125 Hz pulse-like wave with a constant period: jitter and shimmer ~ 0
+/// let y: Vec<f32> = (0..8000)
+///     .map(|i| {
+///         let ph = (i % 128) as f32 / 128.0;
+///         (-(ph * 10.0)).exp() * (2.0 * std::f32::consts::PI * 4.0 * ph).sin()
+///     })
+///     .collect();
+/// let f0 = vec![125.0f32; 51];
+/// let (jit, shim) = jitter_shimmer_cc(&y, sr, &f0, 160, &CcJitterConfig::default())?;
+/// // exactly periodic: jitter 0, which (as openSMILE's 0) is reported as missing
+/// assert!(jit.iter().all(|j| j.is_nan() || *j < 0.005));
+/// assert!(shim.iter().all(|s| s.is_nan() || *s < 0.1));
+/// # Ok::<(), ser_features::Error>(())
+/// ```
+pub fn jitter_shimmer_cc(
+    y: &[f32],
+    sr: u32,
+    f0: &[f32],
+    hop_length: usize,
+    cfg: &CcJitterConfig,
+) -> Result<(Vec<f32>, Vec<f32>)> {
+    check_audio(y)?;
+    if hop_length == 0 || sr == 0 {
+        return Err(Error::InvalidParameter {
+            name: "hop_length",
+            reason: "hop_length and sr must be positive".into(),
+        });
+    }
+    if !(cfg.search_range_rel > 0.0 && cfg.search_range_rel < 1.0) {
+        return Err(Error::InvalidParameter {
+            name: "search_range_rel",
+            reason: format!("{} must be in (0, 1)", cfg.search_range_rel),
+        });
+    }
+    if cfg.min_num_periods < 2 || !cfg.min_cc.is_finite() {
+        return Err(Error::InvalidParameter {
+            name: "min_num_periods",
+            reason: "min_num_periods must be >= 2 and min_cc finite".into(),
+        });
+    }
+    let n = y.len();
+    let max_read = cfg
+        .max_read
+        .unwrap_or((0.06 * sr as f64).round() as usize)
+        .max(1);
+    let r = cfg.search_range_rel as f64;
+    let mnp = cfg.min_num_periods;
+    let mut jit = vec![f32::NAN; f0.len()];
+    let mut shim = vec![f32::NAN; f0.len()];
+    let mut cc: Vec<f64> = Vec::new();
+    // carried-over state of the current voiced run
+    let mut last_mis = 0usize;
+    let mut last_t0 = 0.0f64;
+    let mut last_jit = 0.0f64;
+    let mut last_shim = 0.0f64;
+    let off = cfg.start_offset.unwrap_or(hop_length / 2);
+    let bound = |t: usize| (t * hop_length).saturating_sub(off).min(n);
+    for (t, &f) in f0.iter().enumerate() {
+        let (c0, c1) = (bound(t), bound(t + 1));
+        if !(f.is_finite() && f > 0.0) {
+            last_mis = 0;
+            last_t0 = 0.0;
+            last_jit = 0.0;
+            last_shim = 0.0;
+            continue;
+        }
+        let last_mis_t = last_mis.min(c0);
+        let to_read0 = c1 - c0 + last_mis_t;
+        let read_start = c0 - last_mis_t;
+        let tf = sr as f64 / f as f64;
+        let t0f = tf.round().max(1.0) as usize;
+        let tmin = ((1.0 - r) * tf).floor().max(1.0) as usize;
+        let tmax = ((1.0 + r) * tf).ceil() as usize;
+        let to_read = to_read0.max(mnp * tmax + mnp).min(last_mis_t + max_read);
+        let seg = &y[read_start..(read_start + to_read).min(n)];
+        let (mut n_per, mut sum_per, mut n_loc, mut sum_dt) = (0usize, 0.0f64, 0usize, 0.0f64);
+        let (mut sum_amp, mut sum_damp) = (0.0f64, 0.0f64);
+        let mut start = 0usize;
+        let mut last_period = 0usize;
+        let nc = tmax - tmin + 1;
+        while start + 2 * tmax + 1 < seg.len() {
+            cc.clear();
+            cc.extend(
+                (tmin..=tmax)
+                    .map(|tc| pearson(&seg[start..start + tc], &seg[start + tc..start + 2 * tc])),
+            );
+            // highest interior local maximum (openSMILE scans i = 1 ..= nc - 3)
+            let mut best: Option<usize> = None;
+            for i in 1..nc.saturating_sub(2) {
+                if cc[i - 1] < cc[i] && cc[i] > cc[i + 1] && best.is_none_or(|b| cc[i] > cc[b]) {
+                    best = Some(i);
+                }
+            }
+            match best {
+                None => start += t0f,
+                Some(i) => {
+                    let pp = tmin + i;
+                    let os = start;
+                    start += pp;
+                    let a0 = peak_to_peak(&seg[os..os + pp]) as f64;
+                    let a1 = peak_to_peak(&seg[start..start + pp]) as f64;
+                    let (d, cc_i) = parabola_vertex(cc[i - 1], cc[i], cc[i + 1]);
+                    if cc_i > cfg.min_cc as f64 {
+                        let period = pp as f64 + d;
+                        sum_per += period;
+                        n_per += 1;
+                        if last_t0 > 0.0 {
+                            sum_dt += (last_t0 - period).abs();
+                            n_loc += 1;
+                        }
+                        last_t0 = period;
+                        sum_amp += 0.5 * (a0 + a1);
+                        sum_damp += (a0 - a1).abs();
+                    }
+                }
+            }
+            if start + 1 < to_read0 {
+                last_period = start;
+            }
+        }
+        last_mis = to_read0 - last_period.min(to_read0);
+        if n_per > 0 && n_loc > 0 {
+            last_jit = (sum_dt / n_loc as f64) / (sum_per / n_per as f64);
+        }
+        let j = if n_per > 0 && n_loc == 0 {
+            0.0
+        } else {
+            last_jit.min(1.0)
+        };
+        if n_per > 0 {
+            last_shim = if sum_amp > 0.0 {
+                sum_damp / sum_amp
+            } else {
+                0.0
+            };
+        }
+        let s = 20.0 * (1.0 + last_shim.min(1.0)).log10();
+        if j > 0.0 {
+            jit[t] = j as f32;
+        }
+        if s > 0.0 {
+            shim[t] = s as f32;
+        }
+    }
+    Ok((jit, shim))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,6 +710,72 @@ mod tests {
             assert!((jf[mid] as f64 - want_j).abs() < 0.003);
             assert!((sf[mid] as f64 - want_s).abs() < 0.15);
         }
+    }
+
+    #[test]
+    fn cc_jitter_and_shimmer_recovered() {
+        let sr = 16_000;
+        for &(f0, j, s) in &[
+            (150.0, 0.01, 0.0),
+            (200.0, 0.005, 0.05),
+            (110.0, 0.02, 0.1),
+            (120.0, 0.0, 0.08),
+        ] {
+            let y = pulses(sr, f0, j, s, 1.0);
+            let f0s = frames_f0(y.len(), 160, f0 as f32);
+            for off in [80, 480] {
+                let cfg = CcJitterConfig::default().max_read(960).start_offset(off);
+                let (jit, shim) = jitter_shimmer_cc(&y, sr, &f0s, 160, &cfg).unwrap();
+                let mid = &jit[10..jit.len() - 10];
+                let mid_s = &shim[10..shim.len() - 10];
+                let med = |v: &[f32]| {
+                    let mut v: Vec<f32> = v
+                        .iter()
+                        .map(|x| if x.is_nan() { 0.0 } else { *x })
+                        .collect();
+                    v.sort_by(f32::total_cmp);
+                    v[v.len() / 2] as f64
+                };
+                let want_j = 2.0 * j; // alternating periods: |dT| = 2 j T0
+                let want_s = 20.0 * (1.0 + 2.0 * s).log10(); // sum|dA| / mean A = 2 s
+                assert!(
+                    (med(mid) - want_j).abs() < 0.003 + 0.1 * want_j,
+                    "f0 {f0} jitter {} vs {want_j}",
+                    med(mid)
+                );
+                assert!(
+                    (med(mid_s) - want_s).abs() < 0.1 + 0.1 * want_s,
+                    "f0 {f0} shimmer {} vs {want_s}",
+                    med(mid_s)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn cc_jitter_unvoiced_and_bad_input() {
+        let sr = 16_000;
+        let y = pulses(sr, 150.0, 0.01, 0.05, 0.5);
+        let mut f0 = frames_f0(y.len(), 160, 150.0);
+        for v in f0.iter_mut().take(20) {
+            *v = 0.0;
+        }
+        let (jit, shim) = jitter_shimmer_cc(&y, sr, &f0, 160, &CcJitterConfig::default()).unwrap();
+        assert_eq!(jit.len(), f0.len());
+        assert!(jit[..20].iter().chain(&shim[..20]).all(|v| v.is_nan()));
+        assert!(jit[30..].iter().filter(|v| v.is_finite()).count() > 10);
+        assert!(jit
+            .iter()
+            .chain(&shim)
+            .all(|v| v.is_nan() || (*v >= 0.0 && *v <= 6.03)));
+        let bad = CcJitterConfig::default().search_range_rel(0.0);
+        assert!(jitter_shimmer_cc(&y, sr, &f0, 160, &bad).is_err());
+        assert!(jitter_shimmer_cc(&y, sr, &f0, 0, &CcJitterConfig::default()).is_err());
+        assert!(jitter_shimmer_cc(&[], sr, &f0, 160, &CcJitterConfig::default()).is_err());
+        // silence: no period passes min_cc
+        let (j0, _) =
+            jitter_shimmer_cc(&vec![0.0; 8000], sr, &f0, 160, &CcJitterConfig::default()).unwrap();
+        assert!(j0.iter().all(|v| v.is_nan()));
     }
 
     fn acf(x: &[f32], max_lag: usize) -> Vec<f32> {

@@ -142,7 +142,7 @@ pub struct YinScratch {
     /// Autocorrelation of the current frame, lags `0 ..= max_period`.
     pub(crate) acf: Vec<f32>,
     /// Power spectrum `|X[k]|²` of the current zero-padded frame for `k < power.len()`
-    /// (FFT size [`YinCore::fft_len`]); empty (not computed) unless a caller sizes it.
+    /// (FFT size of the autocorrelation plan); empty (not computed) unless a caller sizes it.
     pub(crate) power: Vec<f32>,
     d: Vec<f64>,
     /// CMND of the current frame, `max_period - min_period + 1` values.
@@ -228,11 +228,6 @@ impl YinCore {
             max_period,
             ac,
         })
-    }
-
-    /// FFT size of the autocorrelation (and of [`YinScratch::power`]).
-    pub(crate) fn fft_len(&self) -> usize {
-        self.ac.fft_len()
     }
 
     /// Number of CMND values per frame (`max_period - min_period + 1`).
