@@ -17,6 +17,12 @@
 //! - `Skewness` = m3 / m2^1.5 and `Kurtosis` = m4 / m2² − 3 (Fisher/excess), the biased
 //!   estimators of `scipy.stats.skew` / `scipy.stats.kurtosis` defaults; both are `0.0` for a
 //!   constant contour.
+//! - `Offset` is the regression line's value at frame 0 and `LinRegErr` the mean squared
+//!   residual about that line (openSMILE `linregc2` / `linregerrQ`).
+//! - `MaxPos` / `MinPos` are the frame index of the first maximum / minimum divided by the
+//!   contour length (all frames, including skipped ones), so they lie in `[0, 1)`.
+//! - `UpLevelTime(p)` is the fraction of the used frames with `x - min > p/100 · (max - min)`
+//!   (openSMILE `upleveltime`; `0.0` for a constant contour).
 //! - All arithmetic is in `f64`; results are rounded to `f32` once.
 //!
 //! ```
@@ -60,6 +66,19 @@ pub enum Functional {
     Skewness,
     /// Excess kurtosis (biased, Fisher, `scipy.stats.kurtosis`). Name: `kurtosis`.
     Kurtosis,
+    /// Least-squares regression line's value at frame 0 (intercept). Name: `offset`.
+    Offset,
+    /// Mean squared error of the values about the least-squares line. Name: `linregerr`.
+    LinRegErr,
+    /// Root quadratic mean `sqrt(mean(x²))`. Name: `rqmean`.
+    RqMean,
+    /// Relative position of the first maximum, `argmax / n_frames`, in `[0, 1)`. Name: `maxpos`.
+    MaxPos,
+    /// Relative position of the first minimum, `argmin / n_frames`, in `[0, 1)`. Name: `minpos`.
+    MinPos,
+    /// Fraction of frames above `min + p/100 · range` (`p` in `0..=100`, clamped). Name:
+    /// `upleveltime{p}`, e.g. `upleveltime75`.
+    UpLevelTime(u8),
 }
 
 impl Functional {
@@ -78,6 +97,42 @@ impl Functional {
         Functional::Slope,
         Functional::Skewness,
         Functional::Kurtosis,
+    ];
+
+    /// The 23 ComParE_2016-like functionals of [`crate::compare::CompareConfig::large`]: mean,
+    /// std, percentiles 25/50/75, inter-quartile ranges 25–50, 50–75, 25–75, percentiles 1/99,
+    /// range 1–99, skewness, kurtosis, slope, offset, linear-regression error, max / min
+    /// position, root quadratic mean, up-level times 25/50/75/90.
+    ///
+    /// ```
+    /// use ser_features::functionals::Functional;
+    /// assert_eq!(Functional::COMPARE.len(), 23);
+    /// assert_eq!(Functional::COMPARE[5].name(), "pctlrange25_50");
+    /// ```
+    pub const COMPARE: [Functional; 23] = [
+        Functional::Mean,
+        Functional::Std,
+        Functional::Percentile(25),
+        Functional::Percentile(50),
+        Functional::Percentile(75),
+        Functional::PercentileRange(25, 50),
+        Functional::PercentileRange(50, 75),
+        Functional::PercentileRange(25, 75),
+        Functional::Percentile(1),
+        Functional::Percentile(99),
+        Functional::PercentileRange(1, 99),
+        Functional::Skewness,
+        Functional::Kurtosis,
+        Functional::Slope,
+        Functional::Offset,
+        Functional::LinRegErr,
+        Functional::MaxPos,
+        Functional::MinPos,
+        Functional::RqMean,
+        Functional::UpLevelTime(25),
+        Functional::UpLevelTime(50),
+        Functional::UpLevelTime(75),
+        Functional::UpLevelTime(90),
     ];
 
     /// Stable, lower-case name used in feature names (`{feature}_{name}`).
@@ -103,6 +158,12 @@ impl Functional {
             Functional::Slope => "slope".into(),
             Functional::Skewness => "skewness".into(),
             Functional::Kurtosis => "kurtosis".into(),
+            Functional::Offset => "offset".into(),
+            Functional::LinRegErr => "linregerr".into(),
+            Functional::RqMean => "rqmean".into(),
+            Functional::MaxPos => "maxpos".into(),
+            Functional::MinPos => "minpos".into(),
+            Functional::UpLevelTime(p) => format!("upleveltime{}", (*p).min(100)),
         }
     }
 
@@ -124,7 +185,7 @@ pub fn compute(values: &[f32], which: &[Functional]) -> Vec<f32> {
         .filter(|(_, v)| v.is_finite())
         .map(|(i, &v)| (i as f64, f64::from(v)))
         .collect();
-    compute_points(&pts, which)
+    compute_points(&pts, values.len(), which)
 }
 
 /// Like [`compute`], restricted to frames `i` with `mask[i] == true` (e.g. voiced frames).
@@ -139,7 +200,7 @@ pub fn compute_masked(values: &[f32], mask: &[bool], which: &[Functional]) -> Ve
         .filter(|(_, (v, &m))| m && v.is_finite())
         .map(|(i, (&v, _))| (i as f64, f64::from(v)))
         .collect();
-    compute_points(&pts, which)
+    compute_points(&pts, values.len().min(mask.len()), which)
 }
 
 /// [`compute_masked`] that returns [`Error::ShapeMismatch`] when `mask.len() != values.len()`.
@@ -204,8 +265,8 @@ pub fn compute_rows(
     Ok(out)
 }
 
-/// Core: `pts` are `(frame_index, value)` pairs, all finite.
-fn compute_points(pts: &[(f64, f64)], which: &[Functional]) -> Vec<f32> {
+/// Core: `pts` are `(frame_index, value)` pairs, all finite, out of `n_total` frames.
+fn compute_points(pts: &[(f64, f64)], n_total: usize, which: &[Functional]) -> Vec<f32> {
     let n = pts.len();
     if n == 0 {
         return vec![0.0; which.len()];
@@ -214,14 +275,23 @@ fn compute_points(pts: &[(f64, f64)], which: &[Functional]) -> Vec<f32> {
     let mean = pts.iter().map(|p| p.1).sum::<f64>() / nf;
     let (mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0);
     let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &(_, v) in pts {
+    let (mut min_at, mut max_at) = (0.0, 0.0);
+    let mut sum_sq = 0.0;
+    for &(i, v) in pts {
         let d = v - mean;
         let d2 = d * d;
         m2 += d2;
         m3 += d2 * d;
         m4 += d2 * d2;
-        min = min.min(v);
-        max = max.max(v);
+        sum_sq += v * v;
+        if v < min {
+            min = v;
+            min_at = i;
+        }
+        if v > max {
+            max = v;
+            max_at = i;
+        }
     }
     m2 /= nf;
     m3 /= nf;
@@ -235,6 +305,12 @@ fn compute_points(pts: &[(f64, f64)], which: &[Functional]) -> Vec<f32> {
         s.sort_by(f64::total_cmp);
         s
     });
+    let line = which
+        .iter()
+        .any(|f| matches!(f, Functional::Offset | Functional::LinRegErr))
+        .then(|| regression_line(pts));
+    let range = max - min;
+    let rel_pos = |i: f64| i / n_total.max(1) as f64;
     let pctl = |p: u8| -> f64 {
         match &sorted {
             Some(s) => percentile_sorted(s, f64::from(p.min(100))),
@@ -276,6 +352,23 @@ fn compute_points(pts: &[(f64, f64)], which: &[Functional]) -> Vec<f32> {
                         m4 / (m2 * m2) - 3.0
                     }
                 }
+                Functional::Offset => line.map_or(0.0, |l| l.1),
+                Functional::LinRegErr => line.map_or(0.0, |(a, b)| {
+                    pts.iter()
+                        .map(|&(x, y)| {
+                            let r = y - (a * x + b);
+                            r * r
+                        })
+                        .sum::<f64>()
+                        / nf
+                }),
+                Functional::RqMean => (sum_sq / nf).sqrt(),
+                Functional::MaxPos => rel_pos(max_at),
+                Functional::MinPos => rel_pos(min_at),
+                Functional::UpLevelTime(p) => {
+                    let thr = f64::from(p.min(100)) / 100.0 * range;
+                    pts.iter().filter(|&&(_, v)| v - min > thr).count() as f64 / nf
+                }
             };
             v as f32
         })
@@ -289,6 +382,16 @@ fn percentile_sorted(s: &[f64], p: f64) -> f64 {
     let hi = (lo + 1).min(s.len() - 1);
     let frac = rank - lo as f64;
     s[lo] + (s[hi] - s[lo]) * frac
+}
+
+/// Least-squares line `(slope, offset)` of value against frame index (`slope = 0` and
+/// `offset = mean` for fewer than two distinct positions); `pts` non-empty.
+fn regression_line(pts: &[(f64, f64)]) -> (f64, f64) {
+    let n = pts.len() as f64;
+    let xm = pts.iter().map(|p| p.0).sum::<f64>() / n;
+    let ym = pts.iter().map(|p| p.1).sum::<f64>() / n;
+    let a = slope(pts);
+    (a, ym - a * xm)
 }
 
 fn slope(pts: &[(f64, f64)]) -> f64 {
@@ -549,7 +652,93 @@ mod tests {
         assert_eq!(nf.get("nan").map(f32::is_nan), Some(true));
     }
 
+    #[test]
+    fn regression_position_and_level_functionals_by_hand() {
+        // t = 0..4, x = [1, 3, 2, 5]: slope 5.5 / 5 = 1.1, offset 2.75 - 1.1 * 1.5 = 1.1,
+        // residuals -0.1, 0.8, -1.3, 0.6 -> MSE 2.7 / 4; rqmean sqrt(39 / 4);
+        // min 1 (t=0), max 5 (t=3), range 4: x - min = 0, 2, 1, 4.
+        let v = compute(
+            &[1.0, 3.0, 2.0, 5.0],
+            &[
+                Functional::Offset,
+                Functional::LinRegErr,
+                Functional::RqMean,
+                Functional::MaxPos,
+                Functional::MinPos,
+                Functional::UpLevelTime(25),
+                Functional::UpLevelTime(50),
+                Functional::UpLevelTime(100),
+            ],
+        );
+        let expect = [1.1, 0.675, 9.75_f32.sqrt(), 0.75, 0.0, 0.5, 0.25, 0.0];
+        for (a, b) in v.iter().zip(expect) {
+            assert_abs_diff_eq!(*a, b, epsilon = 1e-6);
+        }
+        let names: Vec<String> = Functional::COMPARE.iter().map(Functional::name).collect();
+        let unique: std::collections::HashSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), 23);
+        assert_eq!(Functional::UpLevelTime(200).name(), "upleveltime100");
+    }
+
+    #[test]
+    fn compare_functionals_match_numpy_fixtures() {
+        // tests/fixtures/gen_compare_fixtures.py (numpy percentile/polyfit/argmax).
+        #[derive(Deserialize)]
+        struct Case {
+            x: Vec<f32>,
+            values: std::collections::HashMap<String, f64>,
+        }
+        let cases: std::collections::BTreeMap<String, Case> =
+            serde_json::from_str(include_str!("../tests/fixtures/compare/functionals.json"))
+                .expect("valid fixture");
+        let mut which = Functional::COMPARE.to_vec();
+        which.extend([Functional::UpLevelTime(0), Functional::UpLevelTime(100)]);
+        for (case, c) in &cases {
+            let v = compute(&c.x, &which);
+            for (f, got) in which.iter().zip(v) {
+                let want = c.values[&f.name()];
+                assert!(
+                    (f64::from(got) - want).abs() <= 1e-5 * want.abs().max(1.0),
+                    "{case} {}: {got} vs {want}",
+                    f.name()
+                );
+            }
+        }
+        assert_eq!(cases.len(), 4);
+    }
+
+    #[test]
+    fn masked_positions_are_relative_to_the_whole_contour() {
+        // Frames 1 and 3 are used; the max sits at frame 3 of 4, the min at frame 1.
+        let x = [9.0_f32, 1.0, 9.0, 2.0];
+        let mask = [false, true, false, true];
+        let v = compute_masked(
+            &x,
+            &mask,
+            &[Functional::MaxPos, Functional::MinPos, Functional::Offset],
+        );
+        assert_eq!(v[..2], [0.75, 0.25]);
+        // Line through (1, 1) and (3, 2): slope 0.5, value at frame 0 is 0.5.
+        assert_abs_diff_eq!(v[2], 0.5, epsilon = 1e-6);
+        assert_eq!(compute(&[f32::NAN; 3], &Functional::COMPARE), vec![0.0; 23]);
+    }
+
     proptest! {
+        #[test]
+        fn compare_functionals_are_consistent(xs in proptest::collection::vec(-1e3_f32..1e3, 1..200)) {
+            let v = compute(&xs, &[Functional::MaxPos, Functional::MinPos,
+                Functional::UpLevelTime(25), Functional::UpLevelTime(50),
+                Functional::UpLevelTime(75), Functional::UpLevelTime(90),
+                Functional::LinRegErr, Functional::Std, Functional::RqMean, Functional::Mean]);
+            prop_assert!(v[..2].iter().all(|p| (0.0..1.0).contains(p)));
+            prop_assert!(v[2] >= v[3] && v[3] >= v[4] && v[4] >= v[5] && v[5] >= 0.0 && v[2] < 1.0);
+            // The regression line fits at least as well as the mean.
+            let var = f64::from(v[7]).powi(2);
+            prop_assert!(f64::from(v[6]) >= 0.0 && f64::from(v[6]) <= var * (1.0 + 1e-4) + 1e-6);
+            let rq2 = f64::from(v[9]).powi(2) + var;
+            prop_assert!((f64::from(v[8]).powi(2) - rq2).abs() <= 1e-3 * rq2.max(1.0));
+        }
+
         #[test]
         fn order_statistics_are_consistent(xs in proptest::collection::vec(-1e3_f32..1e3, 1..200)) {
             let v = compute(&xs, &[Functional::Min, Functional::Percentile(20),
