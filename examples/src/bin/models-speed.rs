@@ -26,7 +26,8 @@
 //!     [--epochs 3] [--json out.json]
 //! ```
 //!
-//! One line per architecture on stdout, `key=value` pairs (machine-readable).
+//! One line per architecture on stdout, `key=value` pairs (machine-readable); `--json` also
+//! records the exact model and trainer configs, which the PyTorch script mirrors.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -35,7 +36,8 @@ use std::time::Instant;
 use anyhow::{ensure, Context, Result};
 use clap::Parser;
 use ser_models::{
-    init_model, train, Arch, Batch, FeaturePipeline, FeatureSpec, Labeled, Recipe, Sequence,
+    init_model, train, Arch, Batch, FeaturePipeline, FeatureSpec, Labeled, ModelConfig, Recipe,
+    Sequence, TrainConfig,
 };
 use serde::Serialize;
 
@@ -91,6 +93,10 @@ struct Row {
     feat_infer_ms_median: Option<f64>,
     train_s_per_epoch_median: Option<f64>,
     train_s_per_epoch_all: Vec<f64>,
+    /// The exact model config (so a re-implementation can mirror it).
+    model_config: ModelConfig,
+    /// The exact trainer config used for the timed epochs.
+    train_config: TrainConfig,
 }
 
 /// SplitMix64 + Box–Muller: seeded standard-normal values without extra dependencies.
@@ -272,6 +278,8 @@ fn run_arch(args: &Args, arch: Arch, clip: &[f32]) -> Result<Row> {
         feat_infer_ms_median: feat_infer,
         train_s_per_epoch_median: (!epochs.is_empty()).then(|| median(&epochs)),
         train_s_per_epoch_all: epochs,
+        model_config: recipe.model,
+        train_config: recipe.train,
     })
 }
 
