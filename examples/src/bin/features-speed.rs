@@ -47,7 +47,7 @@ struct Args {
 enum Plan {
     Frames(FeatureExtractor, Vec<FeatureKind>),
     Mfcc(FeatureExtractor),
-    Compare(CompareSet),
+    Compare(Box<CompareSet>),
 }
 
 impl Plan {
@@ -96,7 +96,9 @@ fn main() -> Result<()> {
         "mfcc" => Plan::Mfcc(FeatureExtractor::new(&cfg)?),
         "logmel" => Plan::Frames(FeatureExtractor::new(&cfg)?, vec![FeatureKind::LogMel]),
         "spectral" => Plan::Frames(FeatureExtractor::new(&cfg)?, FeatureKind::SPECTRAL.to_vec()),
-        "compare" => Plan::Compare(CompareSet::new(&CompareConfig::default().features(cfg))?),
+        "compare" => Plan::Compare(Box::new(CompareSet::new(
+            &CompareConfig::default().features(cfg),
+        )?)),
         other => anyhow::bail!("unknown --feature {other} (mfcc, logmel, spectral, compare)"),
     };
 
