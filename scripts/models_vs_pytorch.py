@@ -167,22 +167,22 @@ class EncoderLayer(nn.Module):
         return x + F.dropout(f, self.p, self.training)
 
 
-class BiLstm(nn.Module):
-    """One bidirectional layer (PyTorch names/gates as the Candle BiLstm). Equal lengths run
-    the plain cuDNN-style kernel; unequal lengths are packed so padding never leaks."""
+class BiLstm(nn.LSTM):
+    """One bidirectional layer (same keys `weight_ih_l0[_reverse]`, … and gate order as the
+    Candle BiLstm). Equal lengths run the fused kernel on the padded batch; unequal lengths are
+    packed so that padding never leaks into real outputs (as Candle's length-aware reverse)."""
 
     def __init__(self, inp, hidden):
-        super().__init__()
-        self.lstm = nn.LSTM(inp, hidden, batch_first=True, bidirectional=True)
+        super().__init__(inp, hidden, batch_first=True, bidirectional=True)
 
     def forward(self, x, lengths):
         t = x.shape[1]
         if all(l == t for l in lengths):
-            return self.lstm(x)[0]
+            return super().forward(x)[0]
         packed = nn.utils.rnn.pack_padded_sequence(
             x, torch.tensor(lengths), batch_first=True, enforce_sorted=False
         )
-        y, _ = self.lstm(packed)
+        y, _ = super().forward(packed)
         return nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=t)[0]
 
 
@@ -450,19 +450,34 @@ def train_epochs(model, tc, xs, ys, n_classes, epochs, seed):
 # ---------------------------------------------------------------------------------------------
 
 
-def run_candle(arch, threads, args):
+def run_candle(arch, threads, args, tmp):
+    """Runs the Rust binary for one architecture; returns its JSON row plus `dump`, the
+    directory with the untrained weights, the timed input and Candle's probabilities."""
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
-        path = tmp.name
+    path = Path(tmp) / f"{arch}-{threads}.json"
+    dump = Path(tmp) / f"dump-{threads}"
     cmd = [
         str(BIN), "--archs", arch, "--runs", str(args.runs), "--epochs", str(args.epochs),
-        "--n-train", str(args.n_train), "--e2e-runs", str(args.e2e_runs), "--json", path,
+        "--n-train", str(args.n_train), "--e2e-runs", str(args.e2e_runs), "--seed", str(args.seed),
+        "--json", str(path), "--dump", str(dump),
     ]
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
     sys.stderr.write(out.stdout)
-    row = json.loads(Path(path).read_text())[0]
-    os.unlink(path)
+    row = json.loads(path.read_text())[0]
+    row["dump"] = str(dump / arch)
     return row
+
+
+def load_candle_weights(model, dump):
+    """Loads Candle's model.safetensors into the PyTorch model (same keys; PyTorch's extra
+    BatchNorm `num_batches_tracked` counters stay at 0)."""
+    from safetensors.torch import load_file
+
+    sd = load_file(str(Path(dump) / "model.safetensors"))
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        raise AssertionError(f"key mismatch: missing {missing}, unexpected {unexpected}")
 
 
 def run_torch(row, threads, args):
@@ -475,10 +490,16 @@ def run_torch(row, threads, args):
     t, f = row["frames"], row["n_features"]
     gen = np.random.default_rng(args.seed + 17)
 
-    # (a) inference: eval mode, forward + softmax on one (1, T, F) input.
+    # Same weights and input as the Candle run; check the outputs agree.
+    load_candle_weights(model, row["dump"])
     model.eval()
-    x = torch.from_numpy(gen.standard_normal((1, t, f), dtype=np.float32))
+    x = torch.from_numpy(np.load(Path(row["dump"]) / "input.npy")).unsqueeze(0)
     mask = mask_from_lengths([t], t)
+    with torch.inference_mode():
+        p_torch = torch.softmax(model(x, mask, [t]), -1)[0].numpy()
+    parity = float(np.abs(p_torch - np.load(Path(row["dump"]) / "proba.npy")).max())
+
+    # (a) inference: eval mode, forward + softmax on one (1, T, F) input.
     times = []
     with torch.inference_mode():
         for i in range(5 + args.runs):
@@ -494,6 +515,7 @@ def run_torch(row, threads, args):
     return {
         "arch": arch,
         "params": n_params,
+        "parity_max_abs_dp": parity,
         "threads": torch.get_num_threads(),
         "infer_ms_median": float(np.median(times)),
         "infer_ms_min": float(np.min(times)),
@@ -537,18 +559,19 @@ def main():
     started = time.time()
 
     results = []  # (threads, candle_row, torch_row)
+    tmp = tempfile.TemporaryDirectory()
     for n in threads:
         for a in archs:
             # Candle then PyTorch for the same architecture, back to back, so both see
             # similar machine load.
-            c = run_candle(a, n, args)
+            c = run_candle(a, n, args, tmp.name)
             p = run_torch(c, n, args)
             if c["params"] != p["params"]:
                 raise AssertionError(f"{a}: Candle {c['params']} vs PyTorch {p['params']} parameters")
             print(
                 f"threads={n} arch={a} params={c['params']} infer_ms candle={c['infer_ms_median']:.3f} "
                 f"torch={p['infer_ms_median']:.3f} train_s_epoch candle={c['train_s_per_epoch_median']:.3f} "
-                f"torch={p['train_s_per_epoch_median']:.3f}",
+                f"torch={p['train_s_per_epoch_median']:.3f} parity={p['parity_max_abs_dp']:.1e}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -577,9 +600,10 @@ def main():
         "",
         "Protocol: each architecture is the Table II recipe (`Recipe::default_for(arch, 7)`); the "
         "PyTorch model is built from the exact config the Rust binary printed and has the same "
-        "trainable parameter count (asserted). Inputs are seeded standard-normal arrays of the "
+        "trainable parameter count (asserted); loaded with the Candle model's initial weights it gives "
+        "the same class probabilities on the timed input (column *same-weights max |Δp|*). Inputs are seeded standard-normal arrays of the "
         "shape the recipe's features give for a 3 s clip (`T × F`). **Inference** = forward pass in "
-        f"evaluation mode + softmax on one `(1, T, F)` input, median of {args.runs} runs after 5 "
+        f"evaluation mode + softmax on one `(1, T, F)` input, median (and minimum) of {args.runs} runs after 5 "
         "warm-up runs (PyTorch under `inference_mode`). **Features + inference** (Candle only) = "
         "`FeaturePipeline::sequence` on 3 s of `assets/speech.wav` + the same forward pass, median "
         f"of {args.e2e_runs}. **Training** = one epoch of the real trainer over {args.n_train} "
@@ -595,8 +619,8 @@ def main():
         lines += [
             f"## {n} thread{'s' if n > 1 else ''}",
             "",
-            "| architecture | input T × F | params (Candle = PyTorch) | infer ms / 3 s clip: Candle | PyTorch | ratio | features + infer ms (Candle) | train s / epoch: Candle | PyTorch | ratio |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| architecture | input T × F | params (Candle = PyTorch) | same-weights max \\|Δp\\| | infer ms / 3 s clip: Candle (min) | PyTorch (min) | ratio | features + infer ms (Candle) | train s / epoch: Candle | PyTorch | ratio |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for tn, c, p in results:
             if tn != n:
@@ -604,7 +628,8 @@ def main():
             e2e = c.get("feat_infer_ms_median")
             lines.append(
                 f"| {c['arch']} | {c['frames']} × {c['n_features']} ({c['features']}) | {c['params']:,} | "
-                f"{c['infer_ms_median']:.2f} | {p['infer_ms_median']:.2f} | "
+                f"{p['parity_max_abs_dp']:.1e} | "
+                f"{c['infer_ms_median']:.2f} ({c['infer_ms_min']:.2f}) | {p['infer_ms_median']:.2f} ({p['infer_ms_min']:.2f}) | "
                 f"{fmt_ratio(c['infer_ms_median'], p['infer_ms_median'])} | "
                 f"{'–' if e2e is None else f'{e2e:.1f}'} | "
                 f"{c['train_s_per_epoch_median']:.2f} | {p['train_s_per_epoch_median']:.2f} | "

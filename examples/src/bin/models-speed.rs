@@ -26,6 +26,9 @@
 //!     [--epochs 3] [--json out.json]
 //! ```
 //!
+//! `--dump DIR` also writes each untrained model directory with its timed input and output
+//! so the script can check that the PyTorch re-implementation computes the same function.
+//!
 //! One line per architecture on stdout, `key=value` pairs (machine-readable); `--json` also
 //! records the exact model and trainer configs, which the PyTorch script mirrors.
 #![allow(clippy::unwrap_used)]
@@ -35,9 +38,11 @@ use std::time::Instant;
 
 use anyhow::{ensure, Context, Result};
 use clap::Parser;
+use ndarray::{Array1, Array2};
+use ndarray_npy::write_npy;
 use ser_models::{
-    init_model, train, Arch, Batch, FeaturePipeline, FeatureSpec, Labeled, ModelConfig, Recipe,
-    Sequence, TrainConfig,
+    init_model, train, Arch, Batch, FeaturePipeline, FeatureSpec, Labeled, ModelCard, ModelConfig,
+    Recipe, Sequence, TrainConfig,
 };
 use serde::Serialize;
 
@@ -74,6 +79,11 @@ struct Args {
     /// Also write all results as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// For a parity check: write `<dir>/<arch>/` with the untrained model directory
+    /// (`model.safetensors`, `config.json`), the timed input `input.npy` `(T, F)` and its
+    /// class probabilities `proba.npy` `(n_classes,)`.
+    #[arg(long)]
+    dump: Option<PathBuf>,
 }
 
 /// One architecture's measurements.
@@ -223,6 +233,18 @@ fn run_arch(args: &Args, arch: Arch, clip: &[f32]) -> Result<Row> {
         times.push(t0.elapsed().as_secs_f64() * 1e3);
     }
     let infer_min = times.iter().copied().fold(f64::INFINITY, f64::min);
+    if let Some(root) = &args.dump {
+        let dir = root.join(arch.name());
+        let labels = (0..args.n_classes).map(|c| format!("c{c}")).collect();
+        let card = ModelCard::new(recipe.model.clone(), recipe.features.clone(), labels);
+        ser_models::save_model_dir(&dir, &card, &params)?;
+        write_npy(
+            dir.join("input.npy"),
+            &Array2::from_shape_vec((t, f), x.data().to_vec())?,
+        )?;
+        let p = model.predict_proba(&batch)?.remove(0);
+        write_npy(dir.join("proba.npy"), &Array1::from_vec(p))?;
+    }
 
     // Features + forward, as the Recognizer does for a 3 s clip of audio.
     let feat_infer = if args.e2e_runs > 0 {
