@@ -109,7 +109,7 @@ pub use pipeline::{
 };
 pub use plot::plot_history;
 pub use rand_chacha::ChaCha8Rng;
-pub use recipe::{Recipe, SpecAugmentSpec};
+pub use recipe::{Recipe, SpecAugmentSpec, RECIPE_NAMES};
 pub use streaming::{StreamConfig, StreamingRecognizer, VadConfig, WindowEstimate};
 pub use train::{
     fit_standardizer, init_model, predict, predict_proba, set_standardizer, train,

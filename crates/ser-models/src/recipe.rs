@@ -76,9 +76,71 @@ pub struct Recipe {
     pub spec_augment: Option<SpecAugmentSpec>,
     /// Retrain on all training speakers for the early-stopped epoch count (cheap models).
     pub refit: bool,
+    /// Fraction of the training speakers held out for early stopping
+    /// ([`crate::CvConfig::inner_val_fraction`]); 0 trains for the fixed number of epochs.
+    /// Default: 0.2.
+    #[serde(default = "default_inner_val_fraction")]
+    pub inner_val_fraction: f64,
 }
 
+fn default_inner_val_fraction() -> f64 {
+    0.2
+}
+
+/// Recipe names accepted by [`Recipe::named`]: every [`Arch`] name plus `linear`.
+pub const RECIPE_NAMES: [&str; 7] = [
+    "linear",
+    "mlp",
+    "cnn",
+    "lstm",
+    "cnn-lstm",
+    "attention",
+    "transformer",
+];
+
 impl Recipe {
+    /// The recipe called `name`: an [`Arch`] name (see [`Recipe::default_for`]) or `linear`,
+    /// a multinomial logistic regression on the same utterance functionals as `mlp` (an
+    /// [`MlpConfig`] with no hidden layer, no dropout) trained to the L2-regularised optimum
+    /// (`l2 = 1 / C` with `C = 0.01`, see [`TrainConfig::l2`]; balanced class
+    /// weights, no label smoothing, no early stopping), i.e. scikit-learn's
+    /// `LogisticRegression(C=0.01, class_weight="balanced")` on standardised features.
+    ///
+    /// ```
+    /// let r = ser_models::Recipe::named("linear", 7)?;
+    /// assert_eq!(r.train.l2, 100.0);
+    /// assert!(ser_models::Recipe::named("gru", 7).is_err());
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
+    pub fn named(name: &str, n_classes: usize) -> crate::Result<Self> {
+        if name == "linear" {
+            let mut r = Self::default_for(Arch::Mlp, n_classes);
+            let n = r.features.n_features();
+            r.model = ModelConfig::Mlp(
+                MlpConfig::default()
+                    .n_features(n)
+                    .n_classes(n_classes)
+                    .hidden(vec![])
+                    .dropout(0.0),
+            );
+            r.train = TrainConfig::default()
+                .epochs(300)
+                .batch_size(32)
+                .lr(1e-2)
+                .warmup_epochs(0)
+                .min_lr_ratio(0.01)
+                .weight_decay(0.0)
+                .label_smoothing(0.0)
+                .mixup_alpha(0.0)
+                .grad_clip(0.0)
+                .l2(100.0);
+            r.refit = false;
+            r.inner_val_fraction = 0.0;
+            return Ok(r);
+        }
+        Ok(Self::default_for(name.parse()?, n_classes))
+    }
+
     /// The default recipe of `arch` for `n_classes` classes.
     pub fn default_for(arch: Arch, n_classes: usize) -> Self {
         let logmel = FeatureSpec::LogMel(LogMelSpec::compact());
@@ -114,6 +176,7 @@ impl Recipe {
                         .mixup_alpha(0.2),
                     spec_augment: None,
                     refit: true,
+                    inner_val_fraction: 0.2,
                 }
             }
             Arch::Cnn => Self {
@@ -132,6 +195,7 @@ impl Recipe {
                     ..Default::default()
                 }),
                 refit: false,
+                inner_val_fraction: 0.2,
             },
             Arch::Lstm => Self {
                 model: ModelConfig::Lstm(
@@ -148,6 +212,7 @@ impl Recipe {
                     ..Default::default()
                 }),
                 refit: false,
+                inner_val_fraction: 0.2,
             },
             Arch::CnnLstm => Self {
                 model: ModelConfig::CnnLstm(
@@ -165,6 +230,7 @@ impl Recipe {
                     ..Default::default()
                 }),
                 refit: false,
+                inner_val_fraction: 0.2,
             },
             Arch::Attention => Self {
                 model: ModelConfig::Attention(
@@ -182,6 +248,7 @@ impl Recipe {
                     ..Default::default()
                 }),
                 refit: false,
+                inner_val_fraction: 0.2,
             },
             Arch::Transformer => Self {
                 model: ModelConfig::Transformer(
@@ -202,6 +269,7 @@ impl Recipe {
                     ..Default::default()
                 }),
                 refit: false,
+                inner_val_fraction: 0.2,
             },
         }
     }

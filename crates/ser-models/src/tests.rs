@@ -482,3 +482,132 @@ fn history_csv_and_curve_png_are_written() {
     assert_eq!(&png[1..4], b"PNG");
     assert!(plot_history(dir.path().join("d.png"), &[], "x", (10, 10)).is_err());
 }
+
+/// Three Gaussian blobs in 6-D as one-frame sequences (a multinomial logistic regression task).
+fn blobs(n: usize, seed: u64) -> (Vec<Sequence>, Vec<usize>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let c = i % 3;
+        let v: Vec<f32> = (0..6)
+            .map(|j| if j == c { 1.0 } else { 0.0 } + rng.gen_range(-1.0f32..1.0))
+            .collect();
+        x.push(Sequence::new(v, 1, 6).unwrap());
+        y.push(c);
+    }
+    (x, y)
+}
+
+#[test]
+fn l2_linear_model_reaches_the_penalised_optimum() {
+    let (x, y) = blobs(60, 3);
+    let cfg = ModelConfig::Mlp(
+        MlpConfig::default()
+            .n_features(6)
+            .n_classes(3)
+            .hidden(vec![])
+            .dropout(0.0),
+    );
+    let lambda = 5.0;
+    let tcfg = TrainConfig::default()
+        .epochs(400)
+        .batch_size(60)
+        .lr(5e-2)
+        .warmup_epochs(0)
+        .min_lr_ratio(0.01)
+        .label_smoothing(0.0)
+        .weight_decay(0.0)
+        .grad_clip(0.0)
+        .class_weighted(false)
+        .l2(lambda);
+    let t = train(
+        &cfg,
+        &tcfg,
+        Labeled::new(&x, &y).unwrap(),
+        None,
+        None,
+        |_| {},
+    )
+    .unwrap();
+    // Gradient of the full objective mean CE + λ/(2n)·‖W‖² at the trained weights.
+    let refs: Vec<&Sequence> = x.iter().collect();
+    let batch = Batch::from_sequences(&refs, 1).unwrap();
+    let logits = t.model.forward_t(&batch, false).unwrap();
+    let mut q = vec![0f32; 60 * 3];
+    for (i, &c) in y.iter().enumerate() {
+        q[i * 3 + c] = 1.0;
+    }
+    let targets = Tensor::from_vec(q, (60, 3), &candle_core::Device::Cpu).unwrap();
+    let w = Tensor::ones(60, candle_core::DType::F32, &candle_core::Device::Cpu).unwrap();
+    let vars = t.params.trainable_vars();
+    let mut loss = crate::train::soft_cross_entropy(&logits, &targets, &w).unwrap();
+    let mut w_norm = 0f32;
+    for v in vars.iter().filter(|v| v.rank() >= 2) {
+        let sq = v.as_tensor().sqr().unwrap().sum_all().unwrap();
+        w_norm += sq.to_scalar::<f32>().unwrap();
+        loss = (loss + (sq * (lambda / 120.0)).unwrap()).unwrap();
+    }
+    let grads = loss.backward().unwrap();
+    let g: f32 = vars
+        .iter()
+        .map(|v| {
+            grads
+                .get(v.as_tensor())
+                .map(|g| {
+                    g.sqr()
+                        .unwrap()
+                        .sum_all()
+                        .unwrap()
+                        .to_scalar::<f32>()
+                        .unwrap()
+                })
+                .unwrap_or(0.0)
+        })
+        .sum::<f32>()
+        .sqrt();
+    assert!(g < 1e-3, "gradient norm at the end of training {g}");
+    // A stronger penalty gives smaller weights.
+    let t2 = train(
+        &cfg,
+        &tcfg.clone().l2(50.0),
+        Labeled::new(&x, &y).unwrap(),
+        None,
+        None,
+        |_| {},
+    )
+    .unwrap();
+    let w2: f32 = t2
+        .params
+        .trainable_vars()
+        .iter()
+        .filter(|v| v.rank() >= 2)
+        .map(|v| {
+            v.as_tensor()
+                .sqr()
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap()
+        })
+        .sum();
+    assert!(
+        w2 < 0.5 * w_norm,
+        "‖W‖² {w2} with λ=50 vs {w_norm} with λ=5"
+    );
+    assert!(TrainConfig::default().l2(-1.0).validate().is_err());
+    assert!(TrainConfig::default().l2(f64::NAN).validate().is_err());
+}
+
+#[test]
+fn recipe_names() {
+    for name in RECIPE_NAMES {
+        let r = Recipe::named(name, 4).unwrap();
+        assert_eq!(r.model.n_classes(), 4);
+        assert_eq!(r.model.n_features(), r.features.n_features(), "{name}");
+    }
+    let lin = Recipe::named("linear", 7).unwrap();
+    assert_eq!(lin.inner_val_fraction, 0.0);
+    assert!(matches!(&lin.model, ModelConfig::Mlp(c) if c.hidden.is_empty()));
+    assert!(Recipe::named("svm", 7).is_err());
+}

@@ -44,6 +44,14 @@ pub struct TrainConfig {
     pub patience: usize,
     /// Seed for initialisation, shuffling, dropout, augmentation and mixup. Default: 0.
     pub seed: u64,
+    /// Coupled L2 penalty strength `λ`: `λ / (2 n) · Σ‖W‖²` over the weight matrices and
+    /// kernels (tensors of rank ≥ 2; biases and normalisation parameters are exempt) is added
+    /// to the mean loss, `n` being the number of training examples. That is scikit-learn's
+    /// `LogisticRegression` objective with `C = 1 / λ`. Unlike AdamW's decoupled
+    /// `weight_decay` it is part of the objective, so a convex model (an [`crate::MlpConfig`]
+    /// with no hidden layer) converges to the regularised optimum. Default: 0 (off).
+    #[serde(default)]
+    pub l2: f64,
 }
 
 impl Default for TrainConfig {
@@ -61,6 +69,7 @@ impl Default for TrainConfig {
             grad_clip: 5.0,
             patience: 15,
             seed: 0,
+            l2: 0.0,
         }
     }
 }
@@ -80,7 +89,7 @@ macro_rules! tsetters {
 }
 tsetters!(epochs: usize, batch_size: usize, lr: f64, weight_decay: f64, warmup_epochs: usize,
     min_lr_ratio: f64, label_smoothing: f64, class_weighted: bool, mixup_alpha: f64,
-    grad_clip: f64, patience: usize, seed: u64);
+    grad_clip: f64, patience: usize, seed: u64, l2: f64);
 
 impl TrainConfig {
     /// Checks the settings.
@@ -98,8 +107,13 @@ impl TrainConfig {
         if !(0.0..=1.0).contains(&self.min_lr_ratio) {
             return bad("min_lr_ratio must be in [0, 1]");
         }
-        if self.mixup_alpha < 0.0 || self.grad_clip < 0.0 || self.weight_decay < 0.0 {
-            return bad("mixup_alpha, grad_clip and weight_decay must be >= 0");
+        if !(self.mixup_alpha >= 0.0
+            && self.grad_clip >= 0.0
+            && self.weight_decay >= 0.0
+            && self.l2 >= 0.0
+            && self.l2.is_finite())
+        {
+            return bad("mixup_alpha, grad_clip, weight_decay and l2 must be finite and >= 0");
         }
         Ok(())
     }
@@ -322,6 +336,15 @@ pub fn global_clip(
     Ok(())
 }
 
+/// `Σ‖W‖²` over `tensors` (a scalar tensor).
+fn l2_penalty(tensors: &[Tensor]) -> Result<Tensor> {
+    let mut acc = Tensor::zeros((), DType::F32, &Device::Cpu)?;
+    for t in tensors {
+        acc = (acc + t.sqr()?.sum_all()?)?;
+    }
+    Ok(acc)
+}
+
 /// Trains `cfg` on `train`, early-stopping on `valid` UA when given.
 ///
 /// Fits the input standardisation on `train` only, then runs mini-batch AdamW with the
@@ -354,6 +377,11 @@ pub fn train(
     set_standardizer(&params, &mean, &inv)?;
 
     let vars = params.trainable_vars();
+    let penalised: Vec<Tensor> = vars
+        .iter()
+        .filter(|v| v.rank() >= 2)
+        .map(|v| v.as_tensor().clone())
+        .collect();
     let mut opt = AdamW::new(
         vars.clone(),
         ParamsAdamW {
@@ -426,7 +454,10 @@ pub fn train(
             let targets = Tensor::from_vec(q, (b, n_classes), &dev)?;
             let wt = Tensor::from_vec(w, b, &dev)?;
             let logits = model.forward_t(&batch, true)?;
-            let loss = soft_cross_entropy(&logits, &targets, &wt)?;
+            let mut loss = soft_cross_entropy(&logits, &targets, &wt)?;
+            if tcfg.l2 > 0.0 {
+                loss = (loss + (l2_penalty(&penalised)? * (tcfg.l2 / (2.0 * n as f64)))?)?;
+            }
             let lv = loss.to_scalar::<f32>()? as f64;
             if !lv.is_finite() {
                 return Err(Error::NonFinite(format!("training loss at epoch {epoch}")));

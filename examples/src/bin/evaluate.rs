@@ -18,7 +18,7 @@ use clap::Parser;
 use ser_data::{load_corpus, CorpusKind, FeatureCache, LabelMapping};
 use ser_metrics::protocol::{group_k_fold, leave_one_group_out, Fold};
 use ser_models::{
-    cross_validate, load_corpus_features, pooled_scores, speaker_standardize, Arch, CvConfig,
+    cross_validate, load_corpus_features, pooled_scores, speaker_standardize, CvConfig,
     FeaturePipeline, FoldReport, Model, PooledScores, Recipe,
 };
 use serde::{Deserialize, Serialize};
@@ -35,11 +35,11 @@ struct Args {
     /// Protocol: loso or group-kfold:K.
     #[arg(long, default_value = "group-kfold:5")]
     protocol: String,
-    /// Comma-separated rows: mlp, cnn, lstm, cnn-lstm, attention, transformer; a `+spk`
+    /// Comma-separated rows: linear, mlp, cnn, lstm, cnn-lstm, attention, transformer; a `+spk`
     /// suffix adds per-speaker feature standardisation (e.g. `mlp+spk`).
     #[arg(
         long,
-        default_value = "mlp,mlp+spk,cnn,lstm,cnn-lstm,attention,transformer"
+        default_value = "linear,linear+spk,mlp,mlp+spk,cnn,lstm,cnn-lstm,attention,transformer"
     )]
     models: String,
     /// Output directory (default: WORKSPACE/results).
@@ -143,7 +143,6 @@ fn run_row(args: &Args, row: &str, out: &Path) -> Result<RowResult> {
         Some(n) => (n, true),
         None => (row, false),
     };
-    let arch: Arch = name.parse()?;
     let kind = match args.corpus_kind.as_str() {
         "emodb" => CorpusKind::EmoDb,
         "ravdess" => CorpusKind::Ravdess,
@@ -155,7 +154,8 @@ fn run_row(args: &Args, row: &str, out: &Path) -> Result<RowResult> {
         .unwrap_or_else(|| datasets().join(kind.name()));
     let corpus = load_corpus(&dir, kind)?;
     let mapping = LabelMapping::native(kind)?;
-    let mut recipe = Recipe::default_for(arch, mapping.n_classes());
+    let mut recipe = Recipe::named(name, mapping.n_classes())?;
+    let arch = recipe.model.arch();
     recipe.train.seed = args.seed;
     if let Some(e) = args.epochs {
         recipe.train.epochs = e;
@@ -172,7 +172,10 @@ fn run_row(args: &Args, row: &str, out: &Path) -> Result<RowResult> {
     let cv = cross_validate(
         &recipe.model,
         &recipe.train,
-        &CvConfig::default().seed(args.seed).refit(recipe.refit),
+        &CvConfig::default()
+            .seed(args.seed)
+            .refit(recipe.refit)
+            .inner_val_fraction(recipe.inner_val_fraction),
         &data.x,
         &data.y,
         &data.groups,
@@ -302,8 +305,9 @@ fn write_table(out: &Path, args: &Args) -> Result<()> {
     md.push_str(&format!(
         "Corpus: **{}** ({} utterances, {} classes: {}), audio resampled to 16 kHz. \
          Protocol: **{}** over speakers (`ser_metrics::protocol`), i.e. every test speaker is unseen in \
-         training; inside each training fold 20 % of the speakers (2) are held out for early stopping on \
-         unweighted accuracy (no hyper-parameter was chosen on test folds). Scores are computed with \
+         training; for every row except `linear` (a convex model trained to its optimum for a fixed number of \
+         epochs), 20 % of the training speakers of each fold (2) are held out for early stopping on \
+         unweighted accuracy. Scores are computed with \
          `ser-metrics` on the pooled out-of-fold predictions of all {} utterances; brackets are \
          percentile-bootstrap 95 % confidence intervals ({} resamples of utterances, seed {}).\n\n",
         r0.corpus,
@@ -321,7 +325,7 @@ fn write_table(out: &Path, args: &Args) -> Result<()> {
         let p = &r.pooled;
         md.push_str(&format!(
             "| {}{} | {} | {} | {} | {} | {} | {} | {:.2} | {:.0} / {} | {:.1} | {} | {} |\n",
-            r.arch,
+            r.row.trim_end_matches("+spk"),
             if r.speaker_norm {
                 " + speaker z-norm"
             } else {

@@ -18,7 +18,7 @@ use ser_data::{load_corpus, CorpusKind, FeatureCache, LabelMapping};
 use ser_metrics::protocol::{group_k_fold, leave_one_group_out, Fold};
 use ser_models::{
     cross_validate, load_corpus_features, plot_history, pooled_scores, save_model_dir, train,
-    write_history_csv, Arch, CorpusData, CvConfig, Labeled, ModelCard, Recipe,
+    write_history_csv, CorpusData, CvConfig, Labeled, ModelCard, Recipe,
 };
 
 #[derive(Parser, Debug)]
@@ -33,7 +33,7 @@ struct Args {
     /// Label set: native (all corpus classes) or four-class (anger/happiness/sadness/neutral).
     #[arg(long, default_value = "native")]
     labels: String,
-    /// Architecture: cnn, lstm, cnn-lstm, attention, transformer, mlp.
+    /// Recipe: linear, mlp, cnn, lstm, cnn-lstm, attention, transformer.
     #[arg(long, default_value = "mlp")]
     model: String,
     /// Protocol: loso, group-kfold:K, or none (no cross-validation).
@@ -104,7 +104,6 @@ fn bar(len: u64, prefix: String) -> ProgressBar {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let arch: Arch = args.model.parse()?;
     let kind = corpus_kind(&args.corpus_kind)?;
     let dir = args
         .corpus
@@ -116,7 +115,8 @@ fn main() -> Result<()> {
         "four-class" => LabelMapping::four_class(),
         other => bail!("unknown label set {other}"),
     };
-    let mut recipe = Recipe::default_for(arch, mapping.n_classes());
+    let mut recipe = Recipe::named(&args.model, mapping.n_classes())?;
+    let arch = recipe.model.arch();
     if let Some(e) = args.epochs {
         recipe.train.epochs = e;
     }
@@ -153,7 +153,10 @@ fn main() -> Result<()> {
         let cv = cross_validate(
             &recipe.model,
             &recipe.train,
-            &CvConfig::default().seed(args.seed).refit(recipe.refit),
+            &CvConfig::default()
+                .seed(args.seed)
+                .refit(recipe.refit)
+                .inner_val_fraction(recipe.inner_val_fraction),
             &data.x,
             &data.y,
             &data.groups,
@@ -235,8 +238,19 @@ fn main() -> Result<()> {
     if args.no_final {
         return Ok(());
     }
-    // Final model: all speakers, early stopping on a held-out 20 % of speakers.
-    let split = ser_metrics::protocol::group_train_test_split(&data.groups, 0.2, args.seed)?;
+    // Final model: all speakers; recipes with early stopping hold out 20 % of the speakers.
+    let split = if recipe.inner_val_fraction > 0.0 {
+        ser_metrics::protocol::group_train_test_split(
+            &data.groups,
+            recipe.inner_val_fraction,
+            args.seed,
+        )?
+    } else {
+        ser_metrics::protocol::Fold {
+            train: (0..data.len()).collect(),
+            test: Vec::new(),
+        }
+    };
     let pick = |idx: &[usize]| -> (Vec<_>, Vec<usize>) {
         (
             idx.iter().map(|&i| data.x[i].clone()).collect(),
@@ -245,12 +259,17 @@ fn main() -> Result<()> {
     };
     let (xtr, ytr) = pick(&split.train);
     let (xva, yva) = pick(&split.test);
+    let valid = if xva.is_empty() {
+        None
+    } else {
+        Some(Labeled::new(&xva, &yva)?)
+    };
     let pb = bar(recipe.train.epochs as u64, "final".into());
     let trained = train(
         &recipe.model,
         &recipe.train,
         Labeled::new(&xtr, &ytr)?,
-        Some(Labeled::new(&xva, &yva)?),
+        valid,
         augment.as_deref(),
         |log| {
             pb.set_position(log.epoch as u64);
