@@ -11,6 +11,10 @@
 //!   `(1, T, F)` batch, median over `--runs` after `--warmup` runs;
 //! * **features + inference** (the [`ser_models::Recognizer`] path): feature extraction of the
 //!   3 s clip + the same forward pass, median over `--e2e-runs`;
+//! * **step breakdown**: train-mode forward + loss, then `backward()`, on one batch of the
+//!   recipe's batch size (median of `--runs / 5`), and the trainable tensors that get no
+//!   gradient from that loss (`no_grad_params`: a cut backward path, e.g. an op without a
+//!   backward pass);
 //! * **training**: [`ser_models::train`] (the real trainer: AdamW, warm-up + cosine schedule,
 //!   class-weighted label-smoothed cross entropy, the recipe's mixup, gradient clipping) for
 //!   `--epochs` epochs over `--n-train` synthetic `(T, F)` examples (428 = 4/5 of EmoDB's 535),
@@ -40,6 +44,7 @@ use anyhow::{ensure, Context, Result};
 use clap::Parser;
 use ndarray::{Array1, Array2};
 use ndarray_npy::write_npy;
+use ser_models::params::is_buffer;
 use ser_models::{
     init_model, train, Arch, Batch, FeaturePipeline, FeatureSpec, Labeled, ModelCard, ModelConfig,
     Recipe, Sequence, TrainConfig,
@@ -101,6 +106,12 @@ struct Row {
     infer_ms_min: f64,
     infer_runs: usize,
     feat_infer_ms_median: Option<f64>,
+    /// Train-mode forward + loss on one full batch (ms, median of `--runs / 5`).
+    batch_fwd_ms_median: f64,
+    /// `loss.backward()` on that batch (ms, median).
+    batch_bwd_ms_median: f64,
+    /// Trainable tensors that receive no gradient (a broken backward path).
+    no_grad_params: Vec<String>,
     train_s_per_epoch_median: Option<f64>,
     train_s_per_epoch_all: Vec<f64>,
     /// The exact model config (so a re-implementation can mirror it).
@@ -261,6 +272,44 @@ fn run_arch(args: &Args, arch: Arch, clip: &[f32]) -> Result<Row> {
         None
     };
 
+    // Where a training step goes: train-mode forward + loss, then backward, on one batch.
+    let bs = recipe.train.batch_size.min(args.n_train.max(1));
+    let bx = (0..bs)
+        .map(|_| gen.sequence(t, f))
+        .collect::<Result<Vec<_>>>()?;
+    let refs: Vec<&Sequence> = bx.iter().collect();
+    let tb = Batch::from_sequences(&refs, 1)?;
+    let (mut fwd, mut bwd) = (Vec::new(), Vec::new());
+    let mut no_grad = Vec::new();
+    for i in 0..(2 + args.runs / 5).max(3) {
+        let t0 = Instant::now();
+        let logits = model.forward_t(&tb, true)?;
+        let q = (logits.ones_like()? / args.n_classes as f64)?;
+        let w = logits.narrow(1, 0, 1)?.squeeze(1)?.ones_like()?;
+        let loss = ser_models::train::soft_cross_entropy(&logits, &q, &w)?;
+        std::hint::black_box(loss.to_scalar::<f32>()?);
+        let t1 = Instant::now();
+        let grads = loss.backward()?;
+        let t2 = Instant::now();
+        if i == 0 {
+            // Trainable tensors that get no (or an all-zero) gradient from this loss.
+            let names = params.names().into_iter().filter(|n| !is_buffer(n));
+            for (name, var) in names.zip(params.trainable_vars()) {
+                let zero = match grads.get(var.as_tensor()) {
+                    None => true,
+                    Some(g) => g.abs()?.sum_all()?.to_scalar::<f32>()? == 0.0,
+                };
+                if zero {
+                    no_grad.push(name);
+                }
+            }
+        }
+        if i >= 2 {
+            fwd.push((t1 - t0).as_secs_f64() * 1e3);
+            bwd.push((t2 - t1).as_secs_f64() * 1e3);
+        }
+    }
+
     // (b) Training: the real trainer over n_train synthetic examples of the same shape.
     let mut epochs = Vec::new();
     if args.epochs > 0 {
@@ -298,6 +347,9 @@ fn run_arch(args: &Args, arch: Arch, clip: &[f32]) -> Result<Row> {
         infer_ms_min: infer_min,
         infer_runs: times.len(),
         feat_infer_ms_median: feat_infer,
+        batch_fwd_ms_median: median(&fwd),
+        batch_bwd_ms_median: median(&bwd),
+        no_grad_params: no_grad,
         train_s_per_epoch_median: (!epochs.is_empty()).then(|| median(&epochs)),
         train_s_per_epoch_all: epochs,
         model_config: recipe.model,
@@ -326,7 +378,8 @@ fn main() -> Result<()> {
         let opt = |v: Option<f64>, p: usize| v.map_or("na".to_string(), |x| format!("{x:.p$}"));
         println!(
             "arch={} frames={} n_features={} params={} threads={} batch_size={} infer_ms={:.3} \
-             infer_ms_min={:.3} feat_infer_ms={} train_s_per_epoch={} features=\"{}\"",
+             infer_ms_min={:.3} feat_infer_ms={} batch_fwd_ms={:.2} batch_bwd_ms={:.2} \
+             no_grad_params={} train_s_per_epoch={} features=\"{}\"",
             r.arch,
             r.frames,
             r.n_features,
@@ -336,6 +389,9 @@ fn main() -> Result<()> {
             r.infer_ms_median,
             r.infer_ms_min,
             opt(r.feat_infer_ms_median, 3),
+            r.batch_fwd_ms_median,
+            r.batch_bwd_ms_median,
+            r.no_grad_params.len(),
             opt(r.train_s_per_epoch_median, 4),
             r.features
         );
