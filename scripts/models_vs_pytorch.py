@@ -508,6 +508,26 @@ def run_torch(row, threads, args):
             if i >= 5:
                 times.append((time.perf_counter() - t0) * 1e3)
 
+    # Step breakdown: train-mode forward + loss, then backward, on one full batch.
+    model.train()
+    bs = min(row["train_config"]["batch_size"], args.n_train)
+    bx = torch.from_numpy(gen.standard_normal((bs, t, f), dtype=np.float32))
+    bmask = mask_from_lengths([t] * bs, t)
+    q = torch.full((bs, cfg["n_classes"]), 1.0 / cfg["n_classes"])
+    w = torch.ones(bs)
+    fwd, bwd = [], []
+    for i in range(max(2 + args.runs // 5, 3)):
+        t0 = time.perf_counter()
+        loss = soft_cross_entropy(model(bx, bmask, [t] * bs), q, w)
+        loss.item()
+        t1 = time.perf_counter()
+        loss.backward()
+        t2 = time.perf_counter()
+        model.zero_grad(set_to_none=True)
+        if i >= 2:
+            fwd.append((t1 - t0) * 1e3)
+            bwd.append((t2 - t1) * 1e3)
+
     # (b) training: same trainer settings, same number / shape of examples.
     xs = gen.standard_normal((args.n_train, t, f), dtype=np.float32)
     ys = np.arange(args.n_train) % cfg["n_classes"]
@@ -519,6 +539,8 @@ def run_torch(row, threads, args):
         "threads": torch.get_num_threads(),
         "infer_ms_median": float(np.median(times)),
         "infer_ms_min": float(np.min(times)),
+        "batch_fwd_ms_median": float(np.median(fwd)),
+        "batch_bwd_ms_median": float(np.median(bwd)),
         "train_s_per_epoch_median": float(np.median(epochs)),
         "train_s_per_epoch_all": epochs,
     }
@@ -635,6 +657,43 @@ def main():
                 f"{c['train_s_per_epoch_median']:.2f} | {p['train_s_per_epoch_median']:.2f} | "
                 f"{fmt_ratio(c['train_s_per_epoch_median'], p['train_s_per_epoch_median'])} |"
             )
+        lines.append("")
+        lines += [
+            f"Where a training step goes ({n} thread{'s' if n > 1 else ''}): one batch of the recipe's "
+            "batch size, train-mode forward + loss, then backward (ms, median; no optimiser step):",
+            "",
+            "| architecture | batch | Candle forward | Candle backward | PyTorch forward | PyTorch backward | ratio fwd | ratio bwd |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for tn, c, p in results:
+            if tn != n:
+                continue
+            lines.append(
+                f"| {c['arch']} | {c['batch_size']} | {c['batch_fwd_ms_median']:.1f} | {c['batch_bwd_ms_median']:.1f} | "
+                f"{p['batch_fwd_ms_median']:.1f} | {p['batch_bwd_ms_median']:.1f} | "
+                f"{fmt_ratio(c['batch_fwd_ms_median'], p['batch_fwd_ms_median'])} | "
+                f"{fmt_ratio(c['batch_bwd_ms_median'], p['batch_bwd_ms_median'])} |"
+            )
+        lines.append("")
+    broken = [(c["arch"], c["no_grad_params"]) for tn, c, _ in results if tn == threads[0] and c.get("no_grad_params")]
+    if broken:
+        lines += [
+            "## Warning: cut backward paths in Candle",
+            "",
+            "Trainable tensors that receive **no gradient** in the Candle models (one train-mode "
+            "batch, `loss.backward()`; PyTorch computes gradients for all of them). candle-nn "
+            f"{candle_v}'s `ops::softmax_last_dim` and the fast path of `LayerNorm::forward` "
+            "(contiguous input) are `apply_op*_no_bwd` custom ops: no gradient flows through them. "
+            "Candle's training time for these rows is therefore *lower* than a correct backward "
+            "would cost (the Transformer's backward is ~0 ms: only `head` trains). In multi-head "
+            "self-attention the query/key rows of `qkv` also get zero gradient (only the value rows "
+            "train), which this whole-tensor check does not list.",
+            "",
+            "| architecture | tensors without gradient |",
+            "|---|---|",
+        ]
+        for a, names in broken:
+            lines.append(f"| {a} | {len(names)}: {', '.join(f'`{n}`' for n in names)} |")
         lines.append("")
     table = "\n".join(lines)
     print(table)
