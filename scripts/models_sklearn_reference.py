@@ -41,6 +41,11 @@ for name, Xv in [("global", X), ("speaker-norm", spk_norm(X))]:
         ("svm-linear C=0.01", SVC(kernel="linear", C=0.01, class_weight="balanced")),
         ("svm-rbf C=10", SVC(kernel="rbf", C=10, class_weight="balanced")),
         ("logreg C=0.1", LogisticRegression(C=0.1, max_iter=2000, class_weight="balanced")),
+        # the `linear` recipe of ser-models is this objective at C=0.01; its neighbours show
+        # the sensitivity to C
+        ("logreg C=0.003", LogisticRegression(C=0.003, max_iter=3000, class_weight="balanced")),
+        ("logreg C=0.01", LogisticRegression(C=0.01, max_iter=3000, class_weight="balanced")),
+        ("logreg C=0.03", LogisticRegression(C=0.03, max_iter=3000, class_weight="balanced")),
     ]:
         pred = np.zeros_like(y)
         for tr, te in GroupKFold(5).split(Xv, y, spk):

@@ -27,6 +27,11 @@ pub const EGEMAPS_SET: &str = "egemaps";
 pub const COMPARE_SET: &str = "compare";
 /// [`EGEMAPS_SET`] followed by [`COMPARE_SET`] (928 values).
 pub const EGEMAPS_COMPARE_SET: &str = "egemaps+compare";
+/// `ser-features`' ComParE_2016-like large set ([`CompareConfig::large`]) on the same 16 kHz
+/// STFT as [`COMPARE_SET`] (73 LLDs and their deltas × 23 functionals = 3358 values).
+pub const COMPARE_LARGE_SET: &str = "compare-large";
+/// [`EGEMAPS_SET`] followed by [`COMPARE_LARGE_SET`] (3446 values).
+pub const EGEMAPS_COMPARE_LARGE_SET: &str = "egemaps+compare-large";
 
 /// Frame-level kinds used by [`MFCC_SPECTRAL_SET`].
 const SET_KINDS: [FeatureKind; 9] = [
@@ -56,7 +61,8 @@ impl FunctionalsSpec {
     }
 
     /// A named set at 16 kHz ([`EGEMAPS_SET`], [`COMPARE_SET`], [`EGEMAPS_COMPARE_SET`],
-    /// [`MFCC_SPECTRAL_SET`]) with its size filled in.
+    /// [`COMPARE_LARGE_SET`], [`EGEMAPS_COMPARE_LARGE_SET`], [`MFCC_SPECTRAL_SET`]) with its
+    /// size filled in.
     pub fn named(set: &str) -> Result<Self> {
         Ok(Self {
             sr: 16000,
@@ -80,6 +86,19 @@ fn compare_set(sr: u32) -> Result<CompareSet> {
         .map_err(ferr)
 }
 
+fn compare_large_set(sr: u32) -> Result<CompareSet> {
+    CompareSet::new(&CompareConfig::large().features(stft_cfg(sr, 512, 160, 400, 40))).map_err(ferr)
+}
+
+/// The ComParE-like part of a named set, if any.
+fn compare_part(set: &str, sr: u32) -> Result<Option<CompareSet>> {
+    Ok(match set {
+        COMPARE_SET | EGEMAPS_COMPARE_SET => Some(compare_set(sr)?),
+        COMPARE_LARGE_SET | EGEMAPS_COMPARE_LARGE_SET => Some(compare_large_set(sr)?),
+        _ => None,
+    })
+}
+
 /// Number of values of a named functional set at `sr`, or an error for an unknown name.
 pub fn functional_set_len(set: &str, sr: u32) -> Result<usize> {
     Ok(match set {
@@ -89,9 +108,13 @@ pub fn functional_set_len(set: &str, sr: u32) -> Result<usize> {
         EGEMAPS_COMPARE_SET => {
             ser_features::egemaps::EGEMAPS_NAMES.len() + compare_set(sr)?.names().len()
         }
+        COMPARE_LARGE_SET => compare_large_set(sr)?.names().len(),
+        EGEMAPS_COMPARE_LARGE_SET => {
+            ser_features::egemaps::EGEMAPS_NAMES.len() + compare_large_set(sr)?.names().len()
+        }
         other => {
             return Err(Error::InvalidConfig(format!(
-                "unknown functional set `{other}` (known: {MFCC_SPECTRAL_SET}, {EGEMAPS_SET}, {COMPARE_SET}, {EGEMAPS_COMPARE_SET})"
+                "unknown functional set `{other}` (known: {MFCC_SPECTRAL_SET}, {EGEMAPS_SET}, {COMPARE_SET}, {EGEMAPS_COMPARE_SET}, {COMPARE_LARGE_SET}, {EGEMAPS_COMPARE_LARGE_SET})"
             )))
         }
     })
@@ -142,18 +165,15 @@ impl FeaturePipeline {
                         f.set, f.n
                     )));
                 }
-                let with_egemaps = f.set == EGEMAPS_SET || f.set == EGEMAPS_COMPARE_SET;
-                let with_compare = f.set == COMPARE_SET || f.set == EGEMAPS_COMPARE_SET;
+                let with_egemaps = f.set == EGEMAPS_SET
+                    || f.set == EGEMAPS_COMPARE_SET
+                    || f.set == EGEMAPS_COMPARE_LARGE_SET;
                 let egemaps = if with_egemaps {
                     Some(Egemaps::new(&EgemapsConfig::default().sr(f.sr)).map_err(ferr)?)
                 } else {
                     None
                 };
-                let compare = if with_compare {
-                    Some(compare_set(f.sr)?)
-                } else {
-                    None
-                };
+                let compare = compare_part(&f.set, f.sr)?;
                 let plan = if f.set == MFCC_SPECTRAL_SET {
                     Some(
                         FeatureExtractor::new(&stft_cfg(f.sr, 512, 160, 400, 40).n_mfcc(20))

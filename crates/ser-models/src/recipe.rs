@@ -100,7 +100,8 @@ pub const RECIPE_NAMES: [&str; 7] = [
 
 impl Recipe {
     /// The recipe called `name`: an [`Arch`] name (see [`Recipe::default_for`]) or `linear`,
-    /// a multinomial logistic regression on the same utterance functionals as `mlp` (an
+    /// a multinomial logistic regression on the eGeMAPS-like + ComParE_2016-like large
+    /// functionals ([`crate::EGEMAPS_COMPARE_LARGE_SET`], 3446 values; an
     /// [`MlpConfig`] with no hidden layer, no dropout) trained to the L2-regularised optimum
     /// (`l2 = 1 / C` with `C = 0.01`, see [`TrainConfig::l2`]; balanced class
     /// weights, no label smoothing, no early stopping), i.e. scikit-learn's
@@ -115,6 +116,9 @@ impl Recipe {
     pub fn named(name: &str, n_classes: usize) -> crate::Result<Self> {
         if name == "linear" {
             let mut r = Self::default_for(Arch::Mlp, n_classes);
+            r.features = FeatureSpec::Functionals(FunctionalsSpec::named(
+                crate::pipeline::EGEMAPS_COMPARE_LARGE_SET,
+            )?);
             let n = r.features.n_features();
             r.model = ModelConfig::Mlp(
                 MlpConfig::default()
