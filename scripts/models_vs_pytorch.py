@@ -557,6 +557,15 @@ def fmt_ratio(a, b):
     return f"{a / b:.2f}×" if a and b else "–"
 
 
+LOAD_NOTE = (
+    "**Load note:** the 1-minute load average exceeded the core count during the run. Timings "
+    "with more than one thread then measure contention more than the libraries (PyTorch's "
+    "OpenMP workers spin at barriers and collapse when a core is taken away; Candle's rayon / "
+    "gemm degrade more gracefully); the 1-thread table is the meaningful comparison, and even it "
+    "is inflated by time-sharing (compare the min columns)."
+)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
@@ -675,6 +684,9 @@ def main():
                 f"{fmt_ratio(c['batch_bwd_ms_median'], p['batch_bwd_ms_median'])} |"
             )
         lines.append("")
+    loads = [float(x) for u in (load_before, load_after) for x in re.findall(r"(\d+\.\d+),", u)[:1]]
+    if loads and max(loads) > (os.cpu_count() or 1):
+        lines += [LOAD_NOTE, ""]
     broken = [(c["arch"], c["no_grad_params"]) for tn, c, _ in results if tn == threads[0] and c.get("no_grad_params")]
     if broken:
         lines += [
