@@ -91,5 +91,31 @@ fn bench_extractors(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_extractors);
+/// The ComParE-like sets with ser-models' framing (16 kHz, n_fft 512, hop 160, win 400, 40
+/// mels) on 3 s of speech-like audio: the default 840-value set vs the large 3358-value preset.
+fn bench_compare(c: &mut Criterion) {
+    let sr = 16000;
+    let y = speechlike(3 * sr as usize, sr as f32);
+    let features = FeatureConfig::default()
+        .sr(sr)
+        .n_fft(512)
+        .hop_length(160)
+        .win_length(400)
+        .n_mels(40);
+    let mut g = c.benchmark_group("compare_3s_16k_hop160");
+    for (name, cfg) in [
+        ("default_840", CompareConfig::default()),
+        ("large_3358", CompareConfig::large()),
+    ] {
+        let set = CompareSet::new(&cfg.features(features.clone())).unwrap();
+        g.bench_function(name, |b| b.iter(|| set.extract(black_box(&y)).unwrap()));
+    }
+    let contour: Vec<f32> = (0..300).map(|i| (i as f32 * 0.1).sin()).collect();
+    g.bench_function("functionals_compare_300_frames", |b| {
+        b.iter(|| compute(black_box(&contour), &Functional::COMPARE))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_extractors, bench_compare);
 criterion_main!(benches);

@@ -38,6 +38,12 @@ struct Args {
     /// Analysis sample rate (clips are resampled to it).
     #[arg(long, default_value_t = 16000)]
     sr: u32,
+    /// Delta width of the `_de` contours (odd, >= 3).
+    #[arg(long, default_value_t = 9)]
+    delta_width: usize,
+    /// Framing of the Python prototype instead of ser-models': Hamming window, no centring.
+    #[arg(long)]
+    proto_framing: bool,
     /// Output CSV.
     #[arg(long, default_value = "compare.csv")]
     out: PathBuf,
@@ -50,7 +56,13 @@ fn main() -> Result<()> {
         .n_fft(512)
         .hop_length(160)
         .win_length(400)
-        .n_mels(40);
+        .n_mels(40)
+        .delta_width(args.delta_width);
+    let features = if args.proto_framing {
+        features.window(ser_dsp::Window::Hamming).center(false)
+    } else {
+        features
+    };
     let cfg = match args.preset.as_str() {
         "default" => CompareConfig::default(),
         "large" => CompareConfig::large(),
