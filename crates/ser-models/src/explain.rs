@@ -34,7 +34,9 @@
 //! ```
 
 use candle_core::{DType, Device, IndexOp, Module, Tensor, Var};
-use candle_nn::{layer_norm, linear, LayerNorm, Linear, VarBuilder};
+use candle_nn::{linear, Linear, VarBuilder};
+
+use crate::layers::{layer_norm, softmax_last, LayerNorm};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -146,7 +148,7 @@ pub fn saliency(
     let var = Var::from_tensor(&x)?;
     let batch = one_item_batch(var.as_tensor().clone(), t)?;
     let logits = model.forward_t(&batch, false)?;
-    let probabilities: Vec<f32> = candle_nn::ops::softmax_last_dim(&logits)?.i(0)?.to_vec1()?;
+    let probabilities: Vec<f32> = softmax_last(&logits)?.i(0)?.to_vec1()?;
     let n_classes = probabilities.len();
     let class = class.unwrap_or_else(|| argmax(&probabilities));
     if class >= n_classes {
@@ -249,7 +251,7 @@ impl Mhsa {
         let v = qkv.i(2)?.contiguous()?;
         let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?;
         let neg = ((mask.ones_like()? - mask)? * -1e9)?.reshape((b, 1, 1, t))?;
-        let att = candle_nn::ops::softmax_last_dim(&scores.broadcast_add(&neg)?)?;
+        let att = softmax_last(&scores.broadcast_add(&neg)?)?;
         let y = att.matmul(&v)?.transpose(1, 2)?.reshape((b, t, self.dim))?;
         Ok((self.out.forward(&y)?, att.mean(1)?))
     }
@@ -301,9 +303,7 @@ fn check_logits(recomputed: &Tensor, model: &Model, batch: &Batch) -> Result<Vec
              (the architecture changed without explain.rs)"
         )));
     }
-    Ok(candle_nn::ops::softmax_last_dim(&reference)?
-        .i(0)?
-        .to_vec1()?)
+    Ok(softmax_last(&reference)?.i(0)?.to_vec1()?)
 }
 
 /// The frame weights an attention model uses for `seq`, or `None` for architectures

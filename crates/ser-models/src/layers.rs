@@ -4,9 +4,7 @@
 //! bidirectional LSTM that respects sequence lengths, and 2-D conv blocks.
 
 use candle_core::{DType, Device, IndexOp, Module, ModuleT, Tensor};
-use candle_nn::{
-    batch_norm, layer_norm, linear, BatchNorm, BatchNormConfig, LayerNorm, Linear, VarBuilder,
-};
+use candle_nn::{batch_norm, linear, BatchNorm, BatchNormConfig, Init, Linear, VarBuilder};
 
 use crate::params::DropoutRng;
 
@@ -14,6 +12,49 @@ type CResult<T> = candle_core::Result<T>;
 
 /// Large negative number added to attention scores of padded frames.
 const MASK_NEG: f64 = -1e9;
+
+/// Softmax over the last axis, built from differentiable primitives.
+///
+/// candle-nn 0.9's fused `ops::softmax_last_dim` has no backward pass (its gradient is
+/// silently dropped), so every layer trained through a softmax must use this one.
+pub fn softmax_last(x: &Tensor) -> CResult<Tensor> {
+    candle_nn::ops::softmax(x, candle_core::D::Minus1)
+}
+
+/// Layer normalisation over the last axis with a learnable gain (`weight`, initialised to 1)
+/// and bias (`bias`, initialised to 0), built from differentiable primitives.
+///
+/// Same keys and numerics as `candle_nn::LayerNorm`, whose fused forward on contiguous
+/// input has no backward pass in candle-nn 0.9 (gain, bias and everything before it would
+/// receive no gradient).
+#[derive(Debug, Clone)]
+pub struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f64,
+}
+
+impl LayerNorm {
+    /// `(…, dim)` → `(…, dim)`.
+    pub fn forward(&self, x: &Tensor) -> CResult<Tensor> {
+        let d = x.dim(candle_core::D::Minus1)? as f64;
+        let mean = (x.sum_keepdim(candle_core::D::Minus1)? / d)?;
+        let xc = x.broadcast_sub(&mean)?;
+        let var = (xc.sqr()?.sum_keepdim(candle_core::D::Minus1)? / d)?;
+        xc.broadcast_div(&(var + self.eps)?.sqrt()?)?
+            .broadcast_mul(&self.weight)?
+            .broadcast_add(&self.bias)
+    }
+}
+
+/// A [`LayerNorm`] of width `dim`; keys `weight`, `bias`.
+pub fn layer_norm(dim: usize, eps: f64, vb: VarBuilder<'_>) -> CResult<LayerNorm> {
+    Ok(LayerNorm {
+        weight: vb.get_with_hints(dim, "weight", Init::Const(1.0))?,
+        bias: vb.get_with_hints(dim, "bias", Init::Const(0.0))?,
+        eps,
+    })
+}
 
 /// Inverted dropout drawing its masks from a shared seeded [`DropoutRng`].
 #[derive(Debug, Clone)]
@@ -91,7 +132,7 @@ pub fn masked_mean_std(x: &Tensor, mask: &Tensor) -> CResult<Tensor> {
 /// Softmax over the last axis of `scores (B, T)` restricted to valid frames.
 pub fn masked_softmax(scores: &Tensor, mask: &Tensor) -> CResult<Tensor> {
     let neg = ((mask.ones_like()? - mask)? * MASK_NEG)?;
-    candle_nn::ops::softmax_last_dim(&(scores + neg)?)
+    softmax_last(&(scores + neg)?)
 }
 
 /// Attentive statistics pooling (Okabe et al. 2018): frame weights
@@ -173,7 +214,7 @@ impl MultiHeadSelfAttention {
         let v = qkv.i(2)?.contiguous()?;
         let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?; // (B, h, T, T)
         let neg = ((mask.ones_like()? - mask)? * MASK_NEG)?.reshape((b, 1, 1, t))?;
-        let att = candle_nn::ops::softmax_last_dim(&scores.broadcast_add(&neg)?)?;
+        let att = softmax_last(&scores.broadcast_add(&neg)?)?;
         let att = self.drop.forward(&att, train)?;
         let y = att.matmul(&v)?.transpose(1, 2)?.reshape((b, t, self.dim))?;
         self.out.forward(&y)

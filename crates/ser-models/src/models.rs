@@ -7,7 +7,9 @@
 //! the training data, so a saved model directory is self-contained.
 
 use candle_core::{Module, Tensor};
-use candle_nn::{layer_norm, linear, LayerNorm, Linear, VarBuilder};
+use candle_nn::{linear, Linear, VarBuilder};
+
+use crate::layers::{layer_norm, softmax_last, LayerNorm};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{mask_from_lengths, Batch};
@@ -888,7 +890,7 @@ impl Model {
     /// Class probabilities `(B, n_classes)` in evaluation mode.
     pub fn predict_proba(&self, batch: &Batch) -> Result<Vec<Vec<f32>>> {
         let logits = self.forward_t(batch, false)?;
-        Ok(candle_nn::ops::softmax_last_dim(&logits)?.to_vec2()?)
+        Ok(softmax_last(&logits)?.to_vec2()?)
     }
 
     /// Re-seeds the dropout mask source shared by all layers.

@@ -611,3 +611,77 @@ fn recipe_names() {
     assert!(matches!(&lin.model, ModelConfig::Mlp(c) if c.hidden.is_empty()));
     assert!(Recipe::named("svm", 7).is_err());
 }
+
+/// Regression: candle-nn 0.9's fused softmax and layer norm have no backward pass, which left
+/// the attention pooling, every Transformer layer and the layer norms untrained. Every
+/// trainable tensor of every architecture must now receive a non-zero gradient.
+#[test]
+fn every_trainable_tensor_gets_a_gradient() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let seqs: Vec<Sequence> = (0..4).map(|i| random_seq(&mut rng, 10 + i, 8)).collect();
+    let refs: Vec<&Sequence> = seqs.iter().collect();
+    let batch = Batch::from_sequences(&refs, 1).unwrap();
+    let dev = candle_core::Device::Cpu;
+    let targets = Tensor::from_vec(vec![1f32, 0., 0., 1., 1., 0., 0., 1.], (4, 2), &dev).unwrap();
+    let w = Tensor::ones(4, candle_core::DType::F32, &dev).unwrap();
+    for cfg in tiny_configs_dropout(8, 2, 0.0) {
+        let (model, params) = init_model(&cfg, 3).unwrap();
+        let logits = model.forward_t(&batch, true).unwrap();
+        let loss = crate::train::soft_cross_entropy(&logits, &targets, &w).unwrap();
+        let grads = loss.backward().unwrap();
+        let data = params.varmap().data().lock().unwrap();
+        for (name, var) in data.iter().filter(|(k, _)| !crate::params::is_buffer(k)) {
+            let g = grads
+                .get(var.as_tensor())
+                .map(|g| {
+                    g.abs()
+                        .unwrap()
+                        .sum_all()
+                        .unwrap()
+                        .to_scalar::<f32>()
+                        .unwrap()
+                })
+                .unwrap_or(0.0);
+            assert!(g > 0.0, "{:?}: `{name}` gets no gradient", cfg.arch());
+        }
+    }
+}
+
+#[test]
+fn layer_norm_and_softmax_match_candle_forward() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let v: Vec<f32> = (0..24).map(|_| rng.gen_range(-3.0..3.0)).collect();
+    let x = Tensor::from_vec(v, (2, 3, 4), &candle_core::Device::Cpu).unwrap();
+    let ps = ParamStore::new(0);
+    let ours = crate::layers::layer_norm(4, 1e-5, ps.var_builder().pp("ln")).unwrap();
+    let reference = candle_nn::LayerNorm::new(
+        Tensor::ones(4, candle_core::DType::F32, &candle_core::Device::Cpu).unwrap(),
+        Tensor::zeros(4, candle_core::DType::F32, &candle_core::Device::Cpu).unwrap(),
+        1e-5,
+    );
+    let a = ours
+        .forward(&x)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    let b = candle_core::Module::forward(&reference, &x)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-5));
+    let s = crate::layers::softmax_last(&x).unwrap();
+    let r = candle_nn::ops::softmax_last_dim(&x).unwrap();
+    let d = (s - r)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(d < 1e-6, "softmax differs by {d}");
+}
