@@ -27,7 +27,8 @@ struct Args {
     /// Corpus folder (default: $SER_DATASETS/emodb or WORKSPACE/../shared/datasets/emodb).
     #[arg(long)]
     corpus: Option<PathBuf>,
-    /// Corpus kind: emodb or ravdess.
+    /// Corpus kind: emodb or ravdess, or a comma-separated list (e.g. `emodb,ravdess`) to
+    /// train on their union (speakers stay distinct; RAVDESS calm is merged into neutral).
     #[arg(long, default_value = "emodb")]
     corpus_kind: String,
     /// Label set: native (all corpus classes) or four-class (anger/happiness/sadness/neutral).
@@ -104,14 +105,33 @@ fn bar(len: u64, prefix: String) -> ProgressBar {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let kind = corpus_kind(&args.corpus_kind)?;
-    let dir = args
-        .corpus
-        .clone()
-        .unwrap_or_else(|| datasets().join(kind.name()));
-    let corpus = load_corpus(&dir, kind).with_context(|| format!("loading {}", dir.display()))?;
+    let kinds = args
+        .corpus_kind
+        .split(',')
+        .map(corpus_kind)
+        .collect::<Result<Vec<_>>>()?;
+    if kinds.len() > 1 && args.corpus.is_some() {
+        bail!("--corpus names one folder; with several --corpus-kind each is read from the datasets folder");
+    }
+    let mut corpora = Vec::new();
+    for &kind in &kinds {
+        let dir = args
+            .corpus
+            .clone()
+            .unwrap_or_else(|| datasets().join(kind.name()));
+        corpora
+            .push(load_corpus(&dir, kind).with_context(|| format!("loading {}", dir.display()))?);
+    }
+    let corpus = if corpora.len() == 1 {
+        corpora.remove(0)
+    } else {
+        let name = kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join("+");
+        ser_data::Corpus::concat(name, &corpora)
+    };
     let mapping = match args.labels.as_str() {
-        "native" => LabelMapping::native(kind)?,
+        "native" if kinds.len() == 1 => LabelMapping::native(kinds[0])?,
+        // Several corpora: every label present, RAVDESS calm merged into neutral.
+        "native" => LabelMapping::from_corpus(&corpus)?.calm_as_neutral(),
         "four-class" => LabelMapping::four_class(),
         other => bail!("unknown label set {other}"),
     };
