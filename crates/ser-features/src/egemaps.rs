@@ -8,7 +8,7 @@
 //!
 //! | LLD | here | openSMILE eGeMAPSv02 |
 //! |---|---|---|
-//! | F0 (semitones re 27.5 Hz) | [`Pyin`] (40 ms frames, 55–1000 Hz, 0.5-semitone grid, beta prior (2, 8) instead of librosa's (2, 18)), refined to the YIN candidate ([`crate::prosody::PyinOutput::f0_refined`]); voicing = pYIN's Viterbi decision | SHS + Viterbi smoothing, 60 ms Gaussian window |
+//! | F0 (semitones re 27.5 Hz) | [`Pyin`] (40 ms frames on the signal decimated to `sr / 2`, 55–1000 Hz, 1-semitone grid, beta prior (2, 8) instead of librosa's (2, 18)), refined to the YIN candidate ([`crate::prosody::PyinOutput::f0_refined`]); voicing = pYIN's Viterbi decision | SHS + Viterbi smoothing, 60 ms Gaussian window |
 //! | loudness | [`crate::prosody::loudness`]: 26 HTK-mel bands 20–8000 Hz, equal-loudness weighted, `^0.33`, summed (20 ms Hamming) | the same chain |
 //! | spectral flux | Σ (p_t − p_{t−1})² of power spectra (0–5 kHz) normalised to unit sum | flux of normalised spectra |
 //! | MFCC 1–4 | 26 HTK-mel bands 20–8000 Hz, natural-log power, [`Cepstrum`] (the crate's one DCT: `ser_dsp::Dct2` ortho rows 1–4, which equal HTK's `√(2/N)` scaling), lifter 22 | the same |
@@ -175,13 +175,19 @@ pub struct EgemapsConfig {
     /// pYIN frame length in samples. Default: `None` = 40 ms rounded up to an even count
     /// (must exceed `2 · sr / fmin` for reliable F0).
     pub f0_frame_length: Option<usize>,
-    /// pYIN pitch-grid resolution in semitones. Default: 0.5 (librosa: 0.1; the refined F0
+    /// pYIN pitch-grid resolution in semitones. Default: 1 (librosa: 0.1; the refined F0
     /// output is not quantised, so a coarser grid only affects the HMM, and is faster).
     pub f0_resolution: f64,
     /// Beta prior `(a, b)` of pYIN's YIN thresholds. Default: `(2, 8)` (mean 0.2, the most
     /// permissive of the pYIN paper's three priors; librosa's `(2, 18)` misses voicing in
     /// noisy or clipped speech where openSMILE's SHS tracker finds it).
     pub f0_beta_parameters: (f64, f64),
+    /// pYIN runs on the signal decimated by this factor (1 or 2; a `[1, 2, 1] / 4` low-pass
+    /// before dropping every other sample), which halves its FFT and CMND work; periods are
+    /// still interpolated to sub-sample precision, and jitter/shimmer use the full-rate
+    /// signal. Ignored (1) when the hop, the frame length or `sr / 2` would not allow it.
+    /// Default: 2.
+    pub f0_decimation: usize,
 }
 
 impl Default for EgemapsConfig {
@@ -192,8 +198,9 @@ impl Default for EgemapsConfig {
             fmin: 55.0,
             fmax: 1000.0,
             f0_frame_length: None,
-            f0_resolution: 0.5,
+            f0_resolution: 1.0,
             f0_beta_parameters: (2.0, 8.0),
+            f0_decimation: 2,
         }
     }
 }
@@ -227,6 +234,11 @@ impl EgemapsConfig {
     /// Sets [`EgemapsConfig::f0_beta_parameters`].
     pub fn f0_beta_parameters(mut self, a: f64, b: f64) -> Self {
         self.f0_beta_parameters = (a, b);
+        self
+    }
+    /// Sets [`EgemapsConfig::f0_decimation`].
+    pub fn f0_decimation(mut self, f0_decimation: usize) -> Self {
+        self.f0_decimation = f0_decimation;
         self
     }
     /// Sets [`EgemapsConfig::f0_resolution`].
@@ -274,6 +286,8 @@ pub struct Egemaps {
     lpc: LpcFromPower,
     /// 60 ms Gaussian-window harmonic analysis (HNR, H1-H2, H1-A3, formant amplitudes)
     harmonics: HarmonicAnalyzer,
+    /// decimation factor of pYIN's input (1 or 2)
+    f0_q: usize,
     jitter_cfg: CcJitterConfig,
     /// bin index ranges
     n_bins: usize,
@@ -296,13 +310,23 @@ impl Egemaps {
         let f0_fl = cfg
             .f0_frame_length
             .unwrap_or_else(|| (((srf * 0.04).ceil() as usize) + 1) & !1);
+        let q = if cfg.f0_decimation == 2
+            && hop % 2 == 0
+            && f0_fl % 4 == 0
+            && srf / 2.0 >= 2.0 * cfg.fmax
+            && srf / 2.0 / cfg.fmin < (f0_fl / 2 - 1) as f64
+        {
+            2
+        } else {
+            1
+        };
         let pyin = Pyin::new(
             &PyinConfig::default()
-                .sr(cfg.sr)
+                .sr(cfg.sr / q as u32)
                 .fmin(cfg.fmin)
                 .fmax(cfg.fmax)
-                .frame_length(f0_fl)
-                .hop_length(hop)
+                .frame_length(f0_fl / q)
+                .hop_length(hop / q)
                 .resolution(cfg.f0_resolution)
                 .beta_parameters(cfg.f0_beta_parameters),
         )?;
@@ -334,6 +358,7 @@ impl Egemaps {
             hop,
             pyin,
             harmonics,
+            f0_q: q,
             jitter_cfg: CcJitterConfig::default()
                 .max_read((0.06 * srf).round() as usize)
                 .start_offset((0.03 * srf).round() as usize),
@@ -378,7 +403,23 @@ impl Egemaps {
         // ---- F0 (pYIN)
         let mut out = PyinOutput::default();
         let mut ps = self.pyin.make_scratch();
-        self.pyin.process_into(y, &mut out, &mut ps)?;
+        if self.f0_q == 2 {
+            // [1, 2, 1] / 4 low-pass, every other sample (centred on the even samples)
+            let n2 = y.len().div_ceil(2);
+            let at = |i: isize| -> f32 {
+                if i >= 0 && (i as usize) < y.len() {
+                    y[i as usize]
+                } else {
+                    0.0
+                }
+            };
+            let y2: Vec<f32> = (0..n2 as isize)
+                .map(|i| 0.25 * at(2 * i - 1) + 0.5 * at(2 * i) + 0.25 * at(2 * i + 1))
+                .collect();
+            self.pyin.process_into(&y2, &mut out, &mut ps)?;
+        } else {
+            self.pyin.process_into(y, &mut out, &mut ps)?;
+        }
         let n_f0 = out.f0.len();
 
         // ---- spectral LLDs from the 20 ms STFT

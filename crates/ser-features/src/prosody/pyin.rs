@@ -171,10 +171,6 @@ struct ConvScratch {
 #[derive(Debug, Clone, Default)]
 struct ScanScratch {
     stack: Vec<(usize, usize, usize, usize)>,
-    /// arg-max as f64 (narrow scan)
-    af: Vec<f64>,
-    /// 0, 1, 2, … as f64
-    iota: Vec<f64>,
 }
 
 /// pYIN plan (`librosa.pyin`): YIN FFT plans plus all priors and the transition band,
@@ -771,52 +767,45 @@ fn maxplus_concave(
     }
     let width = (d_max - d_min + 1) as usize;
     if width as f64 <= 2.0 * (n as f64).log2() + 2.0 {
-        // Narrow kernel: direct band scan, one pass per kernel offset `d` over all columns
-        // (branch-free selects on f64 lanes, so the compiler vectorises it; arg-max indices
-        // are carried as exact f64 integers). Offsets in decreasing order = predecessors
-        // `k = j - d` in increasing order with a strict `>`, so ties keep the leftmost
-        // arg-max.
+        // Narrow kernel: two passes. (1) the maxima, one branch-free pass per kernel offset
+        // `d` over all columns (vectorisable `max`); (2) the leftmost arg-max of each column,
+        // found as the first predecessor whose score (the same f64 sum) equals the maximum.
         m.fill(f64::NEG_INFINITY);
-        {
-            let (af, iota) = (&mut fs.af, &mut fs.iota);
-            af.clear();
-            af.resize(n, 0.0);
-            if iota.len() < n {
-                iota.clear();
-                iota.extend((0..n).map(|i| i as f64));
+        let ni = n as isize;
+        for d in (d_min..=d_max).rev() {
+            let kv = kern_ln[(d - d_min) as usize];
+            let j0 = d.max(0);
+            let j1 = (ni + d).min(ni);
+            if j1 <= j0 {
+                continue;
             }
-            let ni = n as isize;
-            for d in (d_min..=d_max).rev() {
-                let kv = kern_ln[(d - d_min) as usize];
-                let j0 = d.max(0);
-                let j1 = (ni + d).min(ni);
-                if j1 <= j0 {
-                    continue;
-                }
-                let (j0, j1) = (j0 as usize, j1 as usize);
-                let len = j1 - j0;
-                let k0 = (j0 as isize - d) as usize;
-                let kb = k0 as f64;
-                for (((mj, aj), &uk), &ii) in m[j0..j1]
-                    .iter_mut()
-                    .zip(af[j0..j1].iter_mut())
-                    .zip(&u[k0..k0 + len])
-                    .zip(&iota[..len])
-                {
-                    let sc = uk + kv;
-                    let better = sc > *mj;
-                    *mj = if better { sc } else { *mj };
-                    *aj = if better { kb + ii } else { *aj };
-                }
-            }
-            for (o, &v) in a.iter_mut().zip(af.iter()) {
-                *o = v as usize;
+            let (j0, j1) = (j0 as usize, j1 as usize);
+            let k0 = (j0 as isize - d) as usize;
+            let len = j1 - j0;
+            for (mj, &uk) in m[j0..j1].iter_mut().zip(&u[k0..k0 + len]) {
+                let sc = uk + kv;
+                *mj = if sc > *mj { sc } else { *mj };
             }
         }
-        // columns with an empty band (only possible at the edges) keep the old convention
-        for (j, (mj, aj)) in m.iter_mut().zip(a.iter_mut()).enumerate() {
-            if *mj == f64::NEG_INFINITY {
-                *aj = (j as isize - d_max).max(0) as usize;
+        // the leftmost arg-max is non-decreasing in j (concave kernel), so each scan starts
+        // at the previous column's arg-max
+        let mut prev_arg = 0isize;
+        for (j, (aj, &mj)) in a.iter_mut().zip(m.iter()).enumerate() {
+            let ji = j as isize;
+            let lo = (ji - d_max).max(0);
+            let hi = (ji - d_min).min(ni - 1);
+            // columns with an empty band (only possible at the edges) keep the old convention
+            *aj = lo as usize;
+            if mj == f64::NEG_INFINITY {
+                continue;
+            }
+            let find = |from: isize| {
+                (from..=hi).find(|&k| u[k as usize] + kern_ln[(ji - k - d_min) as usize] == mj)
+            };
+            // (a fresh scan from the band start is only a safety net)
+            if let Some(k) = find(lo.max(prev_arg)).or_else(|| find(lo)) {
+                *aj = k as usize;
+                prev_arg = k;
             }
         }
         return;

@@ -389,42 +389,49 @@ impl CcJitterConfig {
     }
 }
 
-/// Pearson correlation of `x` and `y` (equal lengths), 0 when either is constant.
-/// Eight independent f32 lanes so the compiler vectorises the sums.
-fn pearson(x: &[f32], y: &[f32]) -> f64 {
+/// `Σ x·y` with eight independent f32 lanes (vectorisable).
+fn dot(x: &[f32], y: &[f32]) -> f64 {
     let n = x.len().min(y.len());
-    let (x, y) = (&x[..n], &y[..n]);
-    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) =
-        ([0f32; 8], [0f32; 8], [0f32; 8], [0f32; 8], [0f32; 8]);
-    let (cx, cy) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (cx, cy) = (x[..n].chunks_exact(8), y[..n].chunks_exact(8));
     let (rx, ry) = (cx.remainder(), cy.remainder());
+    let mut acc = [0f32; 8];
     for (a, b) in cx.zip(cy) {
         for l in 0..8 {
-            sx[l] += a[l];
-            sy[l] += b[l];
-            sxx[l] += a[l] * a[l];
-            syy[l] += b[l] * b[l];
-            sxy[l] += a[l] * b[l];
+            acc[l] += a[l] * b[l];
         }
     }
-    let sum = |v: [f32; 8]| v.iter().map(|&a| a as f64).sum::<f64>();
-    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) =
-        (sum(sx), sum(sy), sum(sxx), sum(syy), sum(sxy));
-    for (&a, &b) in rx.iter().zip(ry) {
-        let (a, b) = (a as f64, b as f64);
-        sx += a;
-        sy += b;
-        sxx += a * a;
-        syy += b * b;
-        sxy += a * b;
+    let tail: f64 = rx.iter().zip(ry).map(|(&a, &b)| a as f64 * b as f64).sum();
+    acc.iter().map(|&a| a as f64).sum::<f64>() + tail
+}
+
+/// Prefix sums of `y` and `y²` (f64), length `y.len() + 1`.
+fn prefix_sums(y: &[f32]) -> (Vec<f64>, Vec<f64>) {
+    let mut p = Vec::with_capacity(y.len() + 1);
+    let mut q = Vec::with_capacity(y.len() + 1);
+    let (mut a, mut b) = (0.0f64, 0.0f64);
+    p.push(0.0);
+    q.push(0.0);
+    for &v in y {
+        a += v as f64;
+        b += v as f64 * v as f64;
+        p.push(a);
+        q.push(b);
     }
-    let nf = n as f64;
-    let vx = sxx - sx * sx / nf;
-    let vy = syy - sy * sy / nf;
-    if !(vx > 0.0 && vy > 0.0) {
+    (p, q)
+}
+
+/// Pearson correlation of `y[a..a+len]` and `y[a+len..a+2len]` from the prefix sums `p`, `q`
+/// of `y` and `y²`; 0 when either part is (numerically) constant.
+fn pearson_adjacent(y: &[f32], p: &[f64], q: &[f64], a: usize, len: usize) -> f64 {
+    let (b, c) = (a + len, a + 2 * len);
+    let nf = len as f64;
+    let (sx, sy) = (p[b] - p[a], p[c] - p[b]);
+    let vx = (q[b] - q[a]) - sx * sx / nf;
+    let vy = (q[c] - q[b]) - sy * sy / nf;
+    if !(vx > 1e-12 * nf && vy > 1e-12 * nf) {
         return 0.0;
     }
-    (sxy - sx * sy / nf) / (vx.sqrt() * vy.sqrt())
+    (dot(&y[a..b], &y[b..c]) - sx * sy / nf) / (vx.sqrt() * vy.sqrt())
 }
 
 /// Peak-to-peak amplitude of `x[1 .. len - 1]` (the period's end samples excluded).
@@ -526,6 +533,7 @@ pub fn jitter_shimmer_cc(
     let mut jit = vec![f32::NAN; f0.len()];
     let mut shim = vec![f32::NAN; f0.len()];
     let mut cc: Vec<f64> = Vec::new();
+    let (psum, qsum) = prefix_sums(y);
     // carried-over state of the current voiced run
     let mut last_mis = 0usize;
     let mut last_t0 = 0.0f64;
@@ -559,8 +567,7 @@ pub fn jitter_shimmer_cc(
         while start + 2 * tmax + 1 < seg.len() {
             cc.clear();
             cc.extend(
-                (tmin..=tmax)
-                    .map(|tc| pearson(&seg[start..start + tc], &seg[start + tc..start + 2 * tc])),
+                (tmin..=tmax).map(|tc| pearson_adjacent(y, &psum, &qsum, read_start + start, tc)),
             );
             // highest interior local maximum (openSMILE scans i = 1 ..= nc - 3)
             let mut best: Option<usize> = None;
