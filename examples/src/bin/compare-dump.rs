@@ -38,9 +38,9 @@ struct Args {
     /// Analysis sample rate (clips are resampled to it).
     #[arg(long, default_value_t = 16000)]
     sr: u32,
-    /// Delta width of the `_de` contours (odd, >= 3).
-    #[arg(long, default_value_t = 9)]
-    delta_width: usize,
+    /// Delta width of the `_de` contours (odd, >= 3); default: the preset's (9 / large: 5).
+    #[arg(long)]
+    delta_width: Option<usize>,
     /// Framing of the Python prototype instead of ser-models': Hamming window, no centring.
     #[arg(long)]
     proto_framing: bool,
@@ -56,8 +56,7 @@ fn main() -> Result<()> {
         .n_fft(512)
         .hop_length(160)
         .win_length(400)
-        .n_mels(40)
-        .delta_width(args.delta_width);
+        .n_mels(40);
     let features = if args.proto_framing {
         features.window(ser_dsp::Window::Hamming).center(false)
     } else {
@@ -69,6 +68,10 @@ fn main() -> Result<()> {
         other => bail!("unknown preset `{other}` (default | large)"),
     }
     .features(features);
+    let cfg = match args.delta_width {
+        Some(w) => cfg.delta_width(Some(w)),
+        None => cfg,
+    };
     let set = CompareSet::new(&cfg)?;
     let egemaps = if args.egemaps {
         Some(Egemaps::new(&EgemapsConfig::default().sr(args.sr))?)
