@@ -161,7 +161,8 @@ fn aberth(c: &[f64], z: &mut [Complex64], max_iter: usize) -> bool {
             let w = ratio / (Complex64::new(1.0, 0.0) - ratio * s[i]);
             if w.is_finite() {
                 z[i] -= w;
-                if w.norm_sqr() <= 1e-16 * z[i].norm_sqr().max(1e-6) {
+                // converged to ~1e-7 relative (≪ 0.01 Hz in frequency)
+                if w.norm_sqr() <= 1e-14 * z[i].norm_sqr().max(1e-6) {
                     done[i] = true;
                 } else {
                     all_done = false;

@@ -404,10 +404,10 @@ fn dot(x: &[f32], y: &[f32]) -> f64 {
     acc.iter().map(|&a| a as f64).sum::<f64>() + tail
 }
 
-/// Prefix sums of `y` and `y²` (f64), length `y.len() + 1`.
-fn prefix_sums(y: &[f32]) -> (Vec<f64>, Vec<f64>) {
-    let mut p = Vec::with_capacity(y.len() + 1);
-    let mut q = Vec::with_capacity(y.len() + 1);
+/// Prefix sums of `y` and `y²` (f64) into `p`, `q` (length `y.len() + 1`).
+fn prefix_sums(y: &[f32], p: &mut Vec<f64>, q: &mut Vec<f64>) {
+    p.clear();
+    q.clear();
     let (mut a, mut b) = (0.0f64, 0.0f64);
     p.push(0.0);
     q.push(0.0);
@@ -417,7 +417,6 @@ fn prefix_sums(y: &[f32]) -> (Vec<f64>, Vec<f64>) {
         p.push(a);
         q.push(b);
     }
-    (p, q)
 }
 
 /// Pearson correlation of `y[a..a+len]` and `y[a+len..a+2len]` from the prefix sums `p`, `q`
@@ -440,10 +439,24 @@ fn peak_to_peak(x: &[f32]) -> f32 {
         return 0.0;
     }
     let inner = &x[1..x.len() - 1];
-    let (mx, mn) = inner
-        .iter()
-        .fold((f32::MIN, f32::MAX), |(a, b), &v| (a.max(v), b.min(v)));
-    mx - mn
+    // eight lanes of branch-free max/min (vectorisable)
+    let (mut mx, mut mn) = ([f32::MIN; 8], [f32::MAX; 8]);
+    let ch = inner.chunks_exact(8);
+    let rest = ch.remainder();
+    for c in ch {
+        for l in 0..8 {
+            mx[l] = if c[l] > mx[l] { c[l] } else { mx[l] };
+            mn[l] = if c[l] < mn[l] { c[l] } else { mn[l] };
+        }
+    }
+    let (mut a, mut b) = (f32::MIN, f32::MAX);
+    for &v in mx.iter().chain(rest) {
+        a = if v > a { v } else { a };
+    }
+    for &v in mn.iter().chain(rest) {
+        b = if v < b { v } else { b };
+    }
+    a - b
 }
 
 /// Vertex `(offset, value)` of the parabola through `(-1, l), (0, c), (1, r)`.
@@ -533,7 +546,7 @@ pub fn jitter_shimmer_cc(
     let mut jit = vec![f32::NAN; f0.len()];
     let mut shim = vec![f32::NAN; f0.len()];
     let mut cc: Vec<f64> = Vec::new();
-    let (psum, qsum) = prefix_sums(y);
+    let (mut psum, mut qsum) = (Vec::new(), Vec::new());
     // carried-over state of the current voiced run
     let mut last_mis = 0usize;
     let mut last_t0 = 0.0f64;
@@ -559,6 +572,7 @@ pub fn jitter_shimmer_cc(
         let tmax = ((1.0 + r) * tf).ceil() as usize;
         let to_read = to_read0.max(mnp * tmax + mnp).min(last_mis_t + max_read);
         let seg = &y[read_start..(read_start + to_read).min(n)];
+        prefix_sums(seg, &mut psum, &mut qsum);
         let (mut n_per, mut sum_per, mut n_loc, mut sum_dt) = (0usize, 0.0f64, 0usize, 0.0f64);
         let (mut sum_amp, mut sum_damp) = (0.0f64, 0.0f64);
         let mut start = 0usize;
@@ -566,9 +580,7 @@ pub fn jitter_shimmer_cc(
         let nc = tmax - tmin + 1;
         while start + 2 * tmax + 1 < seg.len() {
             cc.clear();
-            cc.extend(
-                (tmin..=tmax).map(|tc| pearson_adjacent(y, &psum, &qsum, read_start + start, tc)),
-            );
+            cc.extend((tmin..=tmax).map(|tc| pearson_adjacent(seg, &psum, &qsum, start, tc)));
             // highest interior local maximum (openSMILE scans i = 1 ..= nc - 3)
             let mut best: Option<usize> = None;
             for i in 1..nc.saturating_sub(2) {
