@@ -4,7 +4,8 @@ files resampled to 16 kHz, in one run, audio loading excluded.
 Reported: ours on one thread (files in sequence) and ours with the files processed in parallel
 by rayon on all cores of the machine (`--threads`), against openSMILE's Python package, which
 processes one signal per call on one thread (`Smile.process_signal`, files in sequence), and
-librosa.pyin (numpy, one thread per call).
+librosa.pyin (numpy, one thread per call). On a shared machine wall times depend on the other
+load, so the single-thread eGeMAPS comparison is also printed in process CPU time (Linux).
 
 Usage (from the workspace root):
     cargo build --release -p ser-examples --bin prosody-speed
@@ -53,15 +54,17 @@ def main():
         secs = sum(len(y) for y in ys) / 16000
         out = subprocess.run([args.bin, "--dir", tmp, "--repeat", str(args.repeat), "--threads", str(args.threads)], check=True, capture_output=True, text=True).stdout
     ours_eg = float(re.search(r"egemaps_seconds ([0-9.]+)", out).group(1))
+    cpu = re.search(r"egemaps_cpu_seconds ([0-9.]+)", out)
     par = re.search(r"egemaps_parallel_seconds ([0-9.]+) \(threads (\d+)\)", out)
     ours_py = float(re.search(r"pyin_seconds ([0-9.]+)", out).group(1))
 
     smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals)
     smile.process_signal(ys[0], 16000)  # warm-up
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for y in ys:
         smile.process_signal(y, 16000)
     os_s = time.perf_counter() - t
+    os_cpu = time.process_time() - c
 
     py_ys = ys[: args.pyin_limit or None]
     py_secs = sum(len(y) for y in py_ys) / 16000
@@ -74,6 +77,9 @@ def main():
 
     print(f"files {len(ys)}, audio {secs:.1f} s")
     print(f"eGeMAPS: openSMILE {os_s:.3f} s (one thread), ours {ours_eg:.3f} s on one thread -> {os_s / ours_eg:.1f}x")
+    if cpu:
+        ours_cpu = float(cpu.group(1))
+        print(f"         CPU time (user+system, less sensitive to other load): openSMILE {os_cpu:.3f} s, ours {ours_cpu:.3f} s -> {os_cpu / ours_cpu:.1f}x")
     if par:
         ours_par, n_thr = float(par.group(1)), int(par.group(2))
         print(f"         ours {ours_par:.3f} s with files in parallel on {n_thr} threads -> {os_s / ours_par:.1f}x")

@@ -5,7 +5,7 @@
 //! * **HNR** (`HNRdBACF`): `acf` = autocorrelation of the windowed frame (no bias or window
 //!   correction, so a perfectly periodic frame gives a finite value that falls with the
 //!   period); the lag is the local ACF maximum closest to `floor(sr / F0)`, and
-//!   HNR = 10 log10(acf[τ] / (acf[0] − acf[τ])), clipped to [−90, 110] dB.
+//!   `HNR = 10 log10(acf[τ] / (acf[0] − acf[τ]))`, clipped to −90 … 110 dB.
 //! * **Harmonics**: harmonic `k` (0 = F0) is the spectral peak nearest to the magnitude-spectrum
 //!   bin of `(k + 1) · F0`, searched within ±F0/2; its magnitude is refined by parabolic
 //!   interpolation and expressed in dB relative to the (un-interpolated) F0 peak. A harmonic
