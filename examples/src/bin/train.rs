@@ -136,7 +136,7 @@ fn main() -> Result<()> {
         other => bail!("unknown label set {other}"),
     };
     let mut recipe = Recipe::named(&args.model, mapping.n_classes())?;
-    let arch = recipe.model.arch();
+    let arch = &args.model;
     if let Some(e) = args.epochs {
         recipe.train.epochs = e;
     }
@@ -324,6 +324,7 @@ fn main() -> Result<()> {
         data.labels.clone(),
     )
     .training(serde_json::json!({
+        "recipe": args.model,
         "corpus": corpus.name,
         "n_utterances": data.len(),
         "speakers": data.speakers(),
