@@ -12,6 +12,15 @@ without and with per-speaker z-normalisation of the features.
 
 Columns whose name starts with `egemaps_` are the 88 eGeMAPS values; each CSV is evaluated
 alone (without them) and, if present, with them appended.
+
+Measured 2026-11-24 (535 clips, 16 kHz, n_fft 512 / hop 160 / win 400, hann, centred):
+
+    set                          values  UA global  UA per-speaker z-norm
+    default (840)                   840     68.3 %     78.7 %
+    large, delta width 9           3358     70.3 %     83.4 %
+    large (preset, delta width 5)  3358     73.4 %     83.4 %
+    large + eGeMAPS                3446     73.7 %     82.3 %
+    eGeMAPS alone                    88     60.6 %     76.3 %
 """
 
 import sys
