@@ -182,11 +182,13 @@ pub struct EgemapsConfig {
     /// permissive of the pYIN paper's three priors; librosa's `(2, 18)` misses voicing in
     /// noisy or clipped speech where openSMILE's SHS tracker finds it).
     pub f0_beta_parameters: (f64, f64),
-    /// pYIN runs on the signal decimated by this factor (1 or 2; a `[1, 2, 1] / 4` low-pass
-    /// before dropping every other sample), which halves its FFT and CMND work; periods are
-    /// still interpolated to sub-sample precision, and jitter/shimmer use the full-rate
-    /// signal. Ignored (1) when the hop, the frame length or `sr / 2` would not allow it.
-    /// Default: 2.
+    /// pYIN runs on the signal decimated by this factor (1, 2 or 4; each halving is a
+    /// `[1, 2, 1] / 4` low-pass before dropping every other sample), which divides its FFT and
+    /// CMND work accordingly; periods are still interpolated to sub-sample precision, and
+    /// jitter/shimmer/harmonics use the full-rate signal. The largest allowed factor not above
+    /// this is used (the hop and frame length must divide, `sr / q >= 2 fmax`). Default: 2
+    /// (on EmoDB, 4 is ~10 % faster overall with slightly lower openSMILE correlation: jitter
+    /// r 0.585 vs 0.599, shimmer 0.818 vs 0.839, median over 88 0.626 vs 0.634).
     pub f0_decimation: usize,
 }
 
@@ -320,16 +322,17 @@ impl Egemaps {
         let f0_fl = cfg
             .f0_frame_length
             .unwrap_or_else(|| (((srf * 0.04).ceil() as usize) + 1) & !1);
-        let q = if cfg.f0_decimation == 2
-            && hop % 2 == 0
-            && f0_fl % 4 == 0
-            && srf / 2.0 >= 2.0 * cfg.fmax
-            && srf / 2.0 / cfg.fmin < (f0_fl / 2 - 1) as f64
-        {
-            2
-        } else {
-            1
+        // the largest allowed decimation factor <= the requested one
+        let ok = |q: usize| {
+            hop % q == 0
+                && f0_fl % (2 * q) == 0
+                && srf / q as f64 >= 2.0 * cfg.fmax
+                && srf / q as f64 / cfg.fmin < (f0_fl / q - 1) as f64
         };
+        let q = [4usize, 2]
+            .into_iter()
+            .find(|&q| q <= cfg.f0_decimation && ok(q))
+            .unwrap_or(1);
         let pyin = Pyin::new(
             &PyinConfig::default()
                 .sr(cfg.sr / q as u32)
@@ -448,21 +451,30 @@ impl Egemaps {
         } = scratch;
 
         // ---- F0 (pYIN)
-        if self.f0_q == 2 {
-            // [1, 2, 1] / 4 low-pass, every other sample (centred on the even samples)
-            let n2 = y.len().div_ceil(2);
-            let at = |i: isize| -> f32 {
-                if i >= 0 && (i as usize) < y.len() {
-                    y[i as usize]
-                } else {
-                    0.0
-                }
-            };
+        if self.f0_q > 1 {
+            // [1, 2, 1] / 4 low-pass and every other sample (centred on the even samples),
+            // log2(q) times
             y2.clear();
-            y2.extend(
-                (0..n2 as isize)
-                    .map(|i| 0.25 * at(2 * i - 1) + 0.5 * at(2 * i) + 0.25 * at(2 * i + 1)),
-            );
+            y2.extend_from_slice(y);
+            let mut q = self.f0_q;
+            while q > 1 {
+                let n = y2.len();
+                let at = |v: &[f32], i: isize| -> f32 {
+                    if i >= 0 && (i as usize) < n {
+                        v[i as usize]
+                    } else {
+                        0.0
+                    }
+                };
+                for i in 0..n.div_ceil(2) {
+                    let k = 2 * i as isize;
+                    let v = 0.25 * at(y2, k - 1) + 0.5 * at(y2, k) + 0.25 * at(y2, k + 1);
+                    // in place: every read index (>= 2i - 1 >= i for i >= 1) is not yet written
+                    y2[i] = v;
+                }
+                y2.truncate(n.div_ceil(2));
+                q /= 2;
+            }
             self.pyin.process_into(y2, out, ps)?;
         } else {
             self.pyin.process_into(y, out, ps)?;
@@ -539,7 +551,16 @@ impl Egemaps {
             let a = c.saturating_sub(self.win / 2);
             let b = (c + self.win / 2).min(y.len());
             energy[t] = if b > a {
-                y[a..b].iter().map(|v| v * v).sum::<f32>() / self.win as f32
+                // eight lanes (the sequential f32 sum is latency-bound)
+                let mut acc = [0f32; 8];
+                let ch = y[a..b].chunks_exact(8);
+                let tail: f32 = ch.remainder().iter().map(|v| v * v).sum();
+                for c in ch {
+                    for l in 0..8 {
+                        acc[l] += c[l] * c[l];
+                    }
+                }
+                (acc.iter().sum::<f32>() + tail) / self.win as f32
             } else {
                 0.0
             };
@@ -696,10 +717,12 @@ fn log_spectral_slope(power: &[f32], first_bin: usize, df: f32) -> f32 {
     if n < 2.0 {
         return f32::NAN;
     }
+    // 10 log10(p) = (10 / ln 10) ln(p): the f32 `ln` is enough for a least-squares slope
+    const DB_PER_NEPER: f64 = 10.0 / std::f64::consts::LN_10;
     let (mut sx, mut sy, mut sxx, mut sxy) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
     for (i, &p) in power.iter().enumerate() {
         let x = ((first_bin + i) as f32 * df) as f64;
-        let yv = 10.0 * (p.max(1e-12) as f64).log10();
+        let yv = p.max(1e-12).ln() as f64;
         sx += x;
         sy += yv;
         sxx += x * x;
@@ -709,7 +732,7 @@ fn log_spectral_slope(power: &[f32], first_bin: usize, df: f32) -> f32 {
     if den <= 0.0 {
         return f32::NAN;
     }
-    ((n * sxy - sx * sy) / den) as f32
+    (DB_PER_NEPER * (n * sxy - sx * sy) / den) as f32
 }
 
 fn finite(x: &[f32]) -> Vec<f32> {
@@ -900,11 +923,13 @@ mod tests {
         let c = plan.process_with_scratch(&y, &mut s).unwrap();
         assert_eq!(a.values, c.values);
         assert_eq!(b.values, plan.process(short).unwrap().values);
-        // full-rate pYIN (no decimation) gives close F0 statistics
-        let full = Egemaps::new(&EgemapsConfig::default().f0_decimation(1)).unwrap();
-        let d = full.process(&y).unwrap();
+        // full-rate and 4x-decimated pYIN give close F0 statistics
         let k = "F0semitoneFrom27.5Hz_sma3nz_amean";
-        assert!((a.get(k).unwrap() - d.get(k).unwrap()).abs() < 0.5);
+        for q in [1, 4] {
+            let plan_q = Egemaps::new(&EgemapsConfig::default().f0_decimation(q)).unwrap();
+            let d = plan_q.process(&y).unwrap();
+            assert!((a.get(k).unwrap() - d.get(k).unwrap()).abs() < 0.5, "q {q}");
+        }
     }
 
     #[test]

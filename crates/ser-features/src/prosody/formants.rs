@@ -132,6 +132,10 @@ fn aberth(c: &[f64], z: &mut [Complex64], max_iter: usize) -> bool {
         s.fill(Complex64::new(0.0, 0.0));
         for i in 0..n {
             for j in i + 1..n {
+                // converged roots do not move and their own sums are not needed
+                if done[i] && done[j] {
+                    continue;
+                }
                 let d = z[i] - z[j];
                 let q = d.norm_sqr();
                 if q > 0.0 {
