@@ -1,11 +1,14 @@
 //! Criterion benches for the prosody half of ser-features on the shipped 4.35 s, 16 kHz
 //! speech asset: YIN and pYIN (librosa's example settings C2–C7, frame 2048, hop 512, and the
-//! speech settings 50–600 Hz, frame 1024, hop 160) and the 88-value eGeMAPS-like set.
+//! speech settings 50–600 Hz, frame 1024, hop 160), the 88-value eGeMAPS-like set (allocating
+//! and scratch forms), openSMILE-style jitter/shimmer and one 60 ms harmonic-analysis frame.
 //! Plans and scratch buffers are built outside the timed loop.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ser_features::egemaps::{Egemaps, EgemapsConfig};
+use ser_features::prosody::harmonics::{HarmonicAnalyzer, HarmonicsConfig};
+use ser_features::prosody::voice_quality::{jitter_shimmer_cc, CcJitterConfig};
 use ser_features::prosody::{Pyin, PyinConfig, PyinOutput, Yin, YinConfig};
 
 fn speech() -> Vec<f32> {
@@ -58,6 +61,29 @@ fn bench_prosody(c: &mut Criterion) {
     let eg = Egemaps::new(&EgemapsConfig::default().sr(sr)).unwrap();
     c.bench_function("egemaps_4.35s", |b| {
         b.iter(|| eg.process(black_box(&y)).unwrap())
+    });
+    let mut es = eg.make_scratch();
+    c.bench_function("egemaps_scratch_4.35s", |b| {
+        b.iter(|| eg.process_with_scratch(black_box(&y), &mut es).unwrap())
+    });
+    // openSMILE-style voice quality on a fixed 150 Hz track (every frame voiced)
+    let f0 = vec![150.0f32; y.len() / 160 + 1];
+    let jc = CcJitterConfig::default().max_read(960).start_offset(480);
+    c.bench_function("jitter_shimmer_cc_4.35s", |b| {
+        b.iter(|| jitter_shimmer_cc(black_box(&y), sr, &f0, 160, &jc).unwrap())
+    });
+    let ha = HarmonicAnalyzer::new(&HarmonicsConfig::default().sr(sr)).unwrap();
+    let mut hs = ha.make_scratch();
+    c.bench_function("harmonics_60ms_frame", |b| {
+        b.iter(|| {
+            ha.analyze(
+                black_box(&y),
+                20_000,
+                150.0,
+                &[500.0, 1500.0, 2500.0],
+                &mut hs,
+            )
+        })
     });
 }
 
