@@ -1,6 +1,10 @@
 //! Voice quality: period marks, jitter (local), shimmer (local, dB) and an
 //! autocorrelation-based harmonics-to-noise ratio.
 //!
+//! * **openSMILE-style frame jitter/shimmer** ([`jitter_shimmer_cc`]): periods found by
+//!   waveform cross-correlation of consecutive periods around the F0 period, as openSMILE's
+//!   `cPitchJitter` for eGeMAPS (used by [`crate::egemaps`]).
+//!
 //! * **Period marks** ([`period_marks`]) follow Praat's "To PointProcess (peaks)" idea: inside
 //!   each voiced run of an F0 track, the first mark is the largest waveform peak in the first
 //!   period (polarity chosen per run by the larger absolute extreme); each next mark is the
