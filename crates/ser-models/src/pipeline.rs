@@ -99,6 +99,31 @@ fn compare_part(set: &str, sr: u32) -> Result<Option<CompareSet>> {
     })
 }
 
+/// Names of the values of a named functional set at `sr`, in output order (eGeMAPS names
+/// first, then the ComParE-like names; `MFCC_SPECTRAL_SET` values are unnamed and get
+/// `functional{i}`). Errors for an unknown name.
+pub fn functional_set_names(set: &str, sr: u32) -> Result<Vec<String>> {
+    let n = functional_set_len(set, sr)?;
+    let mut names: Vec<String> = Vec::with_capacity(n);
+    if matches!(
+        set,
+        EGEMAPS_SET | EGEMAPS_COMPARE_SET | EGEMAPS_COMPARE_LARGE_SET
+    ) {
+        names.extend(
+            ser_features::egemaps::EGEMAPS_NAMES
+                .iter()
+                .map(|s| s.to_string()),
+        );
+    }
+    if let Some(c) = compare_part(set, sr)? {
+        names.extend(c.names());
+    }
+    if names.len() != n {
+        names = (0..n).map(|i| format!("functional{i}")).collect();
+    }
+    Ok(names)
+}
+
 /// Number of values of a named functional set at `sr`, or an error for an unknown name.
 pub fn functional_set_len(set: &str, sr: u32) -> Result<usize> {
     Ok(match set {

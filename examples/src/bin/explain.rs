@@ -11,8 +11,8 @@
 //! cargo run --release -p ser-examples --bin explain -- importance --out results/importance.md
 //! ```
 //!
-//! Without `--model`, the shipped default model (`models/default`, an MLP on
-//! eGeMAPS + ComParE functionals) is used. Explanations (see `ser_models::explain`):
+//! Without `--model`, the shipped default model (`models/default`, a logistic regression on
+//! eGeMAPS + ComParE_2016-like functionals) is used. Explanations (see `ser_models::explain`):
 //! * frame-level models (log-mel / MFCC): gradient × input saliency over the input's
 //!   time-frequency cells (overlaid in red), and for attention models the attention over
 //!   time recomputed from the weights (yellow curve);
@@ -30,8 +30,6 @@ use clap::{Parser, Subcommand};
 use plotters::prelude::*;
 use ser_data::{load_corpus, CorpusKind, FeatureCache, LabelMapping};
 use ser_dsp::Audio;
-use ser_features::compare::{CompareConfig, CompareSet};
-use ser_features::egemaps::EGEMAPS_NAMES;
 use ser_features::{FeatureConfig, FeatureExtractor};
 use ser_metrics::protocol::leave_one_group_out;
 use ser_models::explain::{
@@ -119,28 +117,8 @@ fn main() -> Result<()> {
 /// Names of the values of a feature spec (functionals by their set's names).
 fn feature_names(spec: &FeatureSpec) -> Vec<String> {
     match spec {
-        FeatureSpec::Functionals(f) => {
-            let mut names: Vec<String> = Vec::new();
-            if f.set.contains("egemaps") {
-                names.extend(EGEMAPS_NAMES.iter().map(|s| s.to_string()));
-            }
-            if f.set.contains("compare") {
-                let cfg = FeatureConfig::default()
-                    .sr(f.sr)
-                    .n_fft(512)
-                    .hop_length(160)
-                    .win_length(400)
-                    .n_mels(40);
-                if let Ok(set) = CompareSet::new(&CompareConfig::default().features(cfg)) {
-                    names.extend(set.names());
-                }
-            }
-            if names.len() == f.n {
-                names
-            } else {
-                (0..f.n).map(|i| format!("functional{i}")).collect()
-            }
-        }
+        FeatureSpec::Functionals(f) => ser_models::functional_set_names(&f.set, f.sr)
+            .unwrap_or_else(|_| (0..f.n).map(|i| format!("functional{i}")).collect()),
         FeatureSpec::LogMel(m) => (0..m.n_mels).map(|i| format!("mel{i}")).collect(),
         FeatureSpec::Mfcc(m) => (0..m.n_mfcc * (1 + m.deltas))
             .map(|i| {

@@ -345,11 +345,13 @@ fn main() -> Result<()> {
     }));
     save_model_dir(&args.out, &card, &trained.params)?;
     println!(
-        "saved {} ({} parameters, best epoch {}, val UA {:.3})",
+        "saved {} ({} parameters, {})",
         args.out.display(),
         trained.params.n_trainable(),
-        trained.best_epoch,
-        trained.best_val_ua.unwrap_or(f64::NAN)
+        match trained.best_val_ua {
+            Some(u) => format!("best epoch {}, validation UA {u:.3}", trained.best_epoch),
+            None => format!("{} epochs, no early stopping", trained.history.len()),
+        }
     );
     Ok(())
 }
