@@ -696,10 +696,17 @@ fn functional_set_names_match_lengths() {
         EGEMAPS_COMPARE_LARGE_SET,
     ] {
         let names = functional_set_names(set, 16000).unwrap();
-        assert_eq!(names.len(), functional_set_len(set, 16000).unwrap(), "{set}");
+        assert_eq!(
+            names.len(),
+            functional_set_len(set, 16000).unwrap(),
+            "{set}"
+        );
         let unique: std::collections::HashSet<&String> = names.iter().collect();
         assert_eq!(unique.len(), names.len(), "{set} has duplicate names");
     }
-    assert_eq!(functional_set_len(EGEMAPS_COMPARE_LARGE_SET, 16000).unwrap(), 3446);
+    assert_eq!(
+        functional_set_len(EGEMAPS_COMPARE_LARGE_SET, 16000).unwrap(),
+        3446
+    );
     assert!(functional_set_names("nope", 16000).is_err());
 }
