@@ -7,7 +7,7 @@
 //! * the frame count `T` and width `F` come from running the recipe's [`FeaturePipeline`] on the
 //!   first 3 s of `assets/speech.wav` (log-mel 40 × hop 20 ms → 151 × 40, MFCC + Δ hop 10 ms →
 //!   301 × 40, functionals → 1 × 928);
-//! * **inference**: [`Model::predict_proba`] (forward pass in evaluation mode + softmax) on one
+//! * **inference**: [`ser_models::Model::predict_proba`] (forward pass in evaluation mode + softmax) on one
 //!   `(1, T, F)` batch, median over `--runs` after `--warmup` runs;
 //! * **features + inference** (the [`ser_models::Recognizer`] path): feature extraction of the
 //!   3 s clip + the same forward pass, median over `--e2e-runs`;
@@ -15,7 +15,7 @@
 //!   recipe's batch size (median of `--runs / 5`), and the trainable tensors that get no
 //!   gradient from that loss (`no_grad_params`: a cut backward path, e.g. an op without a
 //!   backward pass);
-//! * **training**: [`ser_models::train`] (the real trainer: AdamW, warm-up + cosine schedule,
+//! * **training**: [`ser_models::train()`] (the real trainer: AdamW, warm-up + cosine schedule,
 //!   class-weighted label-smoothed cross entropy, the recipe's mixup, gradient clipping) for
 //!   `--epochs` epochs over `--n-train` synthetic `(T, F)` examples (428 = 4/5 of EmoDB's 535),
 //!   no validation set and no SpecAugment (model time only); the median epoch is reported.
