@@ -81,68 +81,65 @@ pub struct FeaturePipeline {
     compare: Option<CompareSet>,
 }
 
-fn compare_set(sr: u32) -> Result<CompareSet> {
-    CompareSet::new(&CompareConfig::default().features(stft_cfg(sr, 512, 160, 400, 40)))
-        .map_err(ferr)
+/// The parts of a named functional set at `sr`: whether it starts with the eGeMAPS values,
+/// and its ComParE-like plan, if any (built once: a [`CompareSet`] holds STFT plans).
+/// Errors for an unknown name.
+fn set_parts(set: &str, sr: u32) -> Result<(bool, Option<CompareSet>)> {
+    let (egemaps, compare) = match set {
+        MFCC_SPECTRAL_SET => (false, None),
+        EGEMAPS_SET => (true, None),
+        COMPARE_SET => (false, Some(CompareConfig::default())),
+        EGEMAPS_COMPARE_SET => (true, Some(CompareConfig::default())),
+        COMPARE_LARGE_SET => (false, Some(CompareConfig::large())),
+        EGEMAPS_COMPARE_LARGE_SET => (true, Some(CompareConfig::large())),
+        other => {
+            return Err(Error::InvalidConfig(format!(
+                "unknown functional set `{other}` (known: {MFCC_SPECTRAL_SET}, {EGEMAPS_SET}, {COMPARE_SET}, {EGEMAPS_COMPARE_SET}, {COMPARE_LARGE_SET}, {EGEMAPS_COMPARE_LARGE_SET})"
+            )))
+        }
+    };
+    let compare = compare
+        .map(|c| CompareSet::new(&c.features(stft_cfg(sr, 512, 160, 400, 40))).map_err(ferr))
+        .transpose()?;
+    Ok((egemaps, compare))
 }
 
-fn compare_large_set(sr: u32) -> Result<CompareSet> {
-    CompareSet::new(&CompareConfig::large().features(stft_cfg(sr, 512, 160, 400, 40))).map_err(ferr)
-}
-
-/// The ComParE-like part of a named set, if any.
-fn compare_part(set: &str, sr: u32) -> Result<Option<CompareSet>> {
-    Ok(match set {
-        COMPARE_SET | EGEMAPS_COMPARE_SET => Some(compare_set(sr)?),
-        COMPARE_LARGE_SET | EGEMAPS_COMPARE_LARGE_SET => Some(compare_large_set(sr)?),
-        _ => None,
-    })
+/// Number of values of a set from its [`set_parts`].
+fn parts_len(set: &str, egemaps: bool, compare: Option<&CompareSet>) -> usize {
+    if set == MFCC_SPECTRAL_SET {
+        return 53 * Functional::STANDARD.len();
+    }
+    usize::from(egemaps) * ser_features::egemaps::EGEMAPS_NAMES.len()
+        + compare.map_or(0, CompareSet::len)
 }
 
 /// Names of the values of a named functional set at `sr`, in output order (eGeMAPS names
 /// first, then the ComParE-like names; `MFCC_SPECTRAL_SET` values are unnamed and get
 /// `functional{i}`). Errors for an unknown name.
 pub fn functional_set_names(set: &str, sr: u32) -> Result<Vec<String>> {
-    let n = functional_set_len(set, sr)?;
-    let mut names: Vec<String> = Vec::with_capacity(n);
-    if matches!(
-        set,
-        EGEMAPS_SET | EGEMAPS_COMPARE_SET | EGEMAPS_COMPARE_LARGE_SET
-    ) {
+    let (egemaps, compare) = set_parts(set, sr)?;
+    if set == MFCC_SPECTRAL_SET {
+        let n = parts_len(set, egemaps, compare.as_ref());
+        return Ok((0..n).map(|i| format!("functional{i}")).collect());
+    }
+    let mut names: Vec<String> = Vec::new();
+    if egemaps {
         names.extend(
             ser_features::egemaps::EGEMAPS_NAMES
                 .iter()
                 .map(|s| s.to_string()),
         );
     }
-    if let Some(c) = compare_part(set, sr)? {
+    if let Some(c) = compare {
         names.extend(c.names());
-    }
-    if names.len() != n {
-        names = (0..n).map(|i| format!("functional{i}")).collect();
     }
     Ok(names)
 }
 
 /// Number of values of a named functional set at `sr`, or an error for an unknown name.
 pub fn functional_set_len(set: &str, sr: u32) -> Result<usize> {
-    Ok(match set {
-        MFCC_SPECTRAL_SET => 53 * Functional::STANDARD.len(),
-        EGEMAPS_SET => ser_features::egemaps::EGEMAPS_NAMES.len(),
-        COMPARE_SET => compare_set(sr)?.names().len(),
-        EGEMAPS_COMPARE_SET => {
-            ser_features::egemaps::EGEMAPS_NAMES.len() + compare_set(sr)?.names().len()
-        }
-        COMPARE_LARGE_SET => compare_large_set(sr)?.names().len(),
-        EGEMAPS_COMPARE_LARGE_SET => {
-            ser_features::egemaps::EGEMAPS_NAMES.len() + compare_large_set(sr)?.names().len()
-        }
-        other => {
-            return Err(Error::InvalidConfig(format!(
-                "unknown functional set `{other}` (known: {MFCC_SPECTRAL_SET}, {EGEMAPS_SET}, {COMPARE_SET}, {EGEMAPS_COMPARE_SET}, {COMPARE_LARGE_SET}, {EGEMAPS_COMPARE_LARGE_SET})"
-            )))
-        }
-    })
+    let (egemaps, compare) = set_parts(set, sr)?;
+    Ok(parts_len(set, egemaps, compare.as_ref()))
 }
 
 fn stft_cfg(sr: u32, n_fft: usize, hop: usize, win: usize, n_mels: usize) -> FeatureConfig {
@@ -183,22 +180,19 @@ impl FeaturePipeline {
                 stft_cfg(*sr, *n_fft, *hop_length, *win_length, *n_mels).n_mfcc(*n_mfcc)
             }
             FeatureSpec::Functionals(f) => {
-                let n = functional_set_len(&f.set, f.sr)?;
+                let (with_egemaps, compare) = set_parts(&f.set, f.sr)?;
+                let n = parts_len(&f.set, with_egemaps, compare.as_ref());
                 if f.n != n {
                     return Err(Error::InvalidConfig(format!(
                         "set `{}` has {n} values, spec says {}",
                         f.set, f.n
                     )));
                 }
-                let with_egemaps = f.set == EGEMAPS_SET
-                    || f.set == EGEMAPS_COMPARE_SET
-                    || f.set == EGEMAPS_COMPARE_LARGE_SET;
                 let egemaps = if with_egemaps {
                     Some(Egemaps::new(&EgemapsConfig::default().sr(f.sr)).map_err(ferr)?)
                 } else {
                     None
                 };
-                let compare = compare_part(&f.set, f.sr)?;
                 let plan = if f.set == MFCC_SPECTRAL_SET {
                     Some(
                         FeatureExtractor::new(&stft_cfg(f.sr, 512, 160, 400, 40).n_mfcc(20))
