@@ -1,4 +1,5 @@
 //! Shared helpers for the `ser` example binaries (see `src/bin/`).
 
+pub mod cli;
 pub mod serve;
 pub mod timeline;

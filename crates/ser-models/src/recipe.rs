@@ -99,6 +99,15 @@ pub const RECIPE_NAMES: [&str; 7] = [
 ];
 
 impl Recipe {
+    /// The cross-validation settings this recipe trains with (its `refit` and
+    /// `inner_val_fraction`) under `seed`.
+    pub fn cv_config(&self, seed: u64) -> crate::CvConfig {
+        crate::CvConfig::default()
+            .seed(seed)
+            .refit(self.refit)
+            .inner_val_fraction(self.inner_val_fraction)
+    }
+
     /// The recipe called `name`: an [`Arch`] name (see [`Recipe::default_for`]) or `linear`,
     /// a multinomial logistic regression on the eGeMAPS-like + ComParE_2016-like large
     /// functionals ([`crate::EGEMAPS_COMPARE_LARGE_SET`], 3446 values; an

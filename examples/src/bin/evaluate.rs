@@ -10,16 +10,16 @@
 //! ```
 #![allow(clippy::unwrap_used)]
 
+use ser_examples::cli::{corpus_kind, datasets, speaker_folds, workspace};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use ser_data::{load_corpus, CorpusKind, FeatureCache, LabelMapping};
-use ser_metrics::protocol::{group_k_fold, leave_one_group_out, Fold};
+use ser_data::{load_corpus, FeatureCache, LabelMapping};
 use ser_models::{
-    cross_validate, load_corpus_features, pooled_scores, speaker_standardize, CvConfig,
-    FeaturePipeline, FoldReport, Model, PooledScores, Recipe,
+    cross_validate, load_corpus_features, pooled_scores, speaker_standardize, FeaturePipeline,
+    FoldReport, Model, PooledScores, Recipe,
 };
 use serde::{Deserialize, Serialize};
 
@@ -83,26 +83,6 @@ struct RowResult {
     wall_secs: f64,
 }
 
-fn workspace() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-fn datasets() -> PathBuf {
-    std::env::var_os("SER_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/datasets"))
-}
-
-fn folds_for(protocol: &str, groups: &[String]) -> Result<Vec<Fold>> {
-    if protocol == "loso" {
-        return Ok(leave_one_group_out(groups)?);
-    }
-    if let Some(k) = protocol.strip_prefix("group-kfold:") {
-        return Ok(group_k_fold(groups, k.parse().context("group-kfold:K")?)?);
-    }
-    bail!("unknown protocol {protocol} (loso, group-kfold:K)")
-}
-
 fn feature_name(r: &Recipe) -> String {
     match &r.features {
         ser_models::FeatureSpec::LogMel(s) => {
@@ -143,11 +123,7 @@ fn run_row(args: &Args, row: &str, out: &Path) -> Result<RowResult> {
         Some(n) => (n, true),
         None => (row, false),
     };
-    let kind = match args.corpus_kind.as_str() {
-        "emodb" => CorpusKind::EmoDb,
-        "ravdess" => CorpusKind::Ravdess,
-        k => bail!("unsupported corpus kind {k}"),
-    };
+    let kind = corpus_kind(&args.corpus_kind)?;
     let dir = args
         .corpus
         .clone()
@@ -165,17 +141,15 @@ fn run_row(args: &Args, row: &str, out: &Path) -> Result<RowResult> {
     if spk {
         speaker_standardize(&mut data.x, &data.groups)?;
     }
-    let folds = folds_for(&args.protocol, &data.groups)?;
+    let folds = speaker_folds(&args.protocol, &data.groups)?
+        .context("protocol `none` has no folds to evaluate (loso, group-kfold:K)")?;
     let augment = recipe.spec_augment.map(|s| s.augmenter());
     let t0 = Instant::now();
     let mut last_model: Option<(Model, usize)> = None;
     let cv = cross_validate(
         &recipe.model,
         &recipe.train,
-        &CvConfig::default()
-            .seed(args.seed)
-            .refit(recipe.refit)
-            .inner_val_fraction(recipe.inner_val_fraction),
+        &recipe.cv_config(args.seed),
         &data.x,
         &data.y,
         &data.groups,

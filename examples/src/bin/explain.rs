@@ -22,6 +22,7 @@
 //! * shares: the fraction of absolute attribution per feature family (pitch, loudness,
 //!   voice quality, formants, spectral, MFCC) or, for spectrogram models, per frequency band.
 
+use ser_examples::cli::{datasets, workspace};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -37,8 +38,8 @@ use ser_models::explain::{
     PermutationImportance,
 };
 use ser_models::{
-    cross_validate, load_corpus_features, Arch, CvConfig, FeaturePipeline, FeatureSpec, Recipe,
-    Recognizer, Sequence,
+    cross_validate, load_corpus_features, Arch, FeaturePipeline, FeatureSpec, Recipe, Recognizer,
+    Sequence,
 };
 
 #[derive(Parser, Debug)]
@@ -84,16 +85,6 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
-}
-
-fn workspace() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-fn datasets() -> PathBuf {
-    std::env::var_os("SER_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/datasets"))
 }
 
 fn main() -> Result<()> {
@@ -663,7 +654,7 @@ fn importance(
     let cv = cross_validate(
         &recipe.model,
         &recipe.train,
-        &CvConfig::default().seed(seed).refit(recipe.refit),
+        &recipe.cv_config(seed),
         &data.x,
         &data.y,
         &data.groups,

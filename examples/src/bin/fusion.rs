@@ -15,6 +15,7 @@
 //! difference to acoustic-only, the missing-transcript path and modality contributions.
 #![allow(clippy::unwrap_used)]
 
+use ser_examples::cli::{corpus_kind, datasets, workspace};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -62,16 +63,6 @@ struct Args {
     /// Output markdown.
     #[arg(long, default_value = "results/fusion.md")]
     out: PathBuf,
-}
-
-fn workspace() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-fn datasets() -> PathBuf {
-    std::env::var_os("SER_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/datasets"))
 }
 
 fn ci(c: &ser_metrics::ConfidenceInterval) -> String {
@@ -217,11 +208,7 @@ fn main() -> Result<()> {
         args.epochs, args.patience
     )?;
     for name in &args.corpora {
-        let kind = match name.as_str() {
-            "emodb" => CorpusKind::EmoDb,
-            "ravdess" => CorpusKind::Ravdess,
-            other => anyhow::bail!("unknown corpus {other} (emodb, ravdess)"),
-        };
+        let kind = corpus_kind(name)?;
         let c = load(kind, &cache, enc.as_ref())?;
         let folds = group_k_fold(&c.groups, args.folds)?;
         let t0 = Instant::now();

@@ -11,12 +11,13 @@
 //! in f32 with the model's own architecture and features, quantised, and both versions scored
 //! on the held-out speakers.
 
+use ser_examples::cli::{corpus_kind, datasets, workspace};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use ser_data::{load_corpus, CorpusKind, FeatureCache, LabelMapping};
+use ser_data::{load_corpus, FeatureCache, LabelMapping};
 use ser_models::quant::{load_quantized_dir, quantize_model_dir, QuantScheme};
 use ser_models::{
     load_corpus_features, save_model_dir, train, CorpusData, Labeled, Recognizer, Sequence,
@@ -52,10 +53,6 @@ struct Args {
     oof_epochs: usize,
 }
 
-fn workspace() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
 fn main() -> Result<()> {
     let a = Args::parse();
     let scheme: QuantScheme = a.scheme.parse()?;
@@ -86,17 +83,11 @@ fn main() -> Result<()> {
     let Some(kind) = a.eval_corpus.as_deref() else {
         return Ok(());
     };
-    let kind = match kind {
-        "emodb" => CorpusKind::EmoDb,
-        "ravdess" => CorpusKind::Ravdess,
-        other => bail!("unsupported corpus kind {other}"),
-    };
-    let dir = a.corpus.clone().unwrap_or_else(|| {
-        std::env::var_os("SER_DATASETS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace().join("../shared/datasets"))
-            .join(kind.name())
-    });
+    let kind = corpus_kind(kind)?;
+    let dir = a
+        .corpus
+        .clone()
+        .unwrap_or_else(|| datasets().join(kind.name()));
     let corpus = load_corpus(&dir, kind).with_context(|| format!("loading {}", dir.display()))?;
     let mapping = LabelMapping::native(kind)?;
     let cache = FeatureCache::new(workspace().join("target/ser-feature-cache"))?;

@@ -13,6 +13,7 @@
 //! 7 Ekman classes (+ neutral) and to 4 classes (anger, joy, sadness, neutral).
 #![allow(clippy::unwrap_used)]
 
+use ser_examples::cli::{datasets, workspace};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -45,16 +46,6 @@ struct Args {
     /// Output markdown.
     #[arg(long, default_value = "results/text_emotion.md")]
     out: PathBuf,
-}
-
-fn workspace() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-fn datasets() -> PathBuf {
-    std::env::var_os("SER_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/datasets"))
 }
 
 fn read_split(path: &Path, n_labels: usize) -> Result<Vec<(String, Vec<usize>)>> {

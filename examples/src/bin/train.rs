@@ -8,17 +8,17 @@
 //! ```
 #![allow(clippy::unwrap_used)]
 
+use ser_examples::cli::{corpus_kind, datasets, speaker_folds, workspace};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use ser_data::{load_corpus, CorpusKind, FeatureCache, LabelMapping};
-use ser_metrics::protocol::{group_k_fold, leave_one_group_out, Fold};
+use ser_data::{load_corpus, FeatureCache, LabelMapping};
 use ser_models::{
     cross_validate, load_corpus_features, plot_history, pooled_scores, save_model_dir, train,
-    write_history_csv, CorpusData, CvConfig, Labeled, ModelCard, Recipe,
+    write_history_csv, CorpusData, Labeled, ModelCard, Recipe,
 };
 
 #[derive(Parser, Debug)]
@@ -58,38 +58,6 @@ struct Args {
     /// Standardise features per speaker (transductive; see `speaker_standardize`).
     #[arg(long)]
     speaker_norm: bool,
-}
-
-fn workspace() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-fn datasets() -> PathBuf {
-    std::env::var_os("SER_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/datasets"))
-}
-
-fn corpus_kind(s: &str) -> Result<CorpusKind> {
-    Ok(match s {
-        "emodb" => CorpusKind::EmoDb,
-        "ravdess" => CorpusKind::Ravdess,
-        other => bail!("unsupported corpus kind {other} (emodb, ravdess)"),
-    })
-}
-
-fn folds_for(protocol: &str, groups: &[String]) -> Result<Option<Vec<Fold>>> {
-    if protocol == "none" {
-        return Ok(None);
-    }
-    if protocol == "loso" {
-        return Ok(Some(leave_one_group_out(groups)?));
-    }
-    if let Some(k) = protocol.strip_prefix("group-kfold:") {
-        let k: usize = k.parse().context("group-kfold:K needs a number")?;
-        return Ok(Some(group_k_fold(groups, k)?));
-    }
-    bail!("unknown protocol {protocol} (loso, group-kfold:K, none)")
 }
 
 fn bar(len: u64, prefix: String) -> ProgressBar {
@@ -166,17 +134,14 @@ fn main() -> Result<()> {
     std::fs::create_dir_all(&args.out)?;
 
     let mut cv_json = serde_json::Value::Null;
-    if let Some(folds) = folds_for(&args.protocol, &data.groups)? {
+    if let Some(folds) = speaker_folds(&args.protocol, &data.groups)? {
         let n_folds = folds.len();
         let pb: std::cell::RefCell<Option<ProgressBar>> = std::cell::RefCell::new(None);
         let mut current = usize::MAX;
         let cv = cross_validate(
             &recipe.model,
             &recipe.train,
-            &CvConfig::default()
-                .seed(args.seed)
-                .refit(recipe.refit)
-                .inner_val_fraction(recipe.inner_val_fraction),
+            &recipe.cv_config(args.seed),
             &data.x,
             &data.y,
             &data.groups,

@@ -1,0 +1,64 @@
+//! Pieces the example binaries share: workspace-relative paths, the corpus kinds that ship
+//! audio in `shared/datasets`, and the speaker-independent protocols by name.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use ser_data::CorpusKind;
+use ser_metrics::protocol::{group_k_fold, leave_one_group_out, Fold};
+
+/// The workspace root (the parent of the `examples` package).
+pub fn workspace() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// The corpora folder: `$SER_DATASETS`, else `<workspace>/../shared/datasets`.
+pub fn datasets() -> PathBuf {
+    std::env::var_os("SER_DATASETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("../shared/datasets"))
+}
+
+/// `emodb` or `ravdess` (the audio corpora in `shared/datasets`); anything else is an error.
+pub fn corpus_kind(s: &str) -> Result<CorpusKind> {
+    Ok(match s {
+        "emodb" => CorpusKind::EmoDb,
+        "ravdess" => CorpusKind::Ravdess,
+        other => bail!("unsupported corpus kind {other} (emodb, ravdess)"),
+    })
+}
+
+/// Speaker folds of a protocol by name: `loso`, `group-kfold:K`, or `none` (`Ok(None)`).
+pub fn speaker_folds(protocol: &str, groups: &[String]) -> Result<Option<Vec<Fold>>> {
+    if protocol == "none" {
+        return Ok(None);
+    }
+    if protocol == "loso" {
+        return Ok(Some(leave_one_group_out(groups)?));
+    }
+    if let Some(k) = protocol.strip_prefix("group-kfold:") {
+        let k: usize = k.parse().context("group-kfold:K needs a number")?;
+        return Ok(Some(group_k_fold(groups, k)?));
+    }
+    bail!("unknown protocol {protocol} (loso, group-kfold:K, none)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocols_and_kinds() {
+        let g: Vec<String> = ["a", "a", "b", "c", "c", "d"].map(String::from).to_vec();
+        assert_eq!(speaker_folds("loso", &g).unwrap().unwrap().len(), 4);
+        assert_eq!(
+            speaker_folds("group-kfold:2", &g).unwrap().unwrap().len(),
+            2
+        );
+        assert!(speaker_folds("none", &g).unwrap().is_none());
+        assert!(speaker_folds("group-kfold:x", &g).is_err());
+        assert!(speaker_folds("kfold", &g).is_err());
+        assert_eq!(corpus_kind("ravdess").unwrap(), CorpusKind::Ravdess);
+        assert!(corpus_kind("tess").is_err());
+    }
+}
