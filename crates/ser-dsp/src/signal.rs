@@ -196,6 +196,47 @@ impl Autocorrelator {
         Ok(())
     }
 
+    /// Only the power spectrum `|X[k]|²` (`k < power.len() <= fft_len / 2 + 1`) of the
+    /// zero-padded frame, the same values as [`Autocorrelator::process_with_power_into`] gives,
+    /// without the inverse transform (for callers that need few lags, computed directly).
+    pub fn power_into(
+        &self,
+        frame: &[f32],
+        power: &mut [f32],
+        s: &mut AutocorrScratch,
+    ) -> Result<()> {
+        if power.len() > self.fft_len / 2 + 1 {
+            return Err(Error::ShapeMismatch {
+                what: "power spectrum length",
+                expected: format!("<= {}", self.fft_len / 2 + 1),
+                got: power.len().to_string(),
+            });
+        }
+        if frame.len() != self.n {
+            return Err(Error::ShapeMismatch {
+                what: "autocorrelation frame length",
+                expected: self.n.to_string(),
+                got: frame.len().to_string(),
+            });
+        }
+        if s.time.len() != self.fft_len
+            || s.fft_scratch.len() < self.fwd.get_scratch_len().max(self.inv.get_scratch_len())
+        {
+            *s = self.make_scratch();
+        }
+        s.time[..self.n].copy_from_slice(frame);
+        s.time[self.n..].iter_mut().for_each(|v| *v = 0.0);
+        let fs = self.fwd.get_scratch_len();
+        // Lengths are fixed by construction, so this cannot fail.
+        let _ = self
+            .fwd
+            .process_with_scratch(&mut s.time, &mut s.freq, &mut s.fft_scratch[..fs]);
+        for (p, c) in power.iter_mut().zip(&s.freq) {
+            *p = c.norm_sqr();
+        }
+        Ok(())
+    }
+
     fn check(&self, frame: &[f32], out: &[f32]) -> Result<()> {
         if frame.len() != self.n {
             return Err(Error::ShapeMismatch {
@@ -381,6 +422,23 @@ mod tests {
         }
         assert!(autocorrelate(&[], None).is_empty());
         assert_eq!(autocorrelate(&[2.0], None), vec![4.0]);
+    }
+
+    #[test]
+    fn power_only_equals_the_power_of_the_full_call() {
+        let x: Vec<f32> = (0..300)
+            .map(|i| ((i * 31 % 17) as f32) / 8.0 - 1.0)
+            .collect();
+        let ac = Autocorrelator::new(x.len(), Some(90));
+        let mut sc = ac.make_scratch();
+        let nb = ac.fft_len() / 2 + 1;
+        let (mut r, mut p1, mut p2) = (vec![0.0; 90], vec![0.0; nb], vec![0.0; nb]);
+        ac.process_with_power_into(&x, &mut r, &mut p1, &mut sc)
+            .unwrap();
+        ac.power_into(&x, &mut p2, &mut sc).unwrap();
+        assert_eq!(p1, p2);
+        assert!(ac.power_into(&x, &mut vec![0.0; nb + 1], &mut sc).is_err());
+        assert!(ac.power_into(&x[1..], &mut p2, &mut sc).is_err());
     }
 
     #[test]

@@ -57,6 +57,7 @@ use ser_dsp::{Stft, StftConfig, StftScratch, Window};
 
 use crate::error::{check_audio, Error, Result};
 use crate::functionals::{compute, Functional, NamedFeatures};
+use crate::lanes::{dot_f32, max_f32, sum_f32};
 use crate::mfcc::Cepstrum;
 use crate::prosody::formants::LpcFromPower;
 use crate::prosody::harmonics::{HarmonicAnalyzer, HarmonicsConfig, HarmonicsScratch};
@@ -506,6 +507,7 @@ impl Egemaps {
         let mut power = vec![0.0f32; self.n_bins];
         let mut prev_norm = vec![0.0f32; b5k + 1];
         let mut cur_norm = vec![0.0f32; b5k + 1];
+        let mut diff = vec![0.0f32; b5k + 1];
         let mut mel = [0.0f32; N_MEL];
         let mut roots = Vec::new(); // LPC roots of the previous voiced frame (warm start)
         self.stft.for_each_frame(y, stft_scratch, |t, spec| {
@@ -517,16 +519,16 @@ impl Egemaps {
             }
             loud[t] = loudness_from_power(&self.fb_loud, &self.loud_rng, &power, 0.33);
             // flux of unit-sum spectra 0-5 kHz
-            let s: f32 = power[..=b5k].iter().sum();
+            let s = sum_f32(&power[..=b5k]);
+            let inv = if s > 0.0 { 1.0 / s } else { 0.0 };
             for (c, p) in cur_norm.iter_mut().zip(&power[..=b5k]) {
-                *c = if s > 0.0 { p / s } else { 0.0 };
+                *c = p * inv;
             }
             if t > 0 {
-                flux[t] = cur_norm
-                    .iter()
-                    .zip(&prev_norm)
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum();
+                for ((d, c), p) in diff.iter_mut().zip(&cur_norm).zip(&prev_norm) {
+                    *d = c - p;
+                }
+                flux[t] = dot_f32(&diff, &diff);
             }
             std::mem::swap(&mut prev_norm, &mut cur_norm);
             // MFCC 1-4
@@ -538,11 +540,11 @@ impl Egemaps {
             }
             self.cepstrum.process_unchecked(&mel, &mut mfcc[t]);
             // alpha ratio, Hammarberg, slopes
-            let e_lo: f32 = power[b50..b1k].iter().sum();
-            let e_hi: f32 = power[b1k..=b5k].iter().sum();
+            let e_lo = sum_f32(&power[b50..b1k]);
+            let e_hi = sum_f32(&power[b1k..=b5k]);
             alpha[t] = db_ratio(e_hi, e_lo);
-            let m_lo = power[..b2k].iter().cloned().fold(0.0, f32::max);
-            let m_hi = power[b2k..=b5k].iter().cloned().fold(0.0, f32::max);
+            let m_lo = max_f32(&power[..b2k], 0.0);
+            let m_hi = max_f32(&power[b2k..=b5k], 0.0);
             hamm[t] = db_ratio(m_lo, m_hi);
             slope_lo[t] = log_spectral_slope(&power[..=b500], 0, self.df);
             slope_hi[t] = log_spectral_slope(&power[b500..=b1500], b500, self.df);
@@ -551,16 +553,7 @@ impl Egemaps {
             let a = c.saturating_sub(self.win / 2);
             let b = (c + self.win / 2).min(y.len());
             energy[t] = if b > a {
-                // eight lanes (the sequential f32 sum is latency-bound)
-                let mut acc = [0f32; 8];
-                let ch = y[a..b].chunks_exact(8);
-                let tail: f32 = ch.remainder().iter().map(|v| v * v).sum();
-                for c in ch {
-                    for l in 0..8 {
-                        acc[l] += c[l] * c[l];
-                    }
-                }
-                (acc.iter().sum::<f32>() + tail) / self.win as f32
+                dot_f32(&y[a..b], &y[a..b]) / self.win as f32
             } else {
                 0.0
             };

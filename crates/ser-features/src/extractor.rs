@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::delta::{check_delta_params, savgol_derivative_weights};
 use crate::error::{check_audio, Error, Result};
+use crate::lanes::dot_f32;
 use crate::spectral::{
     centroid_bandwidth_frame, check_roll_percent, contrast_from_peaks, fill_time_frame,
     flatness_frame, flux_l2_frame, onset_frame, onset_shift, reflect, rms_frame, rolloff_frame,
@@ -1000,24 +1001,6 @@ struct FrameScratch<'a> {
     has_prev: &'a mut bool,
     sort_buf: &'a mut Vec<f32>,
     flat_buf: &'a mut Vec<f32>,
-}
-
-/// Dot product with 8 independent accumulators (vectorisable, deterministic order).
-#[inline]
-fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0_f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (x, y) in ra.iter().zip(rb) {
-        s += x * y;
-    }
-    s
 }
 
 /// Delta of frame-major `data` (`n` values per frame) centred at frame `c` into `out`.

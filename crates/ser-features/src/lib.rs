@@ -39,6 +39,7 @@ pub mod egemaps;
 pub mod error;
 pub mod extractor;
 pub mod functionals;
+mod lanes;
 #[cfg(feature = "linguistic")]
 pub mod linguistic;
 pub mod mfcc;

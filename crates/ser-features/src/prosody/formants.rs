@@ -118,7 +118,7 @@ fn cold_start(c: &[f64], z: &mut Vec<Complex64>) {
 
 /// Aberth–Ehrlich iterations on the guesses `z` (at most `max_iter` simultaneous sweeps;
 /// the pairwise terms `1 / (z_i − z_j)` are computed once per pair); `true` when every root
-/// converged (relative step below 1e-8, i.e. ~1e-24 after the cubic step).
+/// converged (relative step below 1e-6, i.e. ~1e-18 after the cubic step).
 fn aberth(c: &[f64], z: &mut [Complex64], max_iter: usize) -> bool {
     let n = z.len();
     if c.len() < 2 || c[1..].iter().all(|&v| v == 0.0) {
@@ -126,22 +126,68 @@ fn aberth(c: &[f64], z: &mut [Complex64], max_iter: usize) -> bool {
         z.fill(Complex64::new(0.0, 0.0));
         return true;
     }
-    let mut s = vec![Complex64::new(0.0, 0.0); n];
-    let mut done = vec![false; n];
+    // LPC orders are small: split re/im arrays on the stack (heap only for large n)
+    const STACK: usize = 32;
+    let mut heap;
+    let mut stack = [0.0f64; 5 * STACK];
+    let buf: &mut [f64] = if n <= STACK {
+        &mut stack[..5 * n]
+    } else {
+        heap = vec![0.0f64; 5 * n];
+        &mut heap
+    };
+    let (zr, rest) = buf.split_at_mut(n);
+    let (zi, rest) = rest.split_at_mut(n);
+    let (sr, si) = rest.split_at_mut(n);
+    let si = &mut si[..n];
+    for (k, v) in z.iter().enumerate() {
+        zr[k] = v.re;
+        zi[k] = v.im;
+    }
+    // converged roots keep their place (their own sums are no longer needed)
+    let mut done = [false; STACK];
+    let mut done_heap;
+    let done: &mut [bool] = if n <= STACK {
+        &mut done[..n]
+    } else {
+        done_heap = vec![false; n];
+        &mut done_heap
+    };
+    let mut converged = false;
     for _ in 0..max_iter {
-        s.fill(Complex64::new(0.0, 0.0));
+        sr.fill(0.0);
+        si.fill(0.0);
         for i in 0..n {
+            let (xr, xi) = (zr[i], zi[i]);
             for j in i + 1..n {
-                // converged roots do not move and their own sums are not needed
                 if done[i] && done[j] {
                     continue;
                 }
-                let d = z[i] - z[j];
-                let q = d.norm_sqr();
+                let (dr, di) = (xr - zr[j], xi - zi[j]);
+                let q = dr * dr + di * di;
                 if q > 0.0 {
-                    let inv = Complex64::new(d.re / q, -d.im / q);
-                    s[i] += inv;
-                    s[j] -= inv;
+                    let (ir, ii) = (dr / q, -di / q);
+                    sr[i] += ir;
+                    si[i] += ii;
+                    sr[j] -= ir;
+                    si[j] -= ii;
+                }
+            }
+        }
+        // Horner for p(z_i) and p'(z_i) of all roots at once: the coefficient loop is outer,
+        // so the n evaluations are independent (vectorisable, no latency chain)
+        let mut ev = [[0.0f64; STACK]; 4];
+        let [pr_a, pi_a, dr_a, di_a] = &mut ev;
+        if n <= STACK {
+            pr_a[..n].fill(1.0);
+            for &ck in &c[1..] {
+                for i in 0..n {
+                    let (xr, xi) = (zr[i], zi[i]);
+                    let (pr, pi, dr, di) = (pr_a[i], pi_a[i], dr_a[i], di_a[i]);
+                    dr_a[i] = dr * xr - di * xi + pr;
+                    di_a[i] = dr * xi + di * xr + pi;
+                    pr_a[i] = pr * xr - pi * xi + ck;
+                    pi_a[i] = pr * xi + pi * xr;
                 }
             }
         }
@@ -150,23 +196,27 @@ fn aberth(c: &[f64], z: &mut [Complex64], max_iter: usize) -> bool {
             if done[i] {
                 continue;
             }
-            let x = z[i];
-            let mut p = Complex64::new(1.0, 0.0);
-            let mut dp = Complex64::new(0.0, 0.0);
-            for &ci in &c[1..] {
-                dp = dp * x + p;
-                p = p * x + ci;
-            }
-            if p.norm_sqr() == 0.0 {
+            let (pr, pi, dr, di) = if n <= STACK {
+                (pr_a[i], pi_a[i], dr_a[i], di_a[i])
+            } else {
+                horner(c, zr[i], zi[i])
+            };
+            if pr == 0.0 && pi == 0.0 {
                 done[i] = true;
                 continue;
             }
-            let ratio = p / dp;
-            let w = ratio / (Complex64::new(1.0, 0.0) - ratio * s[i]);
-            if w.is_finite() {
-                z[i] -= w;
-                // converged to ~1e-7 relative (≪ 0.01 Hz in frequency)
-                if w.norm_sqr() <= 1e-14 * z[i].norm_sqr().max(1e-6) {
+            // Aberth step w = (p / p') / (1 − (p / p') s) = p / (p' − p s)
+            let er = dr - (pr * sr[i] - pi * si[i]);
+            let ei = di - (pr * si[i] + pi * sr[i]);
+            let q = er * er + ei * ei;
+            let wr = (pr * er + pi * ei) / q;
+            let wi = (pi * er - pr * ei) / q;
+            if wr.is_finite() && wi.is_finite() {
+                zr[i] -= wr;
+                zi[i] -= wi;
+                // the step fell below 1e-6 relative (≪ 0.01 Hz in frequency)
+                let zz = (zr[i] * zr[i] + zi[i] * zi[i]).max(1e-6);
+                if wr * wr + wi * wi <= 1e-12 * zz {
                     done[i] = true;
                 } else {
                     all_done = false;
@@ -176,10 +226,28 @@ fn aberth(c: &[f64], z: &mut [Complex64], max_iter: usize) -> bool {
             }
         }
         if all_done {
-            return true;
+            converged = true;
+            break;
         }
     }
-    false
+    for (k, v) in z.iter_mut().enumerate() {
+        *v = Complex64::new(zr[k], zi[k]);
+    }
+    converged
+}
+
+/// `(Re p, Im p, Re p', Im p')` of the monic polynomial `c` at `x`.
+fn horner(c: &[f64], xr: f64, xi: f64) -> (f64, f64, f64, f64) {
+    let (mut pr, mut pi, mut dr, mut di) = (1.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for &ck in &c[1..] {
+        (dr, di, pr, pi) = (
+            dr * xr - di * xi + pr,
+            dr * xi + di * xr + pi,
+            pr * xr - pi * xi + ck,
+            pr * xi + pi * xr,
+        );
+    }
+    (pr, pi, dr, di)
 }
 
 /// Formant `(frequency Hz, bandwidth Hz)` pairs, sorted by frequency, from an LPC polynomial

@@ -231,24 +231,29 @@ impl HarmonicAnalyzer {
             rms: 0.0,
         };
         self.fill_frame(y, centre, s);
-        s.acf.resize(self.ac.output_len(), 0.0);
         s.power.resize(self.n_bins, 0.0);
         if self
             .ac
-            .process_with_power_into(&s.frame, &mut s.acf, &mut s.power, &mut s.ac)
+            .power_into(&s.frame, &mut s.power, &mut s.ac)
             .is_err()
         {
             return out;
         }
-        out.rms = (s.acf[0].max(0.0) / self.frame_length as f32).sqrt();
-        if !(f0.is_finite() && f0 > 0.0) || s.acf[0] <= 0.0 {
+        // The ACF is needed at lag 0 and around one lag only: computed directly (a few dot
+        // products) instead of by an inverse FFT of the whole power spectrum.
+        s.acf.clear();
+        s.acf.resize(self.ac.output_len(), f32::NAN);
+        let a0 = lag_product(&s.frame, 0);
+        s.acf[0] = a0;
+        out.rms = (a0.max(0.0) / self.frame_length as f32).sqrt();
+        if !(f0.is_finite() && f0 > 0.0) || a0 <= 0.0 {
             return out;
         }
         // HNR from the ACF at the local maximum nearest to floor(sr / F0)
         let lag = (self.sr as f32 / f0).floor() as usize;
         if lag >= 1 && lag + 1 < s.acf.len() {
-            let tau = closest_peak(&s.acf, lag);
-            let (a0, at) = (s.acf[0].abs() as f64, s.acf[tau].abs() as f64);
+            let tau = closest_peak(&mut s.acf, &s.frame, lag);
+            let (a0, at) = (a0.abs() as f64, s.acf[tau].abs() as f64);
             let ratio = if a0 == at { 1e11 } else { at / (a0 - at) };
             out.hnr_db = (10.0 * ratio.clamp(1e-9, 1e11).log10()) as f32;
         }
@@ -408,9 +413,16 @@ fn parabola(l: f32, c: f32, r: f32) -> (f32, f32) {
 }
 
 /// Index of the local maximum of `a` nearest to `idx` (left side first at equal distance).
-fn closest_peak(a: &[f32], idx: usize) -> usize {
+fn closest_peak(a: &mut [f32], frame: &[f32], idx: usize) -> usize {
     let n = a.len();
-    let peak = |k: usize| k > 0 && k + 1 < n && a[k] > a[k - 1] && a[k] > a[k + 1];
+    // `a` caches the lags computed so far (NaN = not yet)
+    let mut at = |k: usize| {
+        if a[k].is_nan() {
+            a[k] = lag_product(frame, k);
+        }
+        a[k]
+    };
+    let mut peak = |k: usize| k > 0 && k + 1 < n && at(k) > at(k - 1) && at(k) > at(k + 1);
     if peak(idx) {
         return idx;
     }
@@ -425,6 +437,14 @@ fn closest_peak(a: &[f32], idx: usize) -> usize {
         o += 1;
     }
     idx
+}
+
+/// `Σ_n x[n] x[n + k]`.
+fn lag_product(x: &[f32], k: usize) -> f32 {
+    if k >= x.len() {
+        return 0.0;
+    }
+    crate::lanes::dot_f32(&x[..x.len() - k], &x[k..])
 }
 
 #[cfg(test)]
@@ -491,10 +511,21 @@ mod tests {
 
     #[test]
     fn closest_peak_search() {
-        let a = [5.0, 1.0, 2.0, 1.0, 0.5, 3.0, 1.0];
-        assert_eq!(closest_peak(&a, 2), 2);
-        assert_eq!(closest_peak(&a, 3), 2);
-        assert_eq!(closest_peak(&a, 4), 5);
+        let mut a = [5.0, 1.0, 2.0, 1.0, 0.5, 3.0, 1.0];
+        assert_eq!(closest_peak(&mut a, &[], 2), 2);
+        assert_eq!(closest_peak(&mut a, &[], 3), 2);
+        assert_eq!(closest_peak(&mut a, &[], 4), 5);
+        // lazily computed lags equal the direct sums
+        let x: Vec<f32> = (0..50).map(|i| ((i * 7 % 11) as f32) - 5.0).collect();
+        let mut lazy = vec![f32::NAN; 20];
+        let k = closest_peak(&mut lazy, &x, 11);
+        let full: Vec<f32> = (0..20)
+            .map(|k| (0..50 - k).map(|n| x[n] * x[n + k]).sum())
+            .collect();
+        assert_eq!(k, closest_peak(&mut full.clone(), &[], 11));
+        for (l, f) in lazy.iter().zip(&full) {
+            assert!(l.is_nan() || (l - f).abs() < 1e-3);
+        }
         assert!(HarmonicAnalyzer::new(&HarmonicsConfig::default().frame_length(100)).is_err());
     }
 }

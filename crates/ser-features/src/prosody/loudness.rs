@@ -211,7 +211,7 @@ pub(crate) fn band_energies<'a>(
                 return 0.0;
             }
             match row.as_slice() {
-                Some(r) => r[s..e].iter().zip(&power[s..e]).map(|(w, p)| w * p).sum(),
+                Some(r) => crate::lanes::dot_f32(&r[s..e], &power[s..e]),
                 None => (s..e).map(|k| row[k] * power[k]).sum(),
             }
         })

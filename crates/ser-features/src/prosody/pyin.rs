@@ -510,6 +510,27 @@ impl Pyin {
         Ok(())
     }
 
+    /// `thresholds.partition_point(|&t| t <= v)`: the thresholds are `i / n` (i = 1 … n),
+    /// so the index is guessed arithmetically and corrected against the table (exact).
+    #[inline]
+    fn first_threshold_above(&self, v: f64) -> usize {
+        let th = &self.thresholds;
+        let n = th.len();
+        let mut i = if v.is_nan() || v <= 0.0 {
+            0
+        } else {
+            ((v * n as f64) as usize).min(n)
+        };
+        // th[i - 1] <= v < th[i] when exact; move by at most a step or two otherwise
+        while i < n && th[i] <= v {
+            i += 1;
+        }
+        while i > 0 && th[i - 1] > v {
+            i -= 1;
+        }
+        i
+    }
+
     /// Fills `scratch.obs` (linear probabilities, `2 n_pitch_bins`) from the CMND in
     /// `scratch.yin.cmnd`; returns the voiced probability.
     fn observe(&self, scratch: &mut PyinScratch) -> f64 {
@@ -547,7 +568,7 @@ impl Pyin {
             if !trough {
                 continue;
             }
-            let f = self.thresholds.partition_point(|&t| t <= v as f64);
+            let f = self.first_threshold_above(v as f64);
             if gm.is_none_or(|g| v < g.1) {
                 gm = Some((i, v, f));
             }
@@ -799,8 +820,9 @@ fn maxplus_concave(
             if mj == f64::NEG_INFINITY {
                 continue;
             }
+            // (half-open range: `RangeInclusive` iteration does not optimise as well)
             let find = |from: isize| {
-                (from..=hi).find(|&k| u[k as usize] + kern_ln[(ji - k - d_min) as usize] == mj)
+                (from..hi + 1).find(|&k| u[k as usize] + kern_ln[(ji - k - d_min) as usize] == mj)
             };
             // (a fresh scan from the band start is only a safety net)
             if let Some(k) = find(lo.max(prev_arg)).or_else(|| find(lo)) {
@@ -1026,6 +1048,22 @@ pub(crate) fn beta_cdf(x: f64, a: f64, b: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threshold_index_equals_partition_point() {
+        for n in [1usize, 7, 100, 333] {
+            let p = Pyin::new(&PyinConfig::default().n_thresholds(n)).unwrap();
+            let mut vs: Vec<f64> = p.thresholds.clone();
+            vs.extend(p.thresholds.iter().map(|t| t - 1e-12));
+            vs.extend(p.thresholds.iter().map(|t| t + 1e-12));
+            vs.extend([-1.0, 0.0, 1e-300, 0.5, 1.0, 1.5, f64::NAN, f64::INFINITY]);
+            vs.extend((0..1000).map(|i| i as f64 / 997.0));
+            for v in vs {
+                let want = p.thresholds.partition_point(|&t| t <= v);
+                assert_eq!(p.first_threshold_above(v), want, "n {n} v {v}");
+            }
+        }
+    }
 
     #[test]
     fn beta_cdf_matches_closed_form() {
