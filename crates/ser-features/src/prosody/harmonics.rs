@@ -202,6 +202,13 @@ impl HarmonicAnalyzer {
     fn fill_frame(&self, y: &[f32], centre: usize, s: &mut HarmonicsScratch) {
         s.frame.resize(self.frame_length, 0.0);
         let start = centre as isize - (self.frame_length / 2) as isize;
+        if start >= 0 && start as usize + self.frame_length <= y.len() {
+            let seg = &y[start as usize..start as usize + self.frame_length];
+            for ((f, w), v) in s.frame.iter_mut().zip(&self.window).zip(seg) {
+                *f = v * w;
+            }
+            return;
+        }
         for (i, (f, w)) in s.frame.iter_mut().zip(&self.window).enumerate() {
             let k = start + i as isize;
             *f = if k >= 0 && (k as usize) < y.len() {
@@ -258,15 +265,21 @@ impl HarmonicAnalyzer {
             out.hnr_db = (10.0 * ratio.clamp(1e-9, 1e11).log10()) as f32;
         }
         // harmonic peaks of the magnitude spectrum
-        for (m, &p) in s.mag.iter_mut().zip(&s.power) {
-            *m = p.max(0.0).sqrt();
-        }
         let fmax_needed = formants
             .iter()
             .take(3)
             .filter(|f| f.is_finite())
             .fold(3.5 * f0, |a, &f| a.max(1.2 * f));
         let n_harm = ((fmax_needed / f0).ceil() as usize + 1).min(100);
+        // the search reads bins up to (n_harm + 0.5) F0 and one neighbour beyond; the rest of
+        // `mag` is never read
+        let used = ((n_harm as f32 + 1.0) * f0 / self.df) as usize + 2;
+        s.mag.resize(self.n_bins, 0.0);
+        let used = used.min(self.n_bins);
+        for (m, &p) in s.mag[..used].iter_mut().zip(&s.power[..used]) {
+            *m = p.max(0.0).sqrt();
+        }
+        s.mag[used..].fill(0.0);
         self.find_harmonics(f0, n_harm, s);
         let h = &s.harm;
         if h.len() < 3 {

@@ -584,7 +584,7 @@ pub fn jitter_shimmer_cc(
         let nc = tmax - tmin + 1;
         while start + 2 * tmax + 1 < seg.len() {
             cc.clear();
-            cc.extend((tmin..=tmax).map(|tc| pearson_adjacent(seg, &psum, &qsum, start, tc)));
+            cc.extend((tmin..tmax + 1).map(|tc| pearson_adjacent(seg, &psum, &qsum, start, tc)));
             // highest interior local maximum (openSMILE scans i = 1 ..= nc - 3)
             let mut best: Option<usize> = None;
             for i in 1..nc.saturating_sub(2) {
