@@ -184,13 +184,7 @@ impl Autocorrelator {
         power: &mut [f32],
         scratch: &mut AutocorrScratch,
     ) -> Result<()> {
-        if power.len() > self.fft_len / 2 + 1 {
-            return Err(Error::ShapeMismatch {
-                what: "power spectrum length",
-                expected: format!("<= {}", self.fft_len / 2 + 1),
-                got: power.len().to_string(),
-            });
-        }
+        self.check_power(power)?;
         self.check(frame, out)?;
         self.process_into_unchecked(frame, out, power, scratch);
         Ok(())
@@ -205,13 +199,16 @@ impl Autocorrelator {
         power: &mut [f32],
         s: &mut AutocorrScratch,
     ) -> Result<()> {
-        if power.len() > self.fft_len / 2 + 1 {
-            return Err(Error::ShapeMismatch {
-                what: "power spectrum length",
-                expected: format!("<= {}", self.fft_len / 2 + 1),
-                got: power.len().to_string(),
-            });
+        self.check_power(power)?;
+        self.check_frame(frame)?;
+        self.forward(frame, s);
+        for (p, c) in power.iter_mut().zip(&s.freq) {
+            *p = c.norm_sqr();
         }
+        Ok(())
+    }
+
+    fn check_frame(&self, frame: &[f32]) -> Result<()> {
         if frame.len() != self.n {
             return Err(Error::ShapeMismatch {
                 what: "autocorrelation frame length",
@@ -219,6 +216,34 @@ impl Autocorrelator {
                 got: frame.len().to_string(),
             });
         }
+        Ok(())
+    }
+
+    fn check_power(&self, power: &[f32]) -> Result<()> {
+        if power.len() > self.fft_len / 2 + 1 {
+            return Err(Error::ShapeMismatch {
+                what: "power spectrum length",
+                expected: format!("<= {}", self.fft_len / 2 + 1),
+                got: power.len().to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn check(&self, frame: &[f32], out: &[f32]) -> Result<()> {
+        self.check_frame(frame)?;
+        if out.len() != self.max_size {
+            return Err(Error::ShapeMismatch {
+                what: "autocorrelation output length",
+                expected: self.max_size.to_string(),
+                got: out.len().to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Zero-padded forward FFT of `frame` into `s.freq` (scratch resized if needed).
+    fn forward(&self, frame: &[f32], s: &mut AutocorrScratch) {
         if s.time.len() != self.fft_len
             || s.fft_scratch.len() < self.fwd.get_scratch_len().max(self.inv.get_scratch_len())
         {
@@ -231,28 +256,6 @@ impl Autocorrelator {
         let _ = self
             .fwd
             .process_with_scratch(&mut s.time, &mut s.freq, &mut s.fft_scratch[..fs]);
-        for (p, c) in power.iter_mut().zip(&s.freq) {
-            *p = c.norm_sqr();
-        }
-        Ok(())
-    }
-
-    fn check(&self, frame: &[f32], out: &[f32]) -> Result<()> {
-        if frame.len() != self.n {
-            return Err(Error::ShapeMismatch {
-                what: "autocorrelation frame length",
-                expected: self.n.to_string(),
-                got: frame.len().to_string(),
-            });
-        }
-        if out.len() != self.max_size {
-            return Err(Error::ShapeMismatch {
-                what: "autocorrelation output length",
-                expected: self.max_size.to_string(),
-                got: out.len().to_string(),
-            });
-        }
-        Ok(())
     }
 
     fn process_into_unchecked(
@@ -262,18 +265,7 @@ impl Autocorrelator {
         power: &mut [f32],
         s: &mut AutocorrScratch,
     ) {
-        if s.time.len() != self.fft_len
-            || s.fft_scratch.len() < self.fwd.get_scratch_len().max(self.inv.get_scratch_len())
-        {
-            *s = self.make_scratch();
-        }
-        s.time[..self.n].copy_from_slice(frame);
-        s.time[self.n..].iter_mut().for_each(|v| *v = 0.0);
-        let fs = self.fwd.get_scratch_len();
-        // Lengths are fixed by construction, so these cannot fail.
-        let _ = self
-            .fwd
-            .process_with_scratch(&mut s.time, &mut s.freq, &mut s.fft_scratch[..fs]);
+        self.forward(frame, s);
         for c in s.freq.iter_mut() {
             *c = Complex32::new(c.norm_sqr(), 0.0);
         }
