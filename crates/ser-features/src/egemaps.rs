@@ -18,7 +18,7 @@
 //! | jitter, shimmer | [`jitter_shimmer_cc`]: openSMILE's `cPitchJitter` (periods by waveform cross-correlation within ±10 % of the pYIN period, `minCC` 0.5, peak-to-peak amplitudes, the region read from 30 ms before the frame centre) | the same, with its SHS F0 |
 //! | HNR | [`crate::prosody::harmonics`]: ACF of the 60 ms Gaussian-window (σ 0.4) frame at the local peak nearest `floor(sr/F0)`, 10 log10(r / (1 − r)) | the same (`cHarmonics`, `HNRdBACF`) |
 //! | H1–H2, H1–A3 | [`crate::prosody::harmonics`]: harmonic peak search on the same 60 ms Gaussian spectrum (openSMILE's indexing: "H1" is the 2nd harmonic), levels in dB | the same |
-//! | F1–F3 frequency, bandwidth | LPC order 11 on the 20 ms spectrum band-limited to 5.5 kHz (≡ 11 kHz resampling), root finding ([`crate::prosody::formants`]) | the same method (cLpc + cFormantLpc) |
+//! | F1–F3 frequency, bandwidth | LPC order 11 on the 20 ms spectrum band-limited to 5.5 kHz (≡ 11 kHz resampling), root finding ([`crate::prosody::formants`]); by default the roots are read as openSMILE's `cFormantLpc` does (negated coefficients, reflected into the unit circle: [`FormantRoots::OpenSmile`]) | the same method (cLpc + cFormantLpc) |
 //! | F1–F3 amplitude | strongest harmonic within ±20 % of Fi relative to the F0 peak, dB ([`crate::prosody::harmonics`]) | "amplitude by max harmonic" relative to F0 harmonic |
 //! | equivalent sound level | 10 log10(mean over 20 ms frames of the mean square) | the same |
 //!
@@ -59,7 +59,7 @@ use crate::error::{check_audio, Error, Result};
 use crate::functionals::{compute, Functional, NamedFeatures};
 use crate::lanes::{dot_f32, max_f32, sum_f32};
 use crate::mfcc::Cepstrum;
-use crate::prosody::formants::LpcFromPower;
+use crate::prosody::formants::{FormantRoots, LpcFromPower};
 use crate::prosody::harmonics::{HarmonicAnalyzer, HarmonicsConfig, HarmonicsScratch};
 use crate::prosody::loudness::{
     band_energies, band_ranges, loudness_from_power, weighted_filterbank,
@@ -191,6 +191,10 @@ pub struct EgemapsConfig {
     /// (on EmoDB, 4 is ~10 % faster overall with slightly lower openSMILE correlation: jitter
     /// r 0.585 vs 0.599, shimmer 0.818 vs 0.839, median over 88 0.626 vs 0.634).
     pub f0_decimation: usize,
+    /// Which LPC polynomial roots are the formants. Default: [`FormantRoots::OpenSmile`]
+    /// (eGeMAPSv02's own reading, so `F1frequency` … match openSMILE's; [`FormantRoots::Lpc`]
+    /// gives the resonances of the LPC model instead).
+    pub formant_roots: FormantRoots,
 }
 
 impl Default for EgemapsConfig {
@@ -204,6 +208,7 @@ impl Default for EgemapsConfig {
             f0_resolution: 1.0,
             f0_beta_parameters: (2.0, 8.0),
             f0_decimation: 2,
+            formant_roots: FormantRoots::OpenSmile,
         }
     }
 }
@@ -242,6 +247,11 @@ impl EgemapsConfig {
     /// Sets [`EgemapsConfig::f0_decimation`].
     pub fn f0_decimation(mut self, f0_decimation: usize) -> Self {
         self.f0_decimation = f0_decimation;
+        self
+    }
+    /// Sets [`EgemapsConfig::formant_roots`].
+    pub fn formant_roots(mut self, formant_roots: FormantRoots) -> Self {
+        self.formant_roots = formant_roots;
         self
     }
     /// Sets [`EgemapsConfig::f0_resolution`].
@@ -558,7 +568,9 @@ impl Egemaps {
                 0.0
             };
             if voiced[t] {
-                let fm = self.lpc.formants_warm(&power, &mut roots);
+                let fm = self
+                    .lpc
+                    .formants_warm_with(&power, &mut roots, self.cfg.formant_roots);
                 for (i, (f, bw)) in fm.into_iter().take(3).enumerate() {
                     formants[[i, t]] = f as f32;
                     bandwidths[[i, t]] = bw as f32;

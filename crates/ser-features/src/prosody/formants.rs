@@ -26,6 +26,23 @@
 
 use num_complex::Complex64;
 
+/// Which polynomial's roots are read as formants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum FormantRoots {
+    /// The roots of the LPC inverse filter `A(z) = 1 + Σ a_k z^-k` (the resonances of the
+    /// all-pole model; the textbook method). Default.
+    #[default]
+    Lpc,
+    /// openSMILE's `cFormantLpc` (as used by eGeMAPSv02): the roots of the polynomial with the
+    /// LPC coefficients negated, `z^p − Σ a_k z^(p−k)`, with roots outside the unit circle
+    /// reflected into it (`z → 1 / z̄`). Its "formants" are not the resonances of the LPC
+    /// model, but this is what eGeMAPS' `F1frequency` … `F3bandwidth` report: on EmoDB the
+    /// Pearson r with openSMILE's F1 / F2 / F3 means rises from 0.49 / 0.01 / −0.26 (`Lpc`)
+    /// to 0.87 / 0.78 / 0.55.
+    OpenSmile,
+}
+
 /// Levinson–Durbin recursion: LPC polynomial `[1, a1, …, a_order]` from autocorrelation
 /// `r[0..=order]` (`A(z) = 1 + Σ a_k z^-k`). Returns all zeros after `a0 = 1` for a silent
 /// frame (`r[0] <= 0`).
@@ -346,9 +363,48 @@ impl LpcFromPower {
     /// As [`LpcFromPower::formants`], root finding warm-started from (and updating) `roots`
     /// ([`poly_roots_warm`]); pass the same vector for consecutive frames of one signal.
     pub fn formants_warm(&self, power: &[f32], roots: &mut Vec<Complex64>) -> Vec<(f64, f64)> {
-        poly_roots_warm(&self.lpc(power), roots);
-        formants_from_roots(roots, self.fs_lpc)
+        self.formants_warm_with(power, roots, FormantRoots::Lpc)
     }
+
+    /// As [`LpcFromPower::formants_warm`], reading the roots by `convention`. `roots` keeps
+    /// the polynomial's own (unreflected) roots for the next frame's warm start.
+    pub fn formants_warm_with(
+        &self,
+        power: &[f32],
+        roots: &mut Vec<Complex64>,
+        convention: FormantRoots,
+    ) -> Vec<(f64, f64)> {
+        let mut c = self.lpc(power);
+        match convention {
+            FormantRoots::Lpc => {
+                poly_roots_warm(&c, roots);
+                formants_from_roots(roots, self.fs_lpc)
+            }
+            FormantRoots::OpenSmile => {
+                for v in c[1..].iter_mut() {
+                    *v = -*v;
+                }
+                poly_roots_warm(&c, roots);
+                formants_from_roots(&into_unit_circle(roots), self.fs_lpc)
+            }
+        }
+    }
+}
+
+/// Roots outside the unit circle reflected into it (`z → 1 / z̄ = z / |z|²`), as openSMILE's
+/// `smileMath_complexIntoUnitCircle`.
+fn into_unit_circle(roots: &[Complex64]) -> Vec<Complex64> {
+    roots
+        .iter()
+        .map(|&z| {
+            let q = z.norm_sqr();
+            if q > 1.0 {
+                z / q
+            } else {
+                z
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -404,6 +460,41 @@ mod tests {
         let mut bad = vec![Complex64::new(f64::NAN, 0.0); 4];
         poly_roots_warm(&[1.0, -0.25, 0.685, -0.2025, -0.10125], &mut bad);
         assert!(bad.iter().all(|z| z.is_finite()));
+    }
+
+    #[test]
+    fn opensmile_convention_reads_the_negated_polynomial() {
+        // a frame's power spectrum: two resonances plus a gentle tilt
+        let (sr, n_fft) = (16_000u32, 512usize);
+        let power: Vec<f32> = (0..=n_fft / 2)
+            .map(|k| {
+                let f = k as f32 * sr as f32 / n_fft as f32;
+                let r = |fc: f32, bw: f32| 1.0 / (1.0 + ((f - fc) / bw).powi(2));
+                (r(600.0, 90.0) + 0.5 * r(1700.0, 150.0) + 0.05) / (1.0 + f / 3000.0)
+            })
+            .collect();
+        let plan = LpcFromPower::new(sr, n_fft, 11, 11_000.0);
+        let mut warm = Vec::new();
+        let lpc = plan.formants_warm_with(&power, &mut warm, FormantRoots::Lpc);
+        assert_eq!(lpc, plan.formants(&power));
+        let mut warm2 = Vec::new();
+        let os = plan.formants_warm_with(&power, &mut warm2, FormantRoots::OpenSmile);
+        // the same thing by hand: roots of z^p - sum a_k z^(p-k), reflected into the circle
+        let mut c = plan.lpc(&power);
+        for v in c[1..].iter_mut() {
+            *v = -*v;
+        }
+        let want = formants_from_roots(&into_unit_circle(&poly_roots(&c)), plan.fs());
+        assert_eq!(os.len(), want.len());
+        for (a, b) in os.iter().zip(&want) {
+            assert!(
+                (a.0 - b.0).abs() < 1e-3 && (a.1 - b.1).abs() < 1e-3,
+                "{os:?} vs {want:?}"
+            );
+        }
+        // every reported root lies inside the unit circle (finite, positive bandwidths)
+        assert!(os.iter().all(|f| f.1 >= 0.0 && f.1.is_finite()));
+        assert_ne!(os, lpc);
     }
 
     #[test]
