@@ -15,6 +15,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use rayon::prelude::*;
 use ser_features::egemaps::{Egemaps, EgemapsConfig};
+use ser_features::prosody::formants::FormantRoots;
 use ser_features::prosody::{Pyin, PyinConfig};
 
 #[derive(Parser, Debug)]
@@ -50,6 +51,10 @@ struct Args {
     /// Threads for the parallel eGeMAPS timing (0 = all cores; 1 skips it).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Formant roots of the eGeMAPS set: `opensmile` (default, as eGeMAPSv02) or `lpc`
+    /// (the LPC model's resonances)
+    #[arg(long, default_value = "opensmile")]
+    formant_roots: String,
 }
 
 fn main() -> Result<()> {
@@ -66,7 +71,12 @@ fn main() -> Result<()> {
         .collect::<std::result::Result<_, _>>()?;
     let total_secs: f64 = audio.iter().map(|y| y.len() as f64 / args.sr as f64).sum();
 
-    let eg = Egemaps::new(&EgemapsConfig::default().sr(args.sr))?;
+    let roots = match args.formant_roots.as_str() {
+        "opensmile" => FormantRoots::OpenSmile,
+        "lpc" => FormantRoots::Lpc,
+        other => anyhow::bail!("--formant-roots {other}: expected opensmile or lpc"),
+    };
+    let eg = Egemaps::new(&EgemapsConfig::default().sr(args.sr).formant_roots(roots))?;
     let mut best_eg = f64::INFINITY;
     let mut best_eg_cpu = f64::INFINITY;
     let mut rows = Vec::new();
