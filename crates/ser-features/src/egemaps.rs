@@ -19,7 +19,7 @@
 //! | HNR | [`crate::prosody::harmonics`]: ACF of the 60 ms Gaussian-window (σ 0.4) frame at the local peak nearest `floor(sr/F0)`, 10 log10(r / (1 − r)) | the same (`cHarmonics`, `HNRdBACF`) |
 //! | H1–H2, H1–A3 | [`crate::prosody::harmonics`]: harmonic peak search on the same 60 ms Gaussian spectrum (openSMILE's indexing: "H1" is the 2nd harmonic), levels in dB | the same |
 //! | F1–F3 frequency, bandwidth | LPC order 11 on the 20 ms spectrum band-limited to 5.5 kHz (≡ 11 kHz resampling), root finding ([`crate::prosody::formants`]); by default the roots are read as openSMILE's `cFormantLpc` does (negated coefficients, reflected into the unit circle: [`FormantRoots::OpenSmile`]) | the same method (cLpc + cFormantLpc) |
-//! | F1–F3 amplitude | strongest harmonic within ±20 % of Fi relative to the F0 peak, dB ([`crate::prosody::harmonics`]) | "amplitude by max harmonic" relative to F0 harmonic |
+//! | F1–F3 amplitude | strongest harmonic within ±20 % of Fi relative to the F0 peak, dB ([`crate::prosody::harmonics`]); as in eGeMAPS, unvoiced frames count as −201 dB in the functionals (so the means mostly measure the voiced fraction) | "amplitude by max harmonic" relative to F0 harmonic |
 //! | equivalent sound level | 10 log10(mean over 20 ms frames of the mean square) | the same |
 //!
 //! Functionals (as eGeMAPS): `amean`; `stddevNorm` = std / mean (signed mean, population
@@ -319,6 +319,9 @@ pub struct Egemaps {
 }
 
 const N_MEL: usize = 26;
+
+/// Formant amplitude (dB re F0) openSMILE's `cHarmonics` reports for unvoiced frames.
+const UNVOICED_AMP_DB: f32 = -201.0;
 
 impl Egemaps {
     /// Builds all plans. Errors when `sr < 11025` or the F0 settings are invalid.
@@ -652,10 +655,20 @@ impl Egemaps {
         for i in 0..3 {
             let fr: Vec<f32> = formants.row(i).to_vec();
             let bw: Vec<f32> = bandwidths.row(i).to_vec();
-            let am: Vec<f32> = famp.row(i).to_vec();
-            for x in [&fr, &bw, &am] {
+            // openSMILE's cHarmonics writes −201 dB for the formant amplitude of every unvoiced
+            // frame and eGeMAPS averages those with the voiced ones (they are not zero, so its
+            // `nz` functionals keep them); a voiced frame with no harmonic near the formant is
+            // 0 there, i.e. missing.
+            let am: Vec<f32> = famp
+                .row(i)
+                .iter()
+                .zip(&f0)
+                .map(|(&a, &f)| if f > 0.0 { a } else { UNVOICED_AMP_DB })
+                .collect();
+            for x in [&fr, &bw] {
                 push_mean_cv(&mut feats, &finite(&sma3nz(&vmask(x))));
             }
+            push_mean_cv(&mut feats, &finite(&sma3nz(&am)));
         }
         for x in [&alpha, &hamm, &slope_lo, &slope_hi, &flux] {
             push_mean_cv(&mut feats, &finite(&sma3nz(&vmask(x))));
