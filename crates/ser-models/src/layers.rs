@@ -552,14 +552,7 @@ mod tests {
         let reference = candle_nn::Conv2d::new(conv.weight.clone(), Some(conv.bias.clone()), cfg)
             .forward(&x)
             .unwrap();
-        let d = (ours - reference)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let d = crate::tests::tensor_max_abs_diff(&ours, &reference);
         assert!(d < 1e-5, "{d}");
     }
 

@@ -6,6 +6,18 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::*;
 
+/// Largest absolute element-wise difference of two tensors of the same shape.
+pub(crate) fn tensor_max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+    (a - b)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap()
+}
+
 fn tiny_configs(n_features: usize, n_classes: usize) -> Vec<ModelConfig> {
     tiny_configs_dropout(n_features, n_classes, 0.2)
 }
@@ -675,14 +687,7 @@ fn layer_norm_and_softmax_match_candle_forward() {
     assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-5));
     let s = crate::layers::softmax_last(&x).unwrap();
     let r = candle_nn::ops::softmax_last_dim(&x).unwrap();
-    let d = (s - r)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max_all()
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap();
+    let d = tensor_max_abs_diff(&s, &r);
     assert!(d < 1e-6, "softmax differs by {d}");
 }
 
