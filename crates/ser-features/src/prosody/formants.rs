@@ -138,38 +138,31 @@ fn cold_start(c: &[f64], z: &mut Vec<Complex64>) {
 /// converged (relative step below 1e-6, i.e. ~1e-18 after the cubic step).
 fn aberth(c: &[f64], z: &mut [Complex64], max_iter: usize) -> bool {
     let n = z.len();
-    if c.len() < 2 || c[1..].iter().all(|&v| v == 0.0) {
+    if n == 0 || c.len() < 2 || c[1..].iter().all(|&v| v == 0.0) {
         // z^n: all roots are 0 (a silent frame's LPC polynomial)
         z.fill(Complex64::new(0.0, 0.0));
         return true;
     }
-    // LPC orders are small: split re/im arrays on the stack (heap only for large n)
+    // LPC orders are small: the re/im work arrays live on the stack (heap only for large n)
     const STACK: usize = 32;
-    let mut heap;
-    let mut stack = [0.0f64; 5 * STACK];
-    let buf: &mut [f64] = if n <= STACK {
-        &mut stack[..5 * n]
+    let (mut stack, mut heap) = ([0.0f64; 8 * STACK], Vec::new());
+    let (mut done_stack, mut done_heap) = ([false; STACK], Vec::new());
+    let (buf, done): (&mut [f64], &mut [bool]) = if n <= STACK {
+        (&mut stack[..8 * n], &mut done_stack[..n])
     } else {
-        heap = vec![0.0f64; 5 * n];
-        &mut heap
+        heap.resize(8 * n, 0.0);
+        done_heap.resize(n, false);
+        (&mut heap, &mut done_heap)
     };
-    let (zr, rest) = buf.split_at_mut(n);
-    let (zi, rest) = rest.split_at_mut(n);
-    let (sr, si) = rest.split_at_mut(n);
-    let si = &mut si[..n];
+    let mut parts = buf.chunks_exact_mut(n);
+    let mut next = || parts.next().unwrap_or_default();
+    let (zr, zi, sr, si) = (next(), next(), next(), next());
+    let (pr_a, pi_a, dr_a, di_a) = (next(), next(), next(), next());
     for (k, v) in z.iter().enumerate() {
         zr[k] = v.re;
         zi[k] = v.im;
     }
-    // converged roots keep their place (their own sums are no longer needed)
-    let mut done = [false; STACK];
-    let mut done_heap;
-    let done: &mut [bool] = if n <= STACK {
-        &mut done[..n]
-    } else {
-        done_heap = vec![false; n];
-        &mut done_heap
-    };
+    // converged roots (`done`) keep their place and their own sums are no longer needed
     let mut converged = false;
     for _ in 0..max_iter {
         sr.fill(0.0);
@@ -193,19 +186,18 @@ fn aberth(c: &[f64], z: &mut [Complex64], max_iter: usize) -> bool {
         }
         // Horner for p(z_i) and p'(z_i) of all roots at once: the coefficient loop is outer,
         // so the n evaluations are independent (vectorisable, no latency chain)
-        let mut ev = [[0.0f64; STACK]; 4];
-        let [pr_a, pi_a, dr_a, di_a] = &mut ev;
-        if n <= STACK {
-            pr_a[..n].fill(1.0);
-            for &ck in &c[1..] {
-                for i in 0..n {
-                    let (xr, xi) = (zr[i], zi[i]);
-                    let (pr, pi, dr, di) = (pr_a[i], pi_a[i], dr_a[i], di_a[i]);
-                    dr_a[i] = dr * xr - di * xi + pr;
-                    di_a[i] = dr * xi + di * xr + pi;
-                    pr_a[i] = pr * xr - pi * xi + ck;
-                    pi_a[i] = pr * xi + pi * xr;
-                }
+        pr_a.fill(1.0);
+        pi_a.fill(0.0);
+        dr_a.fill(0.0);
+        di_a.fill(0.0);
+        for &ck in &c[1..] {
+            for i in 0..n {
+                let (xr, xi) = (zr[i], zi[i]);
+                let (pr, pi, dr, di) = (pr_a[i], pi_a[i], dr_a[i], di_a[i]);
+                dr_a[i] = dr * xr - di * xi + pr;
+                di_a[i] = dr * xi + di * xr + pi;
+                pr_a[i] = pr * xr - pi * xi + ck;
+                pi_a[i] = pr * xi + pi * xr;
             }
         }
         let mut all_done = true;
@@ -213,11 +205,7 @@ fn aberth(c: &[f64], z: &mut [Complex64], max_iter: usize) -> bool {
             if done[i] {
                 continue;
             }
-            let (pr, pi, dr, di) = if n <= STACK {
-                (pr_a[i], pi_a[i], dr_a[i], di_a[i])
-            } else {
-                horner(c, zr[i], zi[i])
-            };
+            let (pr, pi, dr, di) = (pr_a[i], pi_a[i], dr_a[i], di_a[i]);
             if pr == 0.0 && pi == 0.0 {
                 done[i] = true;
                 continue;
@@ -251,20 +239,6 @@ fn aberth(c: &[f64], z: &mut [Complex64], max_iter: usize) -> bool {
         *v = Complex64::new(zr[k], zi[k]);
     }
     converged
-}
-
-/// `(Re p, Im p, Re p', Im p')` of the monic polynomial `c` at `x`.
-fn horner(c: &[f64], xr: f64, xi: f64) -> (f64, f64, f64, f64) {
-    let (mut pr, mut pi, mut dr, mut di) = (1.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for &ck in &c[1..] {
-        (dr, di, pr, pi) = (
-            dr * xr - di * xi + pr,
-            dr * xi + di * xr + pi,
-            pr * xr - pi * xi + ck,
-            pr * xi + pi * xr,
-        );
-    }
-    (pr, pi, dr, di)
 }
 
 /// Formant `(frequency Hz, bandwidth Hz)` pairs, sorted by frequency, from an LPC polynomial
@@ -423,6 +397,24 @@ mod tests {
         re.sort_by(f64::total_cmp);
         assert!((re[0] + 0.25).abs() < 1e-9 && (re[1] - 0.5).abs() < 1e-9);
         assert!(r.iter().any(|z| (z.im - 0.9).abs() < 1e-9));
+    }
+
+    #[test]
+    fn roots_of_a_high_order_polynomial() {
+        // z^40 - 0.5^40: 40 roots on the circle of radius 0.5 (the heap-buffer path, n > 32)
+        let n = 40;
+        let mut c = vec![0.0; n + 1];
+        c[0] = 1.0;
+        c[n] = -(0.5f64.powi(n as i32));
+        let r = poly_roots(&c);
+        assert_eq!(r.len(), n);
+        for z in &r {
+            assert!((z.norm() - 0.5).abs() < 1e-6, "{z}");
+        }
+        let mut ang: Vec<f64> = r.iter().map(|z| z.arg()).collect();
+        ang.sort_by(f64::total_cmp);
+        ang.dedup_by(|a, b| (*a - *b).abs() < 1e-3);
+        assert_eq!(ang.len(), n, "distinct roots");
     }
 
     #[test]
