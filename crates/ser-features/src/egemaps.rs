@@ -10,9 +10,9 @@
 //! |---|---|---|
 //! | F0 (semitones re 27.5 Hz) | [`Pyin`] (40 ms frames on the signal decimated to `sr / 2`, 55–1000 Hz, 1-semitone grid, beta prior (2, 8) instead of librosa's (2, 18)), refined to the YIN candidate ([`crate::prosody::PyinOutput::f0_refined`]); voicing = pYIN's Viterbi decision | SHS + Viterbi smoothing, 60 ms Gaussian window |
 //! | loudness | [`crate::prosody::loudness`]: 26 HTK-mel bands 20–8000 Hz, equal-loudness weighted, `^0.33`, summed (20 ms Hamming) | the same chain |
-//! | spectral flux | Σ (p_t − p_{t−1})² of power spectra (0–5 kHz) normalised to unit sum | flux of normalised spectra |
+//! | spectral flux | √(mean over the bins below 5 kHz of (\|X_t\| − \|X_{t−1}\|)²), unnormalised magnitudes of the 20 ms Hamming spectrum; 0 in the first frame | the same (`cSpectral` flux: its `normBandEnergies` does not normalise the flux) |
 //! | MFCC 1–4 | 26 HTK-mel bands 20–8000 Hz, natural-log power, [`Cepstrum`] (the crate's one DCT: `ser_dsp::Dct2` ortho rows 1–4, which equal HTK's `√(2/N)` scaling), lifter 22 | the same |
-//! | alpha ratio | 10 log10(E[1–5 kHz] / E[50 Hz–1 kHz]) | same definition |
+//! | alpha ratio | 10 log10(E[1–5 kHz] / E[0–1 kHz]) (openSMILE's code sums from bin 0, not from 50 Hz as the paper says) | same definition |
 //! | Hammarberg index | 10 log10(max P[0–2 kHz] / max P[2–5 kHz]) | same definition |
 //! | slope 0–500, 500–1500 | least-squares slope of 10 log10 P vs frequency (dB/Hz) | log-spectral slope |
 //! | jitter, shimmer | [`jitter_shimmer_cc`]: openSMILE's `cPitchJitter` (periods by waveform cross-correlation within ±10 % of the pYIN period, `minCC` 0.5, peak-to-peak amplitudes, the region read from 30 ms before the frame centre) | the same, with its SHS F0 |
@@ -510,8 +510,7 @@ impl Egemaps {
         let mut bandwidths = Array2::<f32>::from_elem((3, n_t), f32::NAN);
         let voiced: Vec<bool> = out.voiced_flag[..n_t].to_vec();
         let bin = |f: f32| ((f / self.df).round() as usize).min(self.n_bins - 1);
-        let (b50, b500, b1k, b1500, b2k, b5k) = (
-            bin(50.0),
+        let (b500, b1k, b1500, b2k, b5k) = (
             bin(500.0),
             bin(1000.0),
             bin(1500.0),
@@ -519,9 +518,11 @@ impl Egemaps {
             bin(5000.0),
         );
         let mut power = vec![0.0f32; self.n_bins];
-        let mut prev_norm = vec![0.0f32; b5k + 1];
-        let mut cur_norm = vec![0.0f32; b5k + 1];
-        let mut diff = vec![0.0f32; b5k + 1];
+        // flux bins: those strictly below 5 kHz (openSMILE's `freqRange = 0-5000`)
+        let n_flux = ((5000.0 / self.df).ceil() as usize).min(self.n_bins);
+        let mut prev_mag = vec![0.0f32; n_flux];
+        let mut cur_mag = vec![0.0f32; n_flux];
+        let mut diff = vec![0.0f32; n_flux];
         let mut mel = [0.0f32; N_MEL];
         let mut roots = Vec::new(); // LPC roots of the previous voiced frame (warm start)
         self.stft.for_each_frame(y, stft_scratch, |t, spec| {
@@ -532,19 +533,17 @@ impl Egemaps {
                 *p = c.norm_sqr();
             }
             loud[t] = loudness_from_power(&self.fb_loud, &self.loud_rng, &power, 0.33);
-            // flux of unit-sum spectra 0-5 kHz
-            let s = sum_f32(&power[..=b5k]);
-            let inv = if s > 0.0 { 1.0 / s } else { 0.0 };
-            for (c, p) in cur_norm.iter_mut().zip(&power[..=b5k]) {
-                *c = p * inv;
+            // flux: RMS difference of the magnitude spectra below 5 kHz
+            for (m, p) in cur_mag.iter_mut().zip(&power[..n_flux]) {
+                *m = p.sqrt();
             }
             if t > 0 {
-                for ((d, c), p) in diff.iter_mut().zip(&cur_norm).zip(&prev_norm) {
+                for ((d, c), p) in diff.iter_mut().zip(&cur_mag).zip(&prev_mag) {
                     *d = c - p;
                 }
-                flux[t] = dot_f32(&diff, &diff);
+                flux[t] = (dot_f32(&diff, &diff) / n_flux as f32).sqrt();
             }
-            std::mem::swap(&mut prev_norm, &mut cur_norm);
+            std::mem::swap(&mut prev_mag, &mut cur_mag);
             // MFCC 1-4
             for (m, e) in mel
                 .iter_mut()
@@ -554,7 +553,7 @@ impl Egemaps {
             }
             self.cepstrum.process_unchecked(&mel, &mut mfcc[t]);
             // alpha ratio, Hammarberg, slopes
-            let e_lo = sum_f32(&power[b50..b1k]);
+            let e_lo = sum_f32(&power[..b1k]);
             let e_hi = sum_f32(&power[b1k..=b5k]);
             alpha[t] = db_ratio(e_hi, e_lo);
             let m_lo = max_f32(&power[..b2k], 0.0);
@@ -928,6 +927,35 @@ mod tests {
         assert!(np >= 1);
         assert!(rise.iter().all(|&r| (r - 100.0).abs() < 1e-3), "{rise:?}");
         assert!(fall.iter().all(|&f| (f - 100.0).abs() < 1e-3), "{fall:?}");
+    }
+
+    #[test]
+    fn flux_is_the_rms_magnitude_difference_as_opensmile() {
+        // openSMILE's flux is on unnormalised magnitudes: scaling the signal scales it, and a
+        // stationary tone has almost none while noise has plenty.
+        let sr = 16_000u32;
+        let plan = Egemaps::new(&EgemapsConfig::default().sr(sr)).unwrap();
+        let mut state = 12345u32;
+        let noise: Vec<f32> = (0..sr as usize)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+            })
+            .collect();
+        let tone: Vec<f32> = (0..sr as usize)
+            .map(|i| 0.5 * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / sr as f32).sin())
+            .collect();
+        let flux = |y: &[f32]| {
+            plan.process(y)
+                .unwrap()
+                .get("spectralFlux_sma3_amean")
+                .unwrap()
+        };
+        let f1 = flux(&noise);
+        let louder: Vec<f32> = noise.iter().map(|v| 2.0 * v).collect();
+        let f2 = flux(&louder);
+        assert!(f1 > 0.0 && (f2 / f1 - 2.0).abs() < 1e-3, "{f1} {f2}");
+        assert!(flux(&tone) < 0.1 * f1, "{} vs {f1}", flux(&tone));
     }
 
     #[test]
