@@ -64,6 +64,7 @@ use crate::prosody::harmonics::{HarmonicAnalyzer, HarmonicsConfig, HarmonicsScra
 use crate::prosody::loudness::{
     band_energies, band_ranges, loudness_from_power, weighted_filterbank,
 };
+use crate::prosody::shs::{Shs, ShsConfig, ShsOutput, ShsScratch};
 use crate::prosody::voice_quality::{jitter_shimmer_cc, CcJitterConfig};
 use crate::prosody::{Pyin, PyinConfig, PyinOutput, PyinScratch};
 
@@ -159,6 +160,19 @@ pub const EGEMAPS_NAMES: [&str; 88] = [
     "equivalentSoundLevel_dBp",
 ];
 
+/// The F0 tracker behind the F0, voicing and voice-quality descriptors of [`Egemaps`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum F0Method {
+    /// openSMILE's own tracker ([`Shs`]: subharmonic summation on the 60 ms Gaussian
+    /// spectrum, Viterbi smoothing, RMS gate), so the F0 and voicing follow eGeMAPSv02's.
+    #[default]
+    Shs,
+    /// Probabilistic YIN ([`Pyin`], see [`EgemapsConfig::f0_decimation`] and the other `f0_`
+    /// settings), refined to the YIN candidate.
+    Pyin,
+}
+
 /// Configuration of [`Egemaps`]. Defaults follow eGeMAPS where it fixes a value (10 ms hop,
 /// F0 range 55–1000 Hz, 20 ms spectral frames).
 #[derive(Debug, Clone, PartialEq)]
@@ -196,6 +210,8 @@ pub struct EgemapsConfig {
     /// (eGeMAPSv02's own reading, so `F1frequency` … match openSMILE's; [`FormantRoots::Lpc`]
     /// gives the resonances of the LPC model instead).
     pub formant_roots: FormantRoots,
+    /// F0 tracker. Default: [`F0Method::Shs`] (eGeMAPSv02's).
+    pub f0_method: F0Method,
 }
 
 impl Default for EgemapsConfig {
@@ -210,6 +226,7 @@ impl Default for EgemapsConfig {
             f0_beta_parameters: (2.0, 8.0),
             f0_decimation: 2,
             formant_roots: FormantRoots::OpenSmile,
+            f0_method: F0Method::Shs,
         }
     }
 }
@@ -255,6 +272,11 @@ impl EgemapsConfig {
         self.formant_roots = formant_roots;
         self
     }
+    /// Sets [`EgemapsConfig::f0_method`].
+    pub fn f0_method(mut self, f0_method: F0Method) -> Self {
+        self.f0_method = f0_method;
+        self
+    }
     /// Sets [`EgemapsConfig::f0_resolution`].
     pub fn f0_resolution(mut self, f0_resolution: f64) -> Self {
         self.f0_resolution = f0_resolution;
@@ -286,6 +308,8 @@ pub struct EgemapsLld {
 pub struct EgemapsScratch {
     pyin: PyinScratch,
     f0: PyinOutput,
+    shs: ShsScratch,
+    shs_out: ShsOutput,
     y2: Vec<f32>,
     stft: StftScratch,
     harmonics: HarmonicsScratch,
@@ -297,6 +321,7 @@ pub struct Egemaps {
     cfg: EgemapsConfig,
     hop: usize,
     pyin: Pyin,
+    shs: Shs,
     stft: Stft,
     win: usize,
     /// equal-loudness weighted mel bank (loudness)
@@ -381,10 +406,18 @@ impl Egemaps {
         let cepstrum = Cepstrum::new(N_MEL, 1, 4, 22.0)?;
         let harmonics =
             HarmonicAnalyzer::new(&HarmonicsConfig::default().sr(cfg.sr).fmin(cfg.fmin))?;
+        let shs = Shs::new(
+            &ShsConfig::default()
+                .sr(cfg.sr)
+                .hop_length(hop)
+                .fmin(cfg.fmin)
+                .fmax(cfg.fmax),
+        )?;
         Ok(Self {
             cfg: cfg.clone(),
             hop,
             pyin,
+            shs,
             harmonics,
             f0_q: q,
             jitter_cfg: CcJitterConfig::default()
@@ -401,6 +434,45 @@ impl Egemaps {
             fb_mfcc,
             cepstrum,
         })
+    }
+
+    /// pYIN on `y` decimated by `f0_q` (`[1, 2, 1] / 4` low-pass, every other sample).
+    fn pyin_f0(
+        &self,
+        y: &[f32],
+        y2: &mut Vec<f32>,
+        out: &mut PyinOutput,
+        ps: &mut PyinScratch,
+    ) -> Result<()> {
+        if self.f0_q > 1 {
+            // [1, 2, 1] / 4 low-pass and every other sample (centred on the even samples),
+            // log2(q) times
+            y2.clear();
+            y2.extend_from_slice(y);
+            let mut q = self.f0_q;
+            while q > 1 {
+                let n = y2.len();
+                let at = |v: &[f32], i: isize| -> f32 {
+                    if i >= 0 && (i as usize) < n {
+                        v[i as usize]
+                    } else {
+                        0.0
+                    }
+                };
+                for i in 0..n.div_ceil(2) {
+                    let k = 2 * i as isize;
+                    let v = 0.25 * at(y2, k - 1) + 0.5 * at(y2, k) + 0.25 * at(y2, k + 1);
+                    // in place: every read index (>= 2i - 1 >= i for i >= 1) is not yet written
+                    y2[i] = v;
+                }
+                y2.truncate(n.div_ceil(2));
+                q /= 2;
+            }
+            self.pyin.process_into(y2, out, ps)?;
+        } else {
+            self.pyin.process_into(y, out, ps)?;
+        }
+        Ok(())
     }
 
     /// The configuration of this plan.
@@ -426,6 +498,8 @@ impl Egemaps {
         EgemapsScratch {
             pyin: self.pyin.make_scratch(),
             f0: PyinOutput::default(),
+            shs: self.shs.make_scratch(),
+            shs_out: ShsOutput::default(),
             y2: Vec::new(),
             stft: self.stft.make_scratch(),
             harmonics: self.harmonics.make_scratch(),
@@ -460,41 +534,37 @@ impl Egemaps {
         let EgemapsScratch {
             pyin: ps,
             f0: out,
+            shs: shs_scratch,
+            shs_out,
             y2,
             stft: stft_scratch,
             harmonics: hs,
         } = scratch;
 
-        // ---- F0 (pYIN)
-        if self.f0_q > 1 {
-            // [1, 2, 1] / 4 low-pass and every other sample (centred on the even samples),
-            // log2(q) times
-            y2.clear();
-            y2.extend_from_slice(y);
-            let mut q = self.f0_q;
-            while q > 1 {
-                let n = y2.len();
-                let at = |v: &[f32], i: isize| -> f32 {
-                    if i >= 0 && (i as usize) < n {
-                        v[i as usize]
-                    } else {
-                        0.0
-                    }
-                };
-                for i in 0..n.div_ceil(2) {
-                    let k = 2 * i as isize;
-                    let v = 0.25 * at(y2, k - 1) + 0.5 * at(y2, k) + 0.25 * at(y2, k + 1);
-                    // in place: every read index (>= 2i - 1 >= i for i >= 1) is not yet written
-                    y2[i] = v;
-                }
-                y2.truncate(n.div_ceil(2));
-                q /= 2;
+        // ---- F0 and voicing: (Hz, 0 = unvoiced), voiced flag
+        let (f0_all, voiced_all): (Vec<f32>, Vec<bool>) = match self.cfg.f0_method {
+            F0Method::Shs => {
+                self.shs.process_into(y, shs_out, shs_scratch)?;
+                (shs_out.f0.clone(), shs_out.voiced())
             }
-            self.pyin.process_into(y2, out, ps)?;
-        } else {
-            self.pyin.process_into(y, out, ps)?;
-        }
-        let n_f0 = out.f0.len();
+            F0Method::Pyin => {
+                self.pyin_f0(y, y2, out, ps)?;
+                let f0 = out
+                    .f0_refined
+                    .iter()
+                    .zip(&out.voiced_flag)
+                    .map(|(&v, &vo)| {
+                        if vo && v.is_finite() && v > 0.0 {
+                            v
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                (f0, out.voiced_flag.clone())
+            }
+        };
+        let n_f0 = f0_all.len();
 
         // ---- spectral LLDs from the 20 ms STFT
         let n_t = self.stft.n_frames(y.len()).min(n_f0);
@@ -508,7 +578,7 @@ impl Egemaps {
         let mut energy = vec![0.0f32; n_t];
         let mut formants = Array2::<f32>::from_elem((3, n_t), f32::NAN);
         let mut bandwidths = Array2::<f32>::from_elem((3, n_t), f32::NAN);
-        let voiced: Vec<bool> = out.voiced_flag[..n_t].to_vec();
+        let voiced: Vec<bool> = voiced_all[..n_t].to_vec();
         let bin = |f: f32| ((f / self.df).round() as usize).min(self.n_bins - 1);
         let (b500, b1k, b1500, b2k, b5k) = (
             bin(500.0),
@@ -582,17 +652,7 @@ impl Egemaps {
         })?;
 
         // ---- voice-quality and harmonic LLDs (voiced frames), openSMILE's way
-        let f0: Vec<f32> = out.f0_refined[..n_t]
-            .iter()
-            .zip(&voiced)
-            .map(|(&v, &vo)| {
-                if vo && v.is_finite() && v > 0.0 {
-                    v
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let f0: Vec<f32> = f0_all[..n_t].to_vec();
         let (jit, shim) = jitter_shimmer_cc(y, sr, &f0, hop, &self.jitter_cfg)?;
         let mut hnr = vec![f32::NAN; n_t];
         let mut h1h2 = vec![f32::NAN; n_t];

@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | [`Yin`] | F0 per frame | `librosa.yin` (same framing, CMND, thresholds, interpolation) |
 //! | [`Pyin`] | F0, voicing flag, voicing probability | `librosa.pyin` (same priors, HMM, Viterbi) |
+//! | [`shs::Shs`] | F0 and voicing by subharmonic summation + Viterbi | openSMILE's eGeMAPS pitch (`cPitchShs`, `cPitchSmootherViterbi`) |
 //!
 //! All plans are built once from a config (`Default` = librosa's defaults, with
 //! `fmin`/`fmax` defaulting to librosa's recommended `C2`/`C7`) and are `Send + Sync`.
@@ -27,6 +28,7 @@ pub mod formants;
 pub mod harmonics;
 pub mod loudness;
 mod pyin;
+pub mod shs;
 pub mod voice_quality;
 mod yin;
 
