@@ -160,6 +160,7 @@ pub struct ShsScratch {
     y2: Vec<f64>,
     u: Vec<f64>,
     peaks: Vec<usize>,
+    mask: Vec<u8>,
     scaled: Vec<f32>,
     ss: Vec<f32>,
     ac: AutocorrScratch,
@@ -178,11 +179,15 @@ pub struct Shs {
     ac: Autocorrelator,
     n_bins: usize,
     // natural cubic spline through (log2 f_i, y_i), sampled at the target grid
-    sp_sigma: Vec<f64>,
-    sp_inv_d1: Vec<f64>,
-    sp_inv_d2: Vec<f64>,
-    sp_p: Vec<f64>,
-    sp_q: Vec<f64>,
+    /// forward elimination `u[i] = (y[i+1] − y[i]) a1[i] − (y[i] − y[i−1]) a2[i] + b[i] u[i−1]`
+    /// for `i = 1..n−1`, stored at `i − 1`
+    sp_a1: Vec<f64>,
+    sp_a2: Vec<f64>,
+    sp_b: Vec<f64>,
+    /// back substitution `y2[j] = q[j] y2[j+1] + u[j]`, reversed (`q_rev[m] = q[n − 2 − m]`)
+    sp_q_rev: Vec<f64>,
+    /// warm-up steps of the interleaved recurrences (see [`recurrence`])
+    sp_warm: usize,
     tg_k: Vec<usize>,
     tg_coef: Vec<[f64; 3]>,
     audw: Vec<f64>,
@@ -247,20 +252,31 @@ impl Shs {
         let step_t = (fmax_t - fmin_t) / (n_t - 1) as f64;
         // spline factorisation (depends on the abscissae only)
         let n = n_bins;
-        let (mut sp_sigma, mut sp_inv_d1, mut sp_inv_d2) =
-            (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        let (mut sp_p, mut sp_q) = (vec![0.0; n], vec![0.0; n]);
+        let (mut sp_a1, mut sp_a2, mut sp_b) = (
+            Vec::with_capacity(n - 2),
+            Vec::with_capacity(n - 2),
+            Vec::with_capacity(n - 2),
+        );
+        let mut sp_q = vec![0.0f64; n - 1];
         let mut y2f = 0.0f64; // the y2 recurrence of the natural spline, without the data term
         for i in 1..n - 1 {
             let sig = (xs[i] - xs[i - 1]) / (xs[i + 1] - xs[i - 1]);
-            sp_sigma[i] = sig;
-            sp_inv_d1[i] = 1.0 / ((xs[i + 1] - xs[i]) * (xs[i + 1] - xs[i - 1]));
-            sp_inv_d2[i] = 1.0 / ((xs[i] - xs[i - 1]) * (xs[i + 1] - xs[i - 1]));
             let p = 1.0 / (sig * y2f + 2.0);
             y2f = (sig - 1.0) * p;
-            sp_p[i] = p;
+            sp_a1.push(6.0 * p / ((xs[i + 1] - xs[i]) * (xs[i + 1] - xs[i - 1])));
+            sp_a2.push(6.0 * p / ((xs[i] - xs[i - 1]) * (xs[i + 1] - xs[i - 1])));
+            sp_b.push(-p * sig);
             sp_q[i] = y2f;
         }
+        let sp_q_rev: Vec<f64> = sp_q.iter().rev().copied().collect();
+        // both recurrences contract by at most `rho` per step: start the interleaved chains
+        // early enough that rho^warm < 1e-20 (the truncated start is then below rounding)
+        let rho = sp_b.iter().chain(&sp_q).fold(0.0f64, |m, v| m.max(v.abs()));
+        let sp_warm = if rho < 0.9 {
+            ((1e-20f64).ln() / rho.max(1e-300).ln()).ceil() as usize
+        } else {
+            usize::MAX
+        };
         // target sampling: bracket index and the a, c, d coefficients of the cubic
         let mut tg_k = Vec::with_capacity(n_t);
         let mut tg_coef = Vec::with_capacity(n_t);
@@ -301,11 +317,11 @@ impl Shs {
             window,
             ac,
             n_bins,
-            sp_sigma,
-            sp_inv_d1,
-            sp_inv_d2,
-            sp_p,
-            sp_q,
+            sp_a1,
+            sp_a2,
+            sp_b,
+            sp_q_rev,
+            sp_warm,
             tg_k,
             tg_coef,
             audw,
@@ -393,8 +409,41 @@ impl Shs {
         Ok(())
     }
 
+    /// Second derivatives `s.y2` of the natural cubic spline through `(log2 f_i, s.y[i])`
+    /// (tridiagonal solve with the precomputed factorisation; `s.u` is scratch).
+    fn spline_second_derivatives(&self, s: &mut ShsScratch) {
+        let y = &s.y;
+        let n = y.len();
+        // data term of the forward elimination (independent per bin)
+        s.u.clear();
+        s.u.extend(
+            y.windows(3)
+                .zip(self.sp_a1.iter().zip(&self.sp_a2))
+                .map(|(w, (a1, a2))| (w[2] - w[1]) * a1 - (w[1] - w[0]) * a2),
+        );
+        s.y2.clear();
+        s.y2.resize(n - 2, 0.0);
+        recurrence(&s.u, &self.sp_b, &mut s.y2, self.sp_warm);
+        // u[0] = 0, u[1..n-1] = the chain above; back substitution on the reversed arrays
+        s.u.clear();
+        s.u.extend(s.y2.iter().rev());
+        s.u.push(0.0);
+        s.y2.clear();
+        s.y2.resize(n - 1, 0.0);
+        recurrence(&s.u, &self.sp_q_rev, &mut s.y2, self.sp_warm);
+        s.y2.reverse();
+        s.y2.push(0.0);
+    }
+
     fn fill_frame(&self, y: &[f32], centre: usize, frame: &mut [f32]) {
         let start = centre as isize - (self.fl / 2) as isize;
+        if start >= 0 && start as usize + self.fl <= y.len() {
+            let seg = &y[start as usize..start as usize + self.fl];
+            for ((f, w), v) in frame.iter_mut().zip(&self.window).zip(seg) {
+                *f = v * w;
+            }
+            return;
+        }
         for (i, (f, w)) in frame.iter_mut().zip(&self.window).enumerate() {
             let k = start + i as isize;
             *f = if k >= 0 && (k as usize) < y.len() {
@@ -408,33 +457,24 @@ impl Shs {
     /// Candidates `(f0 Hz, voicing, score)` of one frame from its power spectrum in
     /// `s.power`, best score first; returns how many are set.
     fn candidates_from_power(&self, s: &mut ShsScratch, cand: &mut [(f32, f32, f32)]) -> usize {
-        let n = self.n_bins;
         s.y.clear();
-        s.y.extend(s.power.iter().map(|&p| (p.max(0.0) as f64).sqrt()));
-        enhance_peaks(&mut s.y, &mut s.peaks);
+        // single-precision magnitudes, as openSMILE's cFFTmagphase
+        s.y.extend(s.power.iter().map(|&p| p.max(0.0).sqrt() as f64));
+        enhance_peaks(&mut s.y, &mut s.mask);
         smooth_121(&mut s.y);
-        // natural cubic spline: second derivatives y2 (forward elimination with the
-        // precomputed factors, then back substitution)
+        self.spline_second_derivatives(s);
         let y = &s.y;
-        s.u.clear();
-        s.u.resize(n, 0.0);
-        s.y2.clear();
-        s.y2.resize(n, 0.0);
-        for i in 1..n - 1 {
-            let ut = (y[i + 1] - y[i]) * self.sp_inv_d1[i] - (y[i] - y[i - 1]) * self.sp_inv_d2[i];
-            s.u[i] = self.sp_p[i] * (6.0 * ut - self.sp_sigma[i] * s.u[i - 1]);
-        }
-        s.y2[n - 1] = 0.0;
-        for j in (0..n - 1).rev() {
-            s.y2[j] = self.sp_q[j] * s.y2[j + 1] + s.u[j];
-        }
         // octave-scale spectrum, auditory weighting
-        s.scaled.clear();
-        for ((&k, c), &w) in self.tg_k.iter().zip(&self.tg_coef).zip(&self.audw) {
-            let v = c[0] * y[k] + (1.0 - c[0]) * y[k + 1] + c[1] * s.y2[k] + c[2] * s.y2[k + 1];
-            let v = v as f32;
-            s.scaled
-                .push(if v > 0.0 { (v as f64 * w) as f32 } else { 0.0 });
+        s.scaled.resize(self.tg_k.len(), 0.0);
+        let y2 = &s.y2;
+        for (out, ((&k, c), &w)) in s
+            .scaled
+            .iter_mut()
+            .zip(self.tg_k.iter().zip(&self.tg_coef).zip(&self.audw))
+        {
+            let v = c[0] * y[k] + (1.0 - c[0]) * y[k + 1] + c[1] * y2[k] + c[2] * y2[k + 1];
+            // negative (and NaN) → 0
+            *out = ((v as f32).max(0.0) as f64 * w) as f32;
         }
         // subharmonic summation
         let x = &s.scaled;
@@ -450,21 +490,27 @@ impl Shs {
             }
         }
         let inv_h = 1.0 / self.cfg.n_harmonics as f32;
-        let mut ss_sum = 0.0f64;
         for v in s.ss.iter_mut() {
             *v = (*v * inv_h).max(0.0);
-            ss_sum += *v as f64;
         }
-        let ss_mean = ss_sum / m as f64;
+        let ss_mean = crate::lanes::sum_f32(&s.ss) as f64 / m as f64;
         // the highest local maxima, in descending order (ties keep the lower frequency first)
         let nc = cand.len();
         let mut idx = [0usize; MAX_CAND];
         let mut sc = [0.0f32; MAX_CAND];
         let mut k = 0usize;
         let ss = &s.ss;
-        for i in 1..m - 1 {
+        // strict local maxima, collected without branching on the data
+        s.peaks.clear();
+        s.peaks.resize(m, 0);
+        let mut n_peaks = 0usize;
+        for (i, ((l, c), r)) in ss.iter().zip(&ss[1..]).zip(&ss[2..]).enumerate() {
+            s.peaks[n_peaks] = i + 1;
+            n_peaks += ((l < c) & (c > r)) as usize;
+        }
+        for &i in &s.peaks[..n_peaks] {
             let v = ss[i];
-            if ss[i - 1] < v && v > ss[i + 1] {
+            {
                 if let Some(j) = (0..nc).find(|&j| sc[j] == 0.0 || sc[j] < v) {
                     for jj in (j + 1..nc).rev() {
                         sc[jj] = sc[jj - 1];
@@ -509,6 +555,37 @@ impl Shs {
 /// Most candidates per frame [`Shs`] keeps.
 pub const MAX_CAND: usize = 16;
 
+/// `x[m] = a[m] + b[m] · x[m − 1]` for every `m` (`x[−1] = 0`), as four interleaved chains
+/// (chain `k` owns the `k`-th quarter and starts `warm` steps before it from 0), so the
+/// latency-bound recurrence runs four times as many steps per cycle. Exact to rounding when
+/// `|b|^warm` is negligible, which the plan guarantees by its choice of `warm`; one chain when
+/// `warm` is not shorter than a quarter.
+fn recurrence(a: &[f64], b: &[f64], x: &mut [f64], warm: usize) {
+    const LANES: usize = 4;
+    let n = a.len().min(b.len()).min(x.len());
+    let q = n.div_ceil(LANES);
+    if warm >= q {
+        let mut c = 0.0;
+        for ((xi, ai), bi) in x[..n].iter_mut().zip(&a[..n]).zip(&b[..n]) {
+            c = ai + bi * c;
+            *xi = c;
+        }
+        return;
+    }
+    // where chain k's range [k q − warm, (k + 1) q) overlaps chain k − 1's, chain k − 1 writes
+    // later (steps ≥ q), so its exact values are the ones kept
+    let mut c = [0.0f64; LANES];
+    for r in 0..q + warm {
+        for (k, ck) in c.iter_mut().enumerate() {
+            let i = (k * q + r).wrapping_sub(warm);
+            if i < n {
+                *ck = a[i] + b[i] * *ck;
+                x[i] = *ck;
+            }
+        }
+    }
+}
+
 /// Vertex `(x, y)` of the parabola through three points (the middle point when they are
 /// collinear).
 fn parabola_vertex(x: [f64; 3], y: [f64; 3]) -> (f64, f64) {
@@ -533,33 +610,49 @@ fn parabola_vertex(x: [f64; 3], y: [f64; 3]) -> (f64, f64) {
 
 /// openSMILE's SHS peak enhancement: zero every bin more than two bins away from a local
 /// maximum that lies between two maxima (with a single maximum, every bin from 3 on).
-fn enhance_peaks(a: &mut [f64], pos: &mut Vec<usize>) {
+/// Maxima: `a[i] > a[i−1] && a[i] >= a[i+1]`, the first bin if it exceeds the second, the
+/// last if it exceeds the one before. Computed with masks, without branching per bin.
+fn enhance_peaks(a: &mut [f64], mask: &mut Vec<u8>) {
     let n = a.len();
     if n < 2 {
         return;
     }
-    pos.clear();
-    if a[0] > a[1] {
-        pos.push(0);
+    // mask[i + 2] = 1 where bin i is a maximum (two zero bytes of padding on each side)
+    mask.clear();
+    mask.resize(n + 4, 0);
+    mask[2] = (a[0] > a[1]) as u8;
+    for ((m, (l, c)), r) in mask[3..n + 1]
+        .iter_mut()
+        .zip(a.iter().zip(&a[1..]))
+        .zip(&a[2..])
+    {
+        *m = ((c > l) & (c >= r)) as u8;
     }
-    for i in 1..n - 1 {
-        if a[i] > a[i - 1] && a[i] >= a[i + 1] {
-            pos.push(i);
-        }
-    }
-    if a[n - 1] > a[n - 2] {
-        pos.push(n - 1);
-    }
-    if pos.len() == 1 {
+    mask[n + 1] = (a[n - 1] > a[n - 2]) as u8;
+    let maxima = &mask[2..n + 2];
+    let count: usize = maxima.iter().map(|&v| v as usize).sum();
+    match count {
+        0 => {}
         // openSMILE reads the (zero-initialised) second slot here
-        for v in a.iter_mut().skip(3) {
-            *v = 0.0;
-        }
-    } else {
-        for w in pos.windows(2) {
-            let (lo, hi) = (w[0] + 3, w[1].saturating_sub(3));
+        1 => a.iter_mut().skip(3).for_each(|v| *v = 0.0),
+        _ => {
+            let first = maxima.iter().position(|&v| v != 0).unwrap_or(0);
+            let last = maxima.iter().rposition(|&v| v != 0).unwrap_or(n - 1);
+            // bins [first + 3, last − 3] survive only within two bins of a maximum
+            let (lo, hi) = (first + 3, last.saturating_sub(3));
             if lo <= hi {
-                a[lo..=hi].fill(0.0);
+                let len = hi + 1 - lo;
+                let m = &mask[lo..lo + len + 4];
+                let near = m[..len]
+                    .iter()
+                    .zip(&m[1..])
+                    .zip(&m[2..])
+                    .zip(&m[3..])
+                    .zip(&m[4..])
+                    .map(|((((a, b), c), d), e)| a | b | c | d | e);
+                for (v, keep) in a[lo..=hi].iter_mut().zip(near) {
+                    *v = if keep != 0 { *v } else { 0.0 };
+                }
             }
         }
     }
@@ -773,16 +866,8 @@ mod tests {
             })
             .collect();
         s.y = xs.iter().map(|x| 3.0 * x + 1.0).collect();
-        s.u = vec![0.0; n];
-        s.y2 = vec![0.0; n];
-        for i in 1..n - 1 {
-            let y = &s.y;
-            let ut = (y[i + 1] - y[i]) * shs.sp_inv_d1[i] - (y[i] - y[i - 1]) * shs.sp_inv_d2[i];
-            s.u[i] = shs.sp_p[i] * (6.0 * ut - shs.sp_sigma[i] * s.u[i - 1]);
-        }
-        for j in (0..n - 1).rev() {
-            s.y2[j] = shs.sp_q[j] * s.y2[j + 1] + s.u[j];
-        }
+        shs.spline_second_derivatives(&mut s);
+        assert_eq!(s.y2.len(), n);
         for (j, (&k, c)) in shs.tg_k.iter().zip(&shs.tg_coef).enumerate() {
             let x =
                 shs.fmin_t as f64 + j as f64 * ((8000f64).log2() - 25f64.log2()) / (n - 1) as f64;
@@ -792,6 +877,64 @@ mod tests {
                 "{j}: {v} vs {}",
                 3.0 * x + 1.0
             );
+        }
+    }
+
+    #[test]
+    fn interleaved_recurrence_equals_the_sequential_one() {
+        let n = 511;
+        let mut st = 7u64;
+        let mut rnd = || {
+            st = st
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (st >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let a: Vec<f64> = (0..n).map(|_| 1e3 * rnd()).collect();
+        let b: Vec<f64> = (0..n).map(|_| 0.7 * rnd()).collect();
+        let mut seq = vec![0.0; n];
+        recurrence(&a, &b, &mut seq, usize::MAX);
+        let mut c = 0.0;
+        for i in 0..n {
+            c = a[i] + b[i] * c;
+            assert_eq!(seq[i], c);
+        }
+        let mut fast = vec![0.0; n];
+        // |b| <= 0.35: 0.35^45 < 1e-20
+        recurrence(&a, &b, &mut fast, 45);
+        for (f, s) in fast.iter().zip(&seq) {
+            assert!((f - s).abs() <= 1e-12 * (1.0 + s.abs()), "{f} vs {s}");
+        }
+    }
+
+    #[test]
+    fn spline_matches_the_textbook_tridiagonal_solve() {
+        let shs = Shs::new(&ShsConfig::default()).unwrap();
+        let mut s = shs.make_scratch();
+        let n = shs.n_bins;
+        let df = 16_000.0f64 / 1024.0;
+        let mut xs: Vec<f64> = (0..n).map(|i| (i as f64 * df).log2()).collect();
+        xs[0] = 2.0 * xs[1] - xs[2];
+        s.y = (0..n).map(|i| ((i * 37 % 101) as f64).sqrt()).collect();
+        shs.spline_second_derivatives(&mut s);
+        // Numerical Recipes' natural spline
+        let y = &s.y;
+        let (mut u, mut y2) = (vec![0.0; n], vec![0.0; n]);
+        for i in 1..n - 1 {
+            let sig = (xs[i] - xs[i - 1]) / (xs[i + 1] - xs[i - 1]);
+            let p = sig * y2[i - 1] + 2.0;
+            y2[i] = (sig - 1.0) / p;
+            let d =
+                (y[i + 1] - y[i]) / (xs[i + 1] - xs[i]) - (y[i] - y[i - 1]) / (xs[i] - xs[i - 1]);
+            u[i] = (6.0 * d / (xs[i + 1] - xs[i - 1]) - sig * u[i - 1]) / p;
+        }
+        y2[n - 1] = 0.0;
+        for j in (0..n - 1).rev() {
+            y2[j] = y2[j] * y2[j + 1] + u[j];
+        }
+        let scale = y2.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (a, b) in s.y2.iter().zip(&y2) {
+            assert!((a - b).abs() <= 1e-9 * scale, "{a} vs {b}");
         }
     }
 
@@ -806,15 +949,61 @@ mod tests {
     #[test]
     fn enhancement_and_smoothing_follow_opensmile() {
         let mut a = vec![0.0, 5.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 4.0, 0.5];
-        let mut pos = Vec::new();
-        enhance_peaks(&mut a, &mut pos);
+        let mut mask = Vec::new();
+        enhance_peaks(&mut a, &mut mask);
         // maxima at 1 (and the plateau bins 3..=7 are not maxima: equal neighbours on the
         // left), 8; bins 4..=5 lie more than two bins from both
-        assert_eq!(pos, vec![1, 8]);
+        assert_eq!(&mask[2..12], &[0, 1, 0, 0, 0, 0, 0, 0, 1, 0]);
         assert_eq!(a, vec![0.0, 5.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 4.0, 0.5]);
         let mut b = vec![4.0, 0.0, 4.0, 8.0];
         smooth_121(&mut b);
         assert_eq!(b, vec![2.0, 2.0, 4.0, 8.0]);
+    }
+
+    /// openSMILE's enhancement written out with explicit maxima positions.
+    fn enhance_reference(a: &mut [f64]) {
+        let n = a.len();
+        let mut pos = Vec::new();
+        if a[0] > a[1] {
+            pos.push(0);
+        }
+        for i in 1..n - 1 {
+            if a[i] > a[i - 1] && a[i] >= a[i + 1] {
+                pos.push(i);
+            }
+        }
+        if a[n - 1] > a[n - 2] {
+            pos.push(n - 1);
+        }
+        if pos.len() == 1 {
+            for v in a.iter_mut().skip(3) {
+                *v = 0.0;
+            }
+        }
+        for w in pos.windows(2) {
+            for j in w[0] + 3..=w[1].saturating_sub(3) {
+                a[j] = 0.0;
+            }
+        }
+    }
+
+    #[test]
+    fn masked_enhancement_equals_the_positional_one() {
+        let mut st = 3u64;
+        let mut mask = Vec::new();
+        for trial in 0..500 {
+            let n = 2 + trial % 40;
+            let a: Vec<f64> = (0..n)
+                .map(|_| {
+                    st = st.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    ((st >> 33) % 4) as f64 // small integers: plateaus and ties
+                })
+                .collect();
+            let (mut x, mut y) = (a.clone(), a.clone());
+            enhance_peaks(&mut x, &mut mask);
+            enhance_reference(&mut y);
+            assert_eq!(x, y, "input {a:?}");
+        }
     }
 
     #[test]
