@@ -52,6 +52,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="repetitions of the Rust loops (min reported)")
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "prosody-speed"))
     ap.add_argument("--threads", type=int, default=0, help="threads for our parallel run (0 = all cores)")
+    ap.add_argument("--f0-method", default="shs", choices=["shs", "pyin"], help="F0 tracker of our eGeMAPS set")
     args = ap.parse_args()
     files = sorted(glob.glob(os.path.join(args.datasets, "emodb", "wav", "*.wav")))[: args.limit or None]
     if not files:
@@ -64,7 +65,7 @@ def main():
             sf.write(os.path.join(tmp, os.path.basename(f)), y16, 16000, subtype="FLOAT")
             ys.append(y16)
         secs = sum(len(y) for y in ys) / 16000
-        out = subprocess.run([args.bin, "--dir", tmp, "--repeat", str(args.repeat), "--threads", str(args.threads)], check=True, capture_output=True, text=True).stdout
+        out = subprocess.run([args.bin, "--dir", tmp, "--repeat", str(args.repeat), "--threads", str(args.threads), "--f0-method", args.f0_method], check=True, capture_output=True, text=True).stdout
     ours_eg = float(re.search(r"egemaps_seconds ([0-9.]+)", out).group(1))
     cpu = re.search(r"egemaps_cpu_seconds ([0-9.]+)", out)
     par = re.search(r"egemaps_parallel_seconds ([0-9.]+) \(threads (\d+)\)", out)

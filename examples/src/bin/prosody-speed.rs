@@ -14,7 +14,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Parser;
 use rayon::prelude::*;
-use ser_features::egemaps::{Egemaps, EgemapsConfig};
+use ser_features::egemaps::{Egemaps, EgemapsConfig, F0Method};
 use ser_features::prosody::formants::FormantRoots;
 use ser_features::prosody::{Pyin, PyinConfig};
 
@@ -55,6 +55,9 @@ struct Args {
     /// (the LPC model's resonances)
     #[arg(long, default_value = "opensmile")]
     formant_roots: String,
+    /// F0 tracker of the eGeMAPS set: `shs` (default, openSMILE's) or `pyin`
+    #[arg(long, default_value = "shs")]
+    f0_method: String,
 }
 
 fn main() -> Result<()> {
@@ -76,7 +79,17 @@ fn main() -> Result<()> {
         "lpc" => FormantRoots::Lpc,
         other => anyhow::bail!("--formant-roots {other}: expected opensmile or lpc"),
     };
-    let eg = Egemaps::new(&EgemapsConfig::default().sr(args.sr).formant_roots(roots))?;
+    let f0_method = match args.f0_method.as_str() {
+        "shs" => F0Method::Shs,
+        "pyin" => F0Method::Pyin,
+        other => anyhow::bail!("--f0-method {other}: expected shs or pyin"),
+    };
+    let eg = Egemaps::new(
+        &EgemapsConfig::default()
+            .sr(args.sr)
+            .formant_roots(roots)
+            .f0_method(f0_method),
+    )?;
     let mut best_eg = f64::INFINITY;
     let mut best_eg_cpu = f64::INFINITY;
     let mut rows = Vec::new();
