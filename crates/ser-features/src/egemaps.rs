@@ -339,6 +339,8 @@ pub struct Egemaps {
     /// decimation factor of pYIN's input (1 or 2)
     f0_q: usize,
     jitter_cfg: CcJitterConfig,
+    /// hops between a 20 ms frame and the 60 ms frame openSMILE pairs it with
+    pair_offset: usize,
     /// bin index ranges
     n_bins: usize,
     df: f32,
@@ -414,9 +416,11 @@ impl Egemaps {
                 .fmin(cfg.fmin)
                 .fmax(cfg.fmax),
         )?;
+        let pair_offset = ((0.03 - 0.01) * srf / hop as f64).round() as usize;
         Ok(Self {
             cfg: cfg.clone(),
             hop,
+            pair_offset,
             pyin,
             shs,
             harmonics,
@@ -580,6 +584,13 @@ impl Egemaps {
         let mut formants = Array2::<f32>::from_elem((3, n_t), f32::NAN);
         let mut bandwidths = Array2::<f32>::from_elem((3, n_t), f32::NAN);
         let voiced: Vec<bool> = voiced_all[..n_t].to_vec();
+        // openSMILE pairs LLD frames by index across levels whose frames all *start* at
+        // t · hop, so the 20 ms frame t meets the voicing of the 60 ms frame whose centre lies
+        // `pair_offset` hops later; with centred frames that is voicing frame t + offset.
+        let off = self.pair_offset;
+        let vspec: Vec<bool> = (0..n_t)
+            .map(|t| voiced_all.get(t + off).copied().unwrap_or(false))
+            .collect();
         let bin = |f: f32| ((f / self.df).round() as usize).min(self.n_bins - 1);
         let (b500, b1k, b1500, b2k, b5k) = (
             bin(500.0),
@@ -641,7 +652,7 @@ impl Egemaps {
             } else {
                 0.0
             };
-            if voiced[t] {
+            if vspec[t] {
                 let fm = self
                     .lpc
                     .formants_warm_with(&power, &mut roots, self.cfg.formant_roots);
@@ -663,7 +674,11 @@ impl Egemaps {
             if f0[t] <= 0.0 {
                 continue;
             }
-            let fm = [formants[[0, t]], formants[[1, t]], formants[[2, t]]];
+            // the formants of the 20 ms frame paired with this 60 ms frame (see `vspec`)
+            let fm = match t.checked_sub(off) {
+                Some(s) => [formants[[0, s]], formants[[1, s]], formants[[2, s]]],
+                None => [f32::NAN; 3],
+            };
             let h = self.harmonics.analyze(y, t * hop, f0[t], &fm, hs);
             hnr[t] = h.hnr_db;
             h1h2[t] = h.h1_h2_db;
@@ -697,18 +712,22 @@ impl Egemaps {
         for m in &mfccs {
             push_mean_cv(&mut feats, m);
         }
-        let vmask = |x: &[f32]| -> Vec<f32> {
+        // `x` where `mask == want` (and finite), NaN elsewhere
+        let select = |x: &[f32], mask: &[bool], want: bool| -> Vec<f32> {
             x.iter()
-                .zip(&voiced)
-                .map(|(&v, &vo)| if vo && v.is_finite() { v } else { f32::NAN })
+                .zip(mask)
+                .map(|(&v, &m)| {
+                    if m == want && v.is_finite() {
+                        v
+                    } else {
+                        f32::NAN
+                    }
+                })
                 .collect()
         };
-        let uvmask = |x: &[f32]| -> Vec<f32> {
-            x.iter()
-                .zip(&voiced)
-                .map(|(&v, &vo)| if !vo && v.is_finite() { v } else { f32::NAN })
-                .collect()
-        };
+        let vmask = |x: &[f32]| select(x, &voiced, true);
+        let vmask_spec = |x: &[f32]| select(x, &vspec, true);
+        let uvmask_spec = |x: &[f32]| select(x, &vspec, false);
         for x in [&jit, &shim, &hnr, &h1h2, &h1a3] {
             push_mean_cv(&mut feats, &finite(&sma3nz(&vmask(x))));
         }
@@ -726,18 +745,18 @@ impl Egemaps {
                 .map(|(&a, &f)| if f > 0.0 { a } else { UNVOICED_AMP_DB })
                 .collect();
             for x in [&fr, &bw] {
-                push_mean_cv(&mut feats, &finite(&sma3nz(&vmask(x))));
+                push_mean_cv(&mut feats, &finite(&sma3nz(&vmask_spec(x))));
             }
             push_mean_cv(&mut feats, &finite(&sma3nz(&am)));
         }
         for x in [&alpha, &hamm, &slope_lo, &slope_hi, &flux] {
-            push_mean_cv(&mut feats, &finite(&sma3nz(&vmask(x))));
+            push_mean_cv(&mut feats, &finite(&sma3nz(&vmask_spec(x))));
         }
         for k in 0..4 {
-            push_mean_cv(&mut feats, &finite(&sma3nz(&vmask(&mfcc_k(k)))));
+            push_mean_cv(&mut feats, &finite(&sma3nz(&vmask_spec(&mfcc_k(k)))));
         }
         for x in [&alpha, &hamm, &slope_lo, &slope_hi, &flux] {
-            let v = finite(&sma3nz(&uvmask(x)));
+            let v = finite(&sma3nz(&uvmask_spec(x)));
             feats.values.push(mean(&v));
         }
         let dur = (y.len() as f32 / sr as f32).max(hop_sec);
