@@ -1,13 +1,15 @@
 //! Criterion benches for the prosody half of ser-features on the shipped 4.35 s, 16 kHz
 //! speech asset: YIN and pYIN (librosa's example settings C2–C7, frame 2048, hop 512, and the
-//! speech settings 50–600 Hz, frame 1024, hop 160), the 88-value eGeMAPS-like set (allocating
-//! and scratch forms), openSMILE-style jitter/shimmer and one 60 ms harmonic-analysis frame.
+//! speech settings 50–600 Hz, frame 1024, hop 160), openSMILE's SHS tracker, the 88-value
+//! eGeMAPS-like set (allocating and scratch forms, and with pYIN instead of SHS), openSMILE-style jitter/shimmer and one 60 ms harmonic-analysis frame.
 //! Plans and scratch buffers are built outside the timed loop.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use ser_features::egemaps::F0Method;
 use ser_features::egemaps::{Egemaps, EgemapsConfig};
 use ser_features::prosody::harmonics::{HarmonicAnalyzer, HarmonicsConfig};
+use ser_features::prosody::shs::{Shs, ShsConfig, ShsOutput};
 use ser_features::prosody::voice_quality::{jitter_shimmer_cc, CcJitterConfig};
 use ser_features::prosody::{Pyin, PyinConfig, PyinOutput, Yin, YinConfig};
 
@@ -58,6 +60,22 @@ fn bench_prosody(c: &mut Criterion) {
             b.iter(|| pyin.process_into(black_box(&y), &mut po, &mut ps).unwrap())
         });
     }
+    // openSMILE's SHS tracker (the eGeMAPS default), 60 ms frames, hop 10 ms
+    let shs = Shs::new(&ShsConfig::default().sr(sr)).unwrap();
+    let mut ss = shs.make_scratch();
+    let mut so = ShsOutput::default();
+    c.bench_function("shs_4.35s", |b| {
+        b.iter(|| shs.process_into(black_box(&y), &mut so, &mut ss).unwrap())
+    });
+    let eg_pyin = Egemaps::new(&EgemapsConfig::default().sr(sr).f0_method(F0Method::Pyin)).unwrap();
+    let mut eps = eg_pyin.make_scratch();
+    c.bench_function("egemaps_pyin_scratch_4.35s", |b| {
+        b.iter(|| {
+            eg_pyin
+                .process_with_scratch(black_box(&y), &mut eps)
+                .unwrap()
+        })
+    });
     let eg = Egemaps::new(&EgemapsConfig::default().sr(sr)).unwrap();
     c.bench_function("egemaps_4.35s", |b| {
         b.iter(|| eg.process(black_box(&y)).unwrap())

@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
-use ser_features::egemaps::{Egemaps, EgemapsConfig};
+use ser_features::egemaps::{Egemaps, EgemapsConfig, F0Method};
+use ser_features::prosody::shs::{Shs, ShsConfig, ShsOutput};
 use ser_features::prosody::{Pyin, PyinConfig, Yin, YinConfig};
 use ser_features::Error;
 
@@ -80,10 +81,31 @@ proptest! {
     }
 
     #[test]
+    fn shs_is_total_and_in_range(y in signal()) {
+        let shs = Shs::new(&ShsConfig::default()).unwrap();
+        let out = shs.process(&y).unwrap();
+        prop_assert_eq!(out.f0.len(), shs.n_frames(y.len()));
+        prop_assert_eq!(out.voicing.len(), out.f0.len());
+        for (&f, &v) in out.f0.iter().zip(&out.voicing) {
+            prop_assert!(f == 0.0 || (55.0..=1000.0).contains(&f), "{}", f);
+            prop_assert!((0.0..=1.0).contains(&v), "{}", v);
+        }
+        // deterministic, and the scratch form gives the same track
+        let mut again = ShsOutput::default();
+        shs.process_into(&y, &mut again, &mut shs.make_scratch()).unwrap();
+        prop_assert_eq!(again, out);
+    }
+
+    #[test]
     fn egemaps_is_finite(y in signal()) {
-        let f = Egemaps::new(&EgemapsConfig::default()).unwrap().process(&y).unwrap();
-        prop_assert_eq!(f.values.len(), 88);
-        prop_assert!(f.values.iter().all(|v| v.is_finite()));
+        for method in [F0Method::Shs, F0Method::Pyin] {
+            let f = Egemaps::new(&EgemapsConfig::default().f0_method(method))
+                .unwrap()
+                .process(&y)
+                .unwrap();
+            prop_assert_eq!(f.values.len(), 88);
+            prop_assert!(f.values.iter().all(|v| v.is_finite()));
+        }
     }
 
     #[test]
