@@ -7,8 +7,8 @@ Usage (from the workspace root):
 All EmoDB files are resampled to 16 kHz once with librosa (soxr_hq) into a temporary directory
 of float WAVs, so both tools see identical audio. openSMILE 2.6.0 runs
 `Smile(eGeMAPSv02, Functionals).process_signal`; ours runs `target/release/prosody-speed`, which
-writes one CSV row of the 88 values per file. Prints Pearson r per feature (in openSMILE order),
-the headline features and the median r over all 88.
+writes one CSV row of the 88 values per file. Prints Pearson r and Spearman rho per feature (in
+openSMILE order), the headline features and the median over all 88.
 """
 import argparse
 import glob
@@ -70,20 +70,26 @@ def main():
         subprocess.run([args.bin, "--dir", tmp, "--csv", csv], check=True, stdout=subprocess.DEVNULL)
         ours = pd.read_csv(csv).set_index("file").loc[list(ys.keys())]
     assert list(ours.columns) == list(ref.columns), "feature names/order differ from openSMILE"
-    rs = {}
+    rs, rho = {}, {}
     for c in ref.columns:
         a, b = ours[c].to_numpy(float), ref[c].to_numpy(float)
-        rs[c] = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else float("nan")
+        ok = a.std() > 0 and b.std() > 0
+        rs[c] = float(np.corrcoef(a, b)[0, 1]) if ok else float("nan")
+        # rank correlation: the stddevNorm (std / mean) values of LLDs whose mean is near 0
+        # have a few huge outliers that dominate Pearson's r
+        rho[c] = float(np.corrcoef(pd.Series(a).rank(), pd.Series(b).rank())[0, 1]) if ok else float("nan")
     print(f"files: {len(ys)}")
-    print(f"{'feature':<45} {'r':>7}")
+    print(f"{'feature':<45} {'r':>7} {'rho':>7}")
     for c, r in rs.items():
-        print(f"{c:<45} {r:7.3f}")
+        print(f"{c:<45} {r:7.3f} {rho[c]:7.3f}")
     print("\nheadline:")
     for c in HEADLINE:
         print(f"  {c:<43} {rs[c]:7.3f}")
     vals = np.array([r for r in rs.values() if np.isfinite(r)])
     print(f"\nmedian r over {len(vals)} of {len(rs)} features: {np.median(vals):.3f}")
     print(f"features with r >= 0.5: {(vals >= 0.5).sum()}, r >= 0.8: {(vals >= 0.8).sum()}")
+    rv = np.array([r for r in rho.values() if np.isfinite(r)])
+    print(f"Spearman rho: median {np.median(rv):.3f}, rho >= 0.8: {(rv >= 0.8).sum()} of {len(rv)}")
     # pYIN (librosa's algorithm) finds no voiced frame in some shouted utterances; their
     # voiced-only features are 0 by convention. r over the files where both found voicing:
     keep = (ours["F0semitoneFrom27.5Hz_sma3nz_amean"] > 0).to_numpy() & (ref["F0semitoneFrom27.5Hz_sma3nz_amean"] > 0).to_numpy()
