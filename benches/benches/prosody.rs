@@ -1,7 +1,8 @@
 //! Criterion benches for the prosody half of ser-features on the shipped 4.35 s, 16 kHz
 //! speech asset: YIN and pYIN (librosa's example settings C2–C7, frame 2048, hop 512, and the
 //! speech settings 50–600 Hz, frame 1024, hop 160), openSMILE's SHS tracker, the 88-value
-//! eGeMAPS-like set (allocating and scratch forms, and with pYIN instead of SHS), openSMILE-style jitter/shimmer and one 60 ms harmonic-analysis frame.
+//! eGeMAPS-like set (allocating and scratch forms, and with pYIN instead of SHS),
+//! openSMILE-style jitter/shimmer and one 60 ms harmonic-analysis frame.
 //! Plans and scratch buffers are built outside the timed loop.
 #![allow(clippy::unwrap_used, missing_docs)]
 

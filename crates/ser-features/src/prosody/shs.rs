@@ -221,8 +221,11 @@ impl Shs {
         {
             return Err(bad("fmin", "needs 0 < fmin < fmax"));
         }
-        if cfg.n_candidates == 0 || cfg.n_harmonics == 0 || !(cfg.sigma > 0.0) {
-            return Err(bad("n_candidates", "counts and sigma must be positive"));
+        if cfg.n_candidates == 0 || cfg.n_candidates > MAX_CAND {
+            return Err(bad("n_candidates", "must be 1 ..= 16"));
+        }
+        if cfg.n_harmonics == 0 || cfg.sigma.is_nan() || cfg.sigma <= 0.0 {
+            return Err(bad("n_harmonics", "n_harmonics and sigma must be positive"));
         }
         let n_fft = fl.next_power_of_two();
         let ac = Autocorrelator::new(fl, Some(n_fft - fl + 1));
@@ -385,7 +388,7 @@ impl Shs {
             s.power.resize(self.n_bins, 0.0);
             self.ac.power_into(&s.frame, &mut s.power, &mut s.ac)?;
             let mut cand = [(0.0f32, 0.0f32, 0.0f32); MAX_CAND];
-            let k = self.candidates_from_power(s, &mut cand[..nc.min(MAX_CAND)]);
+            let k = self.candidates_from_power(s, &mut cand[..nc]);
             let row = &mut s.cands[t * 2 * nc..(t + 1) * 2 * nc];
             for (i, c) in cand[..k].iter().enumerate() {
                 row[2 * i] = c.0;
@@ -981,8 +984,9 @@ mod tests {
             }
         }
         for w in pos.windows(2) {
-            for j in w[0] + 3..=w[1].saturating_sub(3) {
-                a[j] = 0.0;
+            let (lo, hi) = (w[0] + 3, w[1].saturating_sub(3));
+            if lo <= hi {
+                a[lo..=hi].fill(0.0);
             }
         }
     }
@@ -1036,6 +1040,18 @@ mod tests {
         assert!(Shs::new(&ShsConfig::default().sr(0)).is_err());
         assert!(Shs::new(&ShsConfig::default().fmin(500.0).fmax(100.0)).is_err());
         assert!(Shs::new(&ShsConfig::default().frame_length(4)).is_err());
+        for n_candidates in [0, MAX_CAND + 1] {
+            let cfg = ShsConfig {
+                n_candidates,
+                ..Default::default()
+            };
+            assert!(Shs::new(&cfg).is_err());
+        }
+        let cfg = ShsConfig {
+            sigma: f64::NAN,
+            ..Default::default()
+        };
+        assert!(Shs::new(&cfg).is_err());
         let shs = Shs::new(&ShsConfig::default()).unwrap();
         assert!(shs.process(&[]).is_err());
         assert!(shs.process(&[f32::NAN; 100]).is_err());
