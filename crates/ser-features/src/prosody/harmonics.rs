@@ -156,13 +156,7 @@ impl HarmonicAnalyzer {
                 reason: format!("{fl} samples is shorter than two periods of fmin"),
             });
         }
-        let half = (fl - 1) as f64 / 2.0;
-        let window = (0..fl)
-            .map(|i| {
-                let x = (i as f64 - half) / (cfg.sigma * half);
-                (-0.5 * x * x).exp() as f32
-            })
-            .collect();
+        let window = super::gaussian_window(fl, cfg.sigma);
         let ac = Autocorrelator::new(fl, Some(max_lag + 1));
         let n_bins = ac.fft_len() / 2 + 1;
         Ok(Self {
@@ -201,22 +195,7 @@ impl HarmonicAnalyzer {
 
     fn fill_frame(&self, y: &[f32], centre: usize, s: &mut HarmonicsScratch) {
         s.frame.resize(self.frame_length, 0.0);
-        let start = centre as isize - (self.frame_length / 2) as isize;
-        if start >= 0 && start as usize + self.frame_length <= y.len() {
-            let seg = &y[start as usize..start as usize + self.frame_length];
-            for ((f, w), v) in s.frame.iter_mut().zip(&self.window).zip(seg) {
-                *f = v * w;
-            }
-            return;
-        }
-        for (i, (f, w)) in s.frame.iter_mut().zip(&self.window).enumerate() {
-            let k = start + i as isize;
-            *f = if k >= 0 && (k as usize) < y.len() {
-                y[k as usize] * w
-            } else {
-                0.0
-            };
-        }
+        super::windowed_frame(y, centre, &self.window, &mut s.frame);
     }
 
     /// Analyses the frame centred at sample `centre` of `y` with fundamental `f0` (Hz) and

@@ -34,3 +34,35 @@ mod yin;
 
 pub use pyin::{Pyin, PyinConfig, PyinOutput, PyinScratch};
 pub use yin::{Yin, YinConfig, YinScratch};
+
+/// openSMILE's Gaussian window (`winFunc = gauss`): `exp(−½ ((i − (n−1)/2) / (σ (n−1)/2))²)`.
+pub(crate) fn gaussian_window(n: usize, sigma: f64) -> Vec<f32> {
+    let half = (n.max(2) - 1) as f64 / 2.0;
+    (0..n)
+        .map(|i| {
+            let x = (i as f64 - half) / (sigma * half);
+            (-0.5 * x * x).exp() as f32
+        })
+        .collect()
+}
+
+/// `frame = window · y[centre − n/2 ..]` (`n = window.len()`), zero outside `y`.
+pub(crate) fn windowed_frame(y: &[f32], centre: usize, window: &[f32], frame: &mut [f32]) {
+    let n = window.len();
+    let start = centre as isize - (n / 2) as isize;
+    if start >= 0 && start as usize + n <= y.len() {
+        let seg = &y[start as usize..start as usize + n];
+        for ((f, w), v) in frame.iter_mut().zip(window).zip(seg) {
+            *f = v * w;
+        }
+        return;
+    }
+    for (i, (f, w)) in frame.iter_mut().zip(window).enumerate() {
+        let k = start + i as isize;
+        *f = if k >= 0 && (k as usize) < y.len() {
+            y[k as usize] * w
+        } else {
+            0.0
+        };
+    }
+}

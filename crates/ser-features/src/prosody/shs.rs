@@ -231,13 +231,7 @@ impl Shs {
         let ac = Autocorrelator::new(fl, Some(n_fft - fl + 1));
         debug_assert_eq!(ac.fft_len(), n_fft);
         let n_bins = n_fft / 2 + 1;
-        let half = (fl - 1) as f64 / 2.0;
-        let window = (0..fl)
-            .map(|i| {
-                let x = (i as f64 - half) / (cfg.sigma * half);
-                (-0.5 * x * x).exp() as f32
-            })
-            .collect();
+        let window = super::gaussian_window(fl, cfg.sigma);
         // source abscissae: log2 of the bin frequencies; bin 0 one octave below bin 1's half
         let df = srf / n_fft as f64;
         let mut xs = vec![0.0f64; n_bins];
@@ -439,22 +433,7 @@ impl Shs {
     }
 
     fn fill_frame(&self, y: &[f32], centre: usize, frame: &mut [f32]) {
-        let start = centre as isize - (self.fl / 2) as isize;
-        if start >= 0 && start as usize + self.fl <= y.len() {
-            let seg = &y[start as usize..start as usize + self.fl];
-            for ((f, w), v) in frame.iter_mut().zip(&self.window).zip(seg) {
-                *f = v * w;
-            }
-            return;
-        }
-        for (i, (f, w)) in frame.iter_mut().zip(&self.window).enumerate() {
-            let k = start + i as isize;
-            *f = if k >= 0 && (k as usize) < y.len() {
-                y[k as usize] * w
-            } else {
-                0.0
-            };
-        }
+        super::windowed_frame(y, centre, &self.window, frame);
     }
 
     /// Candidates `(f0 Hz, voicing, score)` of one frame from its power spectrum in
