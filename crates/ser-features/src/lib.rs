@@ -10,7 +10,8 @@
 //! - [`StreamingExtractor`]: chunks of any size in, exactly the batch frames out.
 //! - [`spectral`], [`mfcc`], [`delta`]: librosa-named free functions (the `S=` forms).
 //! - [`functionals`]: named utterance statistics; [`compare`]: a ComParE-like named set.
-//! - [`prosody`], [`egemaps`]: F0 (YIN/pYIN), voice quality, loudness, eGeMAPS-like set.
+//! - [`prosody`], [`egemaps`]: F0 (YIN, pYIN, openSMILE's SHS tracker), voice quality, loudness,
+//!   eGeMAPS-like set.
 //!
 //! ```
 //! use ser_features::{FeatureConfig, FeatureExtractor, FeatureKind};
