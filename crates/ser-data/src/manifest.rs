@@ -303,7 +303,12 @@ pub fn write_manifest(corpus: &Corpus, path: impl AsRef<Path>) -> Result<()> {
         .utterances
         .iter()
         .map(|u| {
-            let rel = u.path.strip_prefix(base).unwrap_or(&u.path);
+            // relative to the manifest's folder; the folder itself is ".", not an empty cell
+            let rel = match u.path.strip_prefix(base) {
+                Ok(r) if r.as_os_str().is_empty() => Path::new("."),
+                Ok(r) => r,
+                Err(_) => &u.path,
+            };
             [
                 rel.to_string_lossy().into_owned(),
                 u.label.to_string(),
