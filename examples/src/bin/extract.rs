@@ -8,8 +8,9 @@
 //!
 //! Features: `mfcc`, `mfcc-delta` (MFCC + Δ + ΔΔ stacked), `logmel`, `melspectrogram`,
 //! `spectral` (centroid, bandwidth, rolloff, flatness, contrast×7, zcr, rms, onset strength,
-//! flux), `f0` (pYIN: f0, voiced_flag, voiced_prob), `functionals` (ComParE-like named set),
-//! `egemaps` (88 eGeMAPS-like functionals; 10 ms hop unless `--hop-length`).
+//! flux), `f0` (pYIN, or openSMILE's SHS tracker with `--f0-method shs`: f0, voiced_flag,
+//! voiced_prob), `functionals` (ComParE-like named set), `egemaps` (88 eGeMAPS-like
+//! functionals; 10 ms hop unless `--hop-length`; F0 by SHS unless `--f0-method pyin`).
 //!
 //! Outputs by extension: `.npy` float32 in librosa's shape `(features, n_frames)` (named sets:
 //! a 1-D vector); `.csv` one row per frame with a header (named sets: header + one row);
@@ -27,8 +28,9 @@ use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use ser_dsp::{Audio, PadMode};
 use ser_features::compare::{CompareConfig, CompareSet};
-use ser_features::egemaps::{Egemaps, EgemapsConfig};
+use ser_features::egemaps::{Egemaps, EgemapsConfig, F0Method};
 use ser_features::functionals::NamedFeatures;
+use ser_features::prosody::shs::{Shs, ShsConfig};
 use ser_features::prosody::{Pyin, PyinConfig};
 use ser_features::{FeatureConfig, FeatureExtractor, FeatureKind};
 
@@ -42,6 +44,16 @@ enum Feature {
     F0,
     Functionals,
     Egemaps,
+}
+
+/// F0 tracker of `--feature f0` and `--feature egemaps`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum F0Tracker {
+    /// librosa.pyin (`f0`'s default)
+    Pyin,
+    /// openSMILE's subharmonic-summation tracker (`egemaps`' default): 60 ms frames, 10 ms hop
+    /// unless `--hop-length`, 55-1000 Hz unless `--fmin`/`--fmax`
+    Shs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -105,6 +117,9 @@ struct Args {
     /// power_to_db top_db, or `none`.
     #[arg(long, default_value = "80")]
     top_db: String,
+    /// F0 tracker (default: pyin for `f0`, shs for `egemaps`).
+    #[arg(long, value_enum)]
+    f0_method: Option<F0Tracker>,
     /// Worker threads for directory input (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
@@ -205,6 +220,34 @@ impl Extractor {
                 let set = CompareSet::new(&CompareConfig::default().features(cfg))?;
                 Ok(Output::Named(set.extract(y)?))
             }
+            Feature::F0 if self.args.f0_method == Some(F0Tracker::Shs) => {
+                let mut sc = ShsConfig::default().sr(sr);
+                if let Some(h) = self.args.hop_length {
+                    sc = sc.hop_length(h);
+                }
+                if let Some(f) = self.args.fmin {
+                    sc = sc.fmin(f64::from(f));
+                }
+                if let Some(f) = self.args.fmax {
+                    sc = sc.fmax(f64::from(f));
+                }
+                let shs = Shs::new(&sc)?;
+                let out = shs.process(y)?;
+                let n = out.f0.len();
+                let mut data = Array2::zeros((3, n));
+                for t in 0..n {
+                    // librosa's convention: NaN where unvoiced
+                    data[[0, t]] = if out.f0[t] > 0.0 { out.f0[t] } else { f32::NAN };
+                    data[[1, t]] = f32::from(u8::from(out.f0[t] > 0.0));
+                    data[[2, t]] = out.voicing[t];
+                }
+                Ok(Output::Frames {
+                    data,
+                    names: vec!["f0".into(), "voiced_flag".into(), "voiced_prob".into()],
+                    hop: shs.hop_length(),
+                    sr,
+                })
+            }
             Feature::F0 => {
                 let mut pc = PyinConfig::default()
                     .sr(sr)
@@ -236,7 +279,11 @@ impl Extractor {
                 })
             }
             Feature::Egemaps => {
-                let mut ec = EgemapsConfig::default().sr(sr);
+                let method = match self.args.f0_method {
+                    Some(F0Tracker::Pyin) => F0Method::Pyin,
+                    _ => F0Method::Shs,
+                };
+                let mut ec = EgemapsConfig::default().sr(sr).f0_method(method);
                 if let Some(h) = self.args.hop_length {
                     ec = ec.hop_length(h);
                 }
