@@ -416,7 +416,8 @@ impl Egemaps {
                 .fmin(cfg.fmin)
                 .fmax(cfg.fmax),
         )?;
-        let pair_offset = ((0.03 - 0.01) * srf / hop as f64).round() as usize;
+        // centre distance of a 60 ms SHS frame and a 20 ms spectral frame that start together
+        let pair_offset = ((shs.frame_length() - win) as f64 / 2.0 / hop as f64).round() as usize;
         Ok(Self {
             cfg: cfg.clone(),
             hop,

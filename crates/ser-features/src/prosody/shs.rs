@@ -339,6 +339,11 @@ impl Shs {
         self.hop
     }
 
+    /// Frame length in samples.
+    pub fn frame_length(&self) -> usize {
+        self.fl
+    }
+
     /// Number of frames for `n` samples (frames centred at `0, hop, …`, the last one at or
     /// before the last sample).
     pub fn n_frames(&self, n: usize) -> usize {
@@ -375,11 +380,12 @@ impl Shs {
         s.cands.resize(n_t * 2 * nc, 0.0);
         s.rms.clear();
         s.rms.resize(n_t, 0.0);
+        s.frame.resize(self.fl, 0.0);
+        s.power.resize(self.n_bins, 0.0);
         for t in 0..n_t {
-            self.fill_frame(y, t * self.hop, &mut s.frame);
+            super::windowed_frame(y, t * self.hop, &self.window, &mut s.frame);
             let e: f32 = crate::lanes::dot_f32(&s.frame, &s.frame);
             s.rms[t] = (e / self.fl as f32).sqrt();
-            s.power.resize(self.n_bins, 0.0);
             self.ac.power_into(&s.frame, &mut s.power, &mut s.ac)?;
             let mut cand = [(0.0f32, 0.0f32, 0.0f32); MAX_CAND];
             let k = self.candidates_from_power(s, &mut cand[..nc]);
@@ -430,10 +436,6 @@ impl Shs {
         recurrence(&s.u, &self.sp_q_rev, &mut s.y2, self.sp_warm);
         s.y2.reverse();
         s.y2.push(0.0);
-    }
-
-    fn fill_frame(&self, y: &[f32], centre: usize, frame: &mut [f32]) {
-        super::windowed_frame(y, centre, &self.window, frame);
     }
 
     /// Candidates `(f0 Hz, voicing, score)` of one frame from its power spectrum in
