@@ -314,6 +314,8 @@ pub struct EgemapsScratch {
     y2: Vec<f32>,
     stft: StftScratch,
     harmonics: HarmonicsScratch,
+    /// the SHS tracker's magnitude spectra (`n_frames × n_bins`), reused by the harmonics
+    mags: Vec<f32>,
 }
 
 /// eGeMAPS-like extractor plan (`Send + Sync`). See the [module docs](self).
@@ -416,6 +418,9 @@ impl Egemaps {
                 .fmin(cfg.fmin)
                 .fmax(cfg.fmax),
         )?;
+        // the harmonics reuse the SHS spectra: same Gaussian frame, same FFT size
+        debug_assert_eq!(shs.frame_length(), harmonics.frame_length());
+        debug_assert_eq!(shs.n_bins(), harmonics.n_bins());
         // centre distance of a 60 ms SHS frame and a 20 ms spectral frame that start together
         let pair_offset = ((shs.frame_length() - win) as f64 / 2.0 / hop as f64).round() as usize;
         Ok(Self {
@@ -509,6 +514,7 @@ impl Egemaps {
             y2: Vec::new(),
             stft: self.stft.make_scratch(),
             harmonics: self.harmonics.make_scratch(),
+            mags: Vec::new(),
         }
     }
 
@@ -545,12 +551,14 @@ impl Egemaps {
             y2,
             stft: stft_scratch,
             harmonics: hs,
+            mags,
         } = scratch;
 
         // ---- F0 and voicing: (Hz, 0 = unvoiced), voiced flag
         let (f0_all, voiced_all): (Vec<f32>, Vec<bool>) = match self.cfg.f0_method {
             F0Method::Shs => {
-                self.shs.process_into(y, shs_out, shs_scratch)?;
+                self.shs
+                    .process_into_with_magnitudes(y, shs_out, shs_scratch, mags)?;
                 (shs_out.f0.clone(), shs_out.voiced())
             }
             F0Method::Pyin => {
@@ -680,7 +688,20 @@ impl Egemaps {
                 Some(s) => [formants[[0, s]], formants[[1, s]], formants[[2, s]]],
                 None => [f32::NAN; 3],
             };
-            let h = self.harmonics.analyze(y, t * hop, f0[t], &fm, hs);
+            // openSMILE's harmonics read the pitch tracker's spectrum (`fftmagG60`); with SHS
+            // F0 that spectrum is already computed
+            let nb = self.harmonics.n_bins();
+            let h = match self.cfg.f0_method {
+                F0Method::Shs => self.harmonics.analyze_magnitudes(
+                    y,
+                    t * hop,
+                    f0[t],
+                    &fm,
+                    &mags[t * nb..(t + 1) * nb],
+                    hs,
+                )?,
+                F0Method::Pyin => self.harmonics.analyze(y, t * hop, f0[t], &fm, hs),
+            };
             hnr[t] = h.hnr_db;
             h1h2[t] = h.h1_h2_db;
             h1a3[t] = h.h1_a3_db;

@@ -156,6 +156,7 @@ impl ShsOutput {
 pub struct ShsScratch {
     frame: Vec<f32>,
     power: Vec<f32>,
+    mag: Vec<f32>,
     y: Vec<f64>,
     y2: Vec<f64>,
     u: Vec<f64>,
@@ -373,6 +374,35 @@ impl Shs {
 
     /// As [`Shs::process`], writing into `out` and reusing `s`.
     pub fn process_into(&self, y: &[f32], out: &mut ShsOutput, s: &mut ShsScratch) -> Result<()> {
+        self.run(y, out, s, None)
+    }
+
+    /// As [`Shs::process_into`], also keeping every frame's magnitude spectrum (of the
+    /// Gaussian-windowed frame zero-padded to a power of two, as openSMILE's `fftmagG60`
+    /// level) in `magnitudes`, row-major `n_frames × n_bins()`. eGeMAPS' harmonic analysis
+    /// reads these ([`crate::prosody::harmonics::HarmonicAnalyzer::analyze_magnitudes`]).
+    pub fn process_into_with_magnitudes(
+        &self,
+        y: &[f32],
+        out: &mut ShsOutput,
+        s: &mut ShsScratch,
+        magnitudes: &mut Vec<f32>,
+    ) -> Result<()> {
+        self.run(y, out, s, Some(magnitudes))
+    }
+
+    /// Bins of each magnitude spectrum ([`Shs::process_into_with_magnitudes`]).
+    pub fn n_bins(&self) -> usize {
+        self.n_bins
+    }
+
+    fn run(
+        &self,
+        y: &[f32],
+        out: &mut ShsOutput,
+        s: &mut ShsScratch,
+        mut magnitudes: Option<&mut Vec<f32>>,
+    ) -> Result<()> {
         check_audio(y)?;
         let n_t = self.n_frames(y.len());
         let nc = self.cfg.n_candidates;
@@ -382,13 +412,28 @@ impl Shs {
         s.rms.resize(n_t, 0.0);
         s.frame.resize(self.fl, 0.0);
         s.power.resize(self.n_bins, 0.0);
+        s.mag.resize(self.n_bins, 0.0);
+        if let Some(m) = magnitudes.as_deref_mut() {
+            m.clear();
+            m.resize(n_t * self.n_bins, 0.0);
+        }
         for t in 0..n_t {
             super::windowed_frame(y, t * self.hop, &self.window, &mut s.frame);
             let e: f32 = crate::lanes::dot_f32(&s.frame, &s.frame);
             s.rms[t] = (e / self.fl as f32).sqrt();
             self.ac.power_into(&s.frame, &mut s.power, &mut s.ac)?;
+            // single-precision magnitudes, as openSMILE's cFFTmagphase
+            let mag = match magnitudes.as_deref_mut() {
+                Some(m) => &mut m[t * self.n_bins..(t + 1) * self.n_bins],
+                None => &mut s.mag[..],
+            };
+            for (m, &p) in mag.iter_mut().zip(&s.power) {
+                *m = p.max(0.0).sqrt();
+            }
+            s.y.clear();
+            s.y.extend(mag.iter().map(|&m| m as f64));
             let mut cand = [(0.0f32, 0.0f32, 0.0f32); MAX_CAND];
-            let k = self.candidates_from_power(s, &mut cand[..nc]);
+            let k = self.candidates_from_magnitudes(s, &mut cand[..nc]);
             let row = &mut s.cands[t * 2 * nc..(t + 1) * 2 * nc];
             for (i, c) in cand[..k].iter().enumerate() {
                 row[2 * i] = c.0;
@@ -438,12 +483,13 @@ impl Shs {
         s.y2.push(0.0);
     }
 
-    /// Candidates `(f0 Hz, voicing, score)` of one frame from its power spectrum in
-    /// `s.power`, best score first; returns how many are set.
-    fn candidates_from_power(&self, s: &mut ShsScratch, cand: &mut [(f32, f32, f32)]) -> usize {
-        s.y.clear();
-        // single-precision magnitudes, as openSMILE's cFFTmagphase
-        s.y.extend(s.power.iter().map(|&p| p.max(0.0).sqrt() as f64));
+    /// Candidates `(f0 Hz, voicing, score)` of one frame from its magnitude spectrum in
+    /// `s.y`, best score first; returns how many are set.
+    fn candidates_from_magnitudes(
+        &self,
+        s: &mut ShsScratch,
+        cand: &mut [(f32, f32, f32)],
+    ) -> usize {
         enhance_peaks(&mut s.y, &mut s.mask);
         smooth_121(&mut s.y);
         self.spline_second_derivatives(s);
