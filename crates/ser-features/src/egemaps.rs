@@ -539,6 +539,18 @@ impl Egemaps {
         y: &[f32],
         scratch: &mut EgemapsScratch,
     ) -> Result<(NamedFeatures, EgemapsLld)> {
+        crate::lanes::wide(
+            #[inline(always)]
+            || self.lld_portable(y, scratch),
+        )
+    }
+
+    #[inline(always)]
+    fn lld_portable(
+        &self,
+        y: &[f32],
+        scratch: &mut EgemapsScratch,
+    ) -> Result<(NamedFeatures, EgemapsLld)> {
         check_audio(y)?;
         let sr = self.cfg.sr;
         let hop = self.hop;

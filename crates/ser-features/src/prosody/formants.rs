@@ -167,22 +167,23 @@ fn aberth(c: &[f64], z: &mut [Complex64], max_iter: usize) -> bool {
     for _ in 0..max_iter {
         sr.fill(0.0);
         si.fill(0.0);
+        // every pair, without branching on `done` (a converged root's sum is simply unused)
         for i in 0..n {
             let (xr, xi) = (zr[i], zi[i]);
+            let (mut ar, mut ai) = (0.0, 0.0);
             for j in i + 1..n {
-                if done[i] && done[j] {
-                    continue;
-                }
                 let (dr, di) = (xr - zr[j], xi - zi[j]);
                 let q = dr * dr + di * di;
-                if q > 0.0 {
-                    let (ir, ii) = (dr / q, -di / q);
-                    sr[i] += ir;
-                    si[i] += ii;
-                    sr[j] -= ir;
-                    si[j] -= ii;
-                }
+                // 1 / (z_i − z_j) = conj(d) / |d|²; coincident guesses contribute nothing
+                let inv = if q > 0.0 { 1.0 / q } else { 0.0 };
+                let (ir, ii) = (dr * inv, -di * inv);
+                ar += ir;
+                ai += ii;
+                sr[j] -= ir;
+                si[j] -= ii;
             }
+            sr[i] += ar;
+            si[i] += ai;
         }
         // Horner for p(z_i) and p'(z_i) of all roots at once: the coefficient loop is outer,
         // so the n evaluations are independent (vectorisable, no latency chain)
@@ -213,9 +214,9 @@ fn aberth(c: &[f64], z: &mut [Complex64], max_iter: usize) -> bool {
             // Aberth step w = (p / p') / (1 − (p / p') s) = p / (p' − p s)
             let er = dr - (pr * sr[i] - pi * si[i]);
             let ei = di - (pr * si[i] + pi * sr[i]);
-            let q = er * er + ei * ei;
-            let wr = (pr * er + pi * ei) / q;
-            let wi = (pi * er - pr * ei) / q;
+            let inv = 1.0 / (er * er + ei * ei);
+            let wr = (pr * er + pi * ei) * inv;
+            let wi = (pi * er - pr * ei) * inv;
             if wr.is_finite() && wi.is_finite() {
                 zr[i] -= wr;
                 zi[i] -= wi;

@@ -401,6 +401,20 @@ impl Shs {
         y: &[f32],
         out: &mut ShsOutput,
         s: &mut ShsScratch,
+        magnitudes: Option<&mut Vec<f32>>,
+    ) -> Result<()> {
+        crate::lanes::wide(
+            #[inline(always)]
+            || self.run_portable(y, out, s, magnitudes),
+        )
+    }
+
+    #[inline(always)]
+    fn run_portable(
+        &self,
+        y: &[f32],
+        out: &mut ShsOutput,
+        s: &mut ShsScratch,
         mut magnitudes: Option<&mut Vec<f32>>,
     ) -> Result<()> {
         check_audio(y)?;
@@ -459,6 +473,7 @@ impl Shs {
 
     /// Second derivatives `s.y2` of the natural cubic spline through `(log2 f_i, s.y[i])`
     /// (tridiagonal solve with the precomputed factorisation; `s.u` is scratch).
+    #[inline(always)]
     fn spline_second_derivatives(&self, s: &mut ShsScratch) {
         let y = &s.y;
         let n = y.len();
@@ -485,6 +500,7 @@ impl Shs {
 
     /// Candidates `(f0 Hz, voicing, score)` of one frame from its magnitude spectrum in
     /// `s.y`, best score first; returns how many are set.
+    #[inline(always)]
     fn candidates_from_magnitudes(
         &self,
         s: &mut ShsScratch,
@@ -590,6 +606,7 @@ pub const MAX_CAND: usize = 16;
 /// latency-bound recurrence runs four times as many steps per cycle. Exact to rounding when
 /// `|b|^warm` is negligible, which the plan guarantees by its choice of `warm`; one chain when
 /// `warm` is not shorter than a quarter.
+#[inline(always)]
 fn recurrence(a: &[f64], b: &[f64], x: &mut [f64], warm: usize) {
     const LANES: usize = 4;
     let n = a.len().min(b.len()).min(x.len());
@@ -618,6 +635,7 @@ fn recurrence(a: &[f64], b: &[f64], x: &mut [f64], warm: usize) {
 
 /// Vertex `(x, y)` of the parabola through three points (the middle point when they are
 /// collinear).
+#[inline(always)]
 fn parabola_vertex(x: [f64; 3], y: [f64; 3]) -> (f64, f64) {
     let d = (x[0] - x[1]) * (x[0] - x[2]) * (x[1] - x[2]);
     if d == 0.0 {
@@ -642,6 +660,7 @@ fn parabola_vertex(x: [f64; 3], y: [f64; 3]) -> (f64, f64) {
 /// maximum that lies between two maxima (with a single maximum, every bin from 3 on).
 /// Maxima: `a[i] > a[i−1] && a[i] >= a[i+1]`, the first bin if it exceeds the second, the
 /// last if it exceeds the one before. Computed with masks, without branching per bin.
+#[inline(always)]
 fn enhance_peaks(a: &mut [f64], mask: &mut Vec<u8>) {
     let n = a.len();
     if n < 2 {
@@ -690,6 +709,7 @@ fn enhance_peaks(a: &mut [f64], mask: &mut Vec<u8>) {
 
 /// `a[i] = (a[i-1] + 2 a[i] + a[i+1]) / 4` with the original neighbours (`a[-1] = 0`); the
 /// last bin is kept.
+#[inline(always)]
 fn smooth_121(a: &mut [f64]) {
     let n = a.len();
     let mut prev = 0.0;
