@@ -6,7 +6,10 @@
 //!   correction, so a perfectly periodic frame gives a finite value that falls with the
 //!   period); the lag is the local ACF maximum closest to `floor(sr / F0)`, and
 //!   `HNR = 10 log10(acf[τ] / (acf[0] − acf[τ]))`, clipped to −90 … 110 dB.
-//! * **Harmonics**: harmonic `k` (0 = F0) is the spectral peak nearest to the magnitude-spectrum
+//! * **Harmonics**: on the magnitude spectrum of the frame zero-padded to the next power of two
+//!   (1024 points at 16 kHz, as openSMILE's `cTransformFFT`; the eGeMAPS set passes the SHS
+//!   tracker's spectra to [`HarmonicAnalyzer::analyze_magnitudes`] instead of recomputing
+//!   them), harmonic `k` (0 = F0) is the spectral peak nearest to the magnitude-spectrum
 //!   bin of `(k + 1) · F0`, searched within ±F0/2; its magnitude is refined by parabolic
 //!   interpolation and expressed in dB relative to the (un-interpolated) F0 peak. A harmonic
 //!   on the same bin as the previous one, or without a peak, is missing (−201 dB).
