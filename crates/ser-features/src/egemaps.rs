@@ -18,7 +18,7 @@
 //! | jitter, shimmer | [`jitter_shimmer_cc`]: openSMILE's `cPitchJitter` (periods by waveform cross-correlation within ±10 % of the tracked period, `minCC` 0.5, peak-to-peak amplitudes, the region read from 30 ms before the frame centre) | the same |
 //! | HNR | [`crate::prosody::harmonics`]: ACF of the 60 ms Gaussian-window (σ 0.4) frame at the local peak nearest `floor(sr/F0)`, 10 log10(r / (1 − r)) | the same (`cHarmonics`, `HNRdBACF`) |
 //! | H1–H2, H1–A3 | [`crate::prosody::harmonics`]: harmonic peak search on the same 60 ms Gaussian spectrum (openSMILE's indexing: "H1" is the 2nd harmonic), levels in dB | the same |
-//! | F1–F3 frequency, bandwidth | LPC order 11 on the 20 ms spectrum band-limited to 5.5 kHz (≡ 11 kHz resampling), root finding ([`crate::prosody::formants`]); by default the roots are read as openSMILE's `cFormantLpc` does (negated coefficients, reflected into the unit circle: [`FormantRoots::OpenSmile`]) | the same method (cLpc + cFormantLpc) |
+//! | F1–F3 frequency, bandwidth | the 20 ms frame resampled to 11 kHz as openSMILE's `cSpecResample` does (inverse DFT of its spectrum up to 3.4 kHz), LPC order 11 by autocorrelation, root finding ([`crate::prosody::formants`]); by default the roots are read as openSMILE's `cFormantLpc` does (negated coefficients, reflected into the unit circle: [`FormantRoots::OpenSmile`]) | the same method (cLpc + cFormantLpc) |
 //! | F1–F3 amplitude | strongest harmonic within ±20 % of Fi relative to the F0 peak, dB ([`crate::prosody::harmonics`]); as in eGeMAPS, unvoiced frames count as −201 dB in the functionals (so the means mostly measure the voiced fraction) | "amplitude by max harmonic" relative to F0 harmonic |
 //! | equivalent sound level | 10 log10(mean over 20 ms frames of the mean square) | the same |
 //!
@@ -60,7 +60,9 @@ use crate::error::{check_audio, Error, Result};
 use crate::functionals::{compute, Functional, NamedFeatures};
 use crate::lanes::{dot_f32, max_f32, sum_f32};
 use crate::mfcc::Cepstrum;
-use crate::prosody::formants::{FormantRoots, LpcFromPower};
+use crate::prosody::formants::{
+    formants_from_lpc_warm, FormantRoots, LpcResampled, LpcResampledScratch,
+};
 use crate::prosody::harmonics::{HarmonicAnalyzer, HarmonicsConfig, HarmonicsScratch};
 use crate::prosody::loudness::{
     band_energies, band_ranges, loudness_from_power, weighted_filterbank,
@@ -335,7 +337,8 @@ pub struct Egemaps {
     mfcc_rng: Vec<(usize, usize)>,
     /// MFCC 1–4 (HTK scale = ortho DCT-II rows 1..=4, lifter 22)
     cepstrum: Cepstrum,
-    lpc: LpcFromPower,
+    /// openSMILE's 11 kHz resampling + LPC of the 20 ms frames (formants)
+    lpc: LpcResampled,
     /// 60 ms Gaussian-window harmonic analysis (HNR, H1-H2, H1-A3, formant amplitudes)
     harmonics: HarmonicAnalyzer,
     /// decimation factor of pYIN's input (1 or 2)
@@ -434,7 +437,7 @@ impl Egemaps {
             jitter_cfg: CcJitterConfig::default()
                 .max_read((0.06 * srf).round() as usize)
                 .start_offset((0.03 * srf).round() as usize),
-            lpc: LpcFromPower::new(cfg.sr, n_fft, 11, 11_000.0),
+            lpc: LpcResampled::new(cfg.sr, n_fft, win, 11, 11_000.0),
             n_bins: n_fft / 2 + 1,
             df: cfg.sr as f32 / n_fft as f32,
             stft,
@@ -628,6 +631,7 @@ impl Egemaps {
         let mut diff = vec![0.0f32; n_flux];
         let mut mel = [0.0f32; N_MEL];
         let mut roots = Vec::new(); // LPC roots of the previous voiced frame (warm start)
+        let mut lpc_scratch = LpcResampledScratch::default();
         self.stft.for_each_frame(y, stft_scratch, |t, spec| {
             if t >= n_t {
                 return;
@@ -674,9 +678,12 @@ impl Egemaps {
                 0.0
             };
             if vspec[t] {
-                let fm = self
-                    .lpc
-                    .formants_warm_with(&power, &mut roots, self.cfg.formant_roots);
+                let fm = formants_from_lpc_warm(
+                    self.lpc.lpc(spec, &mut lpc_scratch),
+                    self.lpc.fs(),
+                    &mut roots,
+                    self.cfg.formant_roots,
+                );
                 for (i, (f, bw)) in fm.into_iter().take(3).enumerate() {
                     formants[[i, t]] = f as f32;
                     bandwidths[[i, t]] = bw as f32;

@@ -1,14 +1,14 @@
-//! Formants F1–F3 by LPC root finding (the method of openSMILE's `cLpc` + `cFormantLpc` in
-//! eGeMAPS).
+//! Formants F1–F3 by LPC root finding, the method of openSMILE's `cSpecResample` + `cLpc` +
+//! `cFormantLpc` in eGeMAPS.
 //!
-//! As in eGeMAPS, the frame's power spectrum is band-limited to `fs_lpc / 2` (default
-//! 5500 Hz, i.e. the spectrum of the signal resampled to 11 kHz), its autocorrelation at the
-//! `fs_lpc` rate is obtained by a cosine transform of that power spectrum (Wiener–Khinchin),
-//! LPC coefficients of order `order` (default 11) come from Levinson–Durbin, and the roots of
-//! the LPC polynomial (Aberth–Ehrlich iteration, warm-started from the previous frame's roots
-//! with [`LpcFromPower::formants_warm`]) with positive imaginary part give the
-//! formant frequencies `f = arg(z) · fs / 2π` and bandwidths `b = −ln|z| · fs / π`. Roots with
-//! `f` outside (50 Hz, fs/2 − 50 Hz) are discarded; the rest are sorted by frequency.
+//! [`LpcResampled`] resamples the 20 ms frame to 11 kHz the way `cSpecResample` does (an
+//! inverse DFT of its spectrum, band-limited to 3.4 kHz by that component's anti-aliasing
+//! rule; see its docs), takes the linear autocorrelation and Levinson–Durbin LPC of order
+//! 11; [`formants_from_lpc_warm`] finds the polynomial's roots (Aberth–Ehrlich, warm-started
+//! from the previous frame's roots) and reads those with positive imaginary part as formant
+//! frequencies `f = arg(z) · fs / 2π` and bandwidths `b = −ln|z| · fs / π`, by the textbook
+//! convention or openSMILE's ([`FormantRoots`]). Roots with `f` outside
+//! (50 Hz, fs/2 − 50 Hz) are discarded; the rest are sorted by frequency.
 //!
 //! # Example
 //! ```
@@ -266,101 +266,195 @@ pub fn formants_from_roots(roots: &[Complex64], fs: f64) -> Vec<(f64, f64)> {
     out
 }
 
-/// Precomputed cosine table for the band-limited autocorrelation of a power spectrum.
-#[derive(Debug, Clone)]
-pub struct LpcFromPower {
-    order: usize,
-    fs_lpc: f64,
-    /// number of bins used (`f < fs_lpc / 2`)
-    n_used: usize,
-    /// `(order + 1) × n_used` cosines (with the one-sided weight 2, 1 for DC)
-    cos: Vec<f64>,
+/// Formants of the LPC polynomial `c = [1, a1, …]` at `fs` read by `convention`, the root
+/// finding warm-started from (and updating) `roots` ([`poly_roots_warm`]; `roots` keeps the
+/// polynomial's own, unreflected roots).
+pub fn formants_from_lpc_warm(
+    mut c: Vec<f64>,
+    fs: f64,
+    roots: &mut Vec<Complex64>,
+    convention: FormantRoots,
+) -> Vec<(f64, f64)> {
+    match convention {
+        FormantRoots::Lpc => {
+            poly_roots_warm(&c, roots);
+            formants_from_roots(roots, fs)
+        }
+        FormantRoots::OpenSmile => {
+            for v in c[1..].iter_mut() {
+                *v = -*v;
+            }
+            poly_roots_warm(&c, roots);
+            formants_from_roots(&into_unit_circle(roots), fs)
+        }
+    }
 }
 
-impl LpcFromPower {
-    /// Plan for power spectra of `n_fft` points at `sr`, LPC of `order` at `fs_lpc` Hz.
-    pub fn new(sr: u32, n_fft: usize, order: usize, fs_lpc: f64) -> Self {
-        let df = sr as f64 / n_fft as f64;
-        let n_bins = n_fft / 2 + 1;
-        let n_used = ((fs_lpc / 2.0 / df).floor() as usize + 1).min(n_bins);
-        let mut cos = Vec::with_capacity((order + 1) * n_used);
-        for m in 0..=order {
-            for k in 0..n_used {
-                let w = if k == 0 { 1.0 } else { 2.0 };
-                cos.push(
-                    w * (2.0 * std::f64::consts::PI * k as f64 * df * m as f64 / fs_lpc).cos(),
-                );
+/// openSMILE's formant front end for eGeMAPS: `cSpecResample` (`targetFs = 11000`) on the
+/// complex spectrum of the 20 ms Hamming frame, then `cLpc` (`method = acf`) on the
+/// resampled frame.
+///
+/// `cSpecResample` evaluates an inverse DFT of the spectrum at the output rate over the
+/// frame's own length only (it detects the FFT's zero padding: 320 samples at 16 kHz become
+/// 220 at 11 kHz, one period of the inverse DFT being `nd` = 352 samples), and its
+/// anti-aliasing rule caps the number of bins it sums by that output length, so only bins
+/// `1 ..= n_out / 2 − 1` (up to 3.4 kHz for eGeMAPS) contribute; DC enters with twice the
+/// weight of a textbook inverse DFT. `cLpc` then takes the linear autocorrelation of the
+/// `n_out` samples and runs Levinson–Durbin. When `nd` is a whole number (eGeMAPS at 16 kHz)
+/// the inverse DFT is an inverse real FFT of `nd` points; otherwise it is summed directly.
+pub struct LpcResampled {
+    order: usize,
+    fs_lpc: f64,
+    n_out: usize,
+    /// bins `1 ..= n_bins` enter the sum
+    n_bins: usize,
+    synth: Synth,
+    /// `1 / (n_fft / 2)`
+    scale: f32,
+}
+
+enum Synth {
+    /// inverse real FFT of `nd` points
+    Fft(std::sync::Arc<dyn realfft::ComplexToReal<f32>>),
+    /// `n_out × n_bins` tables `cos(2π b i / nd)`, `sin(2π b i / nd)`
+    Direct { cos: Vec<f32>, sin: Vec<f32> },
+}
+
+impl std::fmt::Debug for LpcResampled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LpcResampled")
+            .field("order", &self.order)
+            .field("fs_lpc", &self.fs_lpc)
+            .field("n_out", &self.n_out)
+            .field("n_bins", &self.n_bins)
+            .field("fft", &matches!(self.synth, Synth::Fft(_)))
+            .finish()
+    }
+}
+
+/// Work buffers of [`LpcResampled::lpc`].
+#[derive(Debug, Clone, Default)]
+pub struct LpcResampledScratch {
+    frame: Vec<f32>,
+    frame64: Vec<f64>,
+    spec: Vec<num_complex::Complex32>,
+    fft: Vec<num_complex::Complex32>,
+}
+
+impl LpcResampled {
+    /// Plan for the `n_fft`-point spectra of `frame_length`-sample frames at `sr`, LPC of
+    /// `order` at (about) `target_fs` Hz.
+    pub fn new(sr: u32, n_fft: usize, frame_length: usize, order: usize, target_fs: f64) -> Self {
+        let k = n_fft as f64;
+        let frac = frame_length as f64 / n_fft as f64;
+        let n_out = ((k * target_fs / sr as f64 * frac).round() as usize).max(order + 1);
+        // openSMILE rounds the ratio to a whole output frame
+        let ratio = n_out as f64 / (k * frac);
+        let k_max = n_fft.min(n_out) & !1;
+        let n_bins = (k_max / 2).saturating_sub(1);
+        let synth = if (n_out * n_fft) % frame_length == 0 {
+            let nd = n_out * n_fft / frame_length;
+            Synth::Fft(realfft::RealFftPlanner::<f32>::new().plan_fft_inverse(nd))
+        } else {
+            let nd = k * ratio;
+            let (mut cos, mut sin) = (
+                Vec::with_capacity(n_out * n_bins),
+                Vec::with_capacity(n_out * n_bins),
+            );
+            for i in 0..n_out {
+                for b in 1..=n_bins {
+                    let w = 2.0 * std::f64::consts::PI * (b * i) as f64 / nd;
+                    cos.push(w.cos() as f32);
+                    sin.push(w.sin() as f32);
+                }
             }
-        }
+            Synth::Direct { cos, sin }
+        };
         Self {
             order,
-            fs_lpc,
-            n_used,
-            cos,
+            fs_lpc: sr as f64 * ratio,
+            n_out,
+            n_bins,
+            synth,
+            scale: 2.0 / n_fft as f32,
         }
     }
 
-    /// LPC sampling rate.
+    /// LPC sampling rate (openSMILE's, after rounding the output frame to whole samples).
     pub fn fs(&self) -> f64 {
         self.fs_lpc
     }
 
-    /// LPC polynomial `[1, a1, …]` of a frame's power spectrum.
-    pub fn lpc(&self, power: &[f32]) -> Vec<f64> {
-        let n = self.n_used.min(power.len());
+    /// Samples of the resampled frame (220 for eGeMAPS at 16 kHz).
+    pub fn frame_length(&self) -> usize {
+        self.n_out
+    }
+
+    /// LPC polynomial `[1, a1, …]` of a frame from its complex spectrum (`n_fft / 2 + 1`
+    /// bins, `X[k] = Σ x[n] e^{−2πikn/N}`).
+    pub fn lpc(&self, spec: &[num_complex::Complex32], s: &mut LpcResampledScratch) -> Vec<f64> {
+        self.resample(spec, s);
+        s.frame64.clear();
+        s.frame64.extend(s.frame.iter().map(|&v| v as f64));
+        let x = &s.frame64;
+        // linear autocorrelation, four independent partial sums per lag (not latency-bound)
         let r: Vec<f64> = (0..=self.order)
             .map(|m| {
-                let row = &self.cos[m * self.n_used..m * self.n_used + n];
-                // four independent accumulators (the sum is latency-bound otherwise)
+                let Some(tail) = x.get(m..) else { return 0.0 };
                 let mut acc = [0.0f64; 4];
-                let (rc, pc) = (row.chunks_exact(4), power[..n].chunks_exact(4));
-                let (rr, pr) = (rc.remainder(), pc.remainder());
-                for (cw, pw) in rc.zip(pc) {
+                let (ca, cb) = (tail.chunks_exact(4), x[..tail.len()].chunks_exact(4));
+                let (ra, rb) = (ca.remainder(), cb.remainder());
+                for (a, b) in ca.zip(cb) {
                     for l in 0..4 {
-                        acc[l] += cw[l] * pw[l] as f64;
+                        acc[l] += a[l] * b[l];
                     }
                 }
-                let tail: f64 = rr.iter().zip(pr).map(|(c, p)| c * *p as f64).sum();
-                (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+                let rest: f64 = ra.iter().zip(rb).map(|(a, b)| a * b).sum();
+                (acc[0] + acc[1]) + (acc[2] + acc[3]) + rest
             })
             .collect();
-        // mild lag window against ill-conditioning (white-noise correction 1e-9)
-        let mut r = r;
-        r[0] *= 1.0 + 1e-9;
         levinson(&r, self.order)
     }
 
-    /// Formants `(frequency, bandwidth)` of a frame's power spectrum.
-    pub fn formants(&self, power: &[f32]) -> Vec<(f64, f64)> {
-        formants_from_lpc(&self.lpc(power), self.fs_lpc)
-    }
-
-    /// As [`LpcFromPower::formants`], root finding warm-started from (and updating) `roots`
-    /// ([`poly_roots_warm`]); pass the same vector for consecutive frames of one signal.
-    pub fn formants_warm(&self, power: &[f32], roots: &mut Vec<Complex64>) -> Vec<(f64, f64)> {
-        self.formants_warm_with(power, roots, FormantRoots::Lpc)
-    }
-
-    /// As [`LpcFromPower::formants_warm`], reading the roots by `convention`. `roots` keeps
-    /// the polynomial's own (unreflected) roots for the next frame's warm start.
-    pub fn formants_warm_with(
-        &self,
-        power: &[f32],
-        roots: &mut Vec<Complex64>,
-        convention: FormantRoots,
-    ) -> Vec<(f64, f64)> {
-        let mut c = self.lpc(power);
-        match convention {
-            FormantRoots::Lpc => {
-                poly_roots_warm(&c, roots);
-                formants_from_roots(roots, self.fs_lpc)
-            }
-            FormantRoots::OpenSmile => {
-                for v in c[1..].iter_mut() {
-                    *v = -*v;
+    /// The resampled frame of `spec` into `s.frame`.
+    fn resample(&self, spec: &[num_complex::Complex32], s: &mut LpcResampledScratch) {
+        let nb = self.n_bins.min(spec.len().saturating_sub(1));
+        let dc = spec.first().map_or(0.0, |z| z.re);
+        s.frame.clear();
+        match &self.synth {
+            Synth::Fft(plan) => {
+                // a Hermitian inverse FFT gives X0 + 2 Re Σ X_b e^{+2πibn/nd}: X0 doubled
+                // keeps openSMILE's DC weight, and the factor 2 goes into the scale
+                let nd = plan.len();
+                s.spec.clear();
+                s.spec
+                    .resize(nd / 2 + 1, num_complex::Complex32::new(0.0, 0.0));
+                s.spec[0].re = 2.0 * dc;
+                s.spec[1..=nb].copy_from_slice(&spec[1..=nb]);
+                s.frame.resize(nd, 0.0);
+                s.fft.resize(plan.get_scratch_len(), Default::default());
+                if plan
+                    .process_with_scratch(&mut s.spec, &mut s.frame, &mut s.fft)
+                    .is_err()
+                {
+                    s.frame.clear();
                 }
-                poly_roots_warm(&c, roots);
-                formants_from_roots(&into_unit_circle(roots), self.fs_lpc)
+                s.frame.truncate(self.n_out);
+                let h = 0.5 * self.scale;
+                s.frame.iter_mut().for_each(|v| *v *= h);
+            }
+            Synth::Direct { cos, sin } => {
+                let m = self.n_bins;
+                s.frame.extend((0..self.n_out).map(|i| {
+                    let (c, sn) = (&cos[i * m..i * m + nb], &sin[i * m..i * m + nb]);
+                    // openSMILE's packed spectrum has Im = +Σ x sin: the opposite sign
+                    let v: f32 = spec[1..=nb]
+                        .iter()
+                        .zip(c.iter().zip(sn))
+                        .map(|(z, (&cj, &sj))| z.re * cj - z.im * sj)
+                        .sum();
+                    (dc + v) * self.scale
+                }));
             }
         }
     }
@@ -455,29 +549,136 @@ mod tests {
         assert!(bad.iter().all(|z| z.is_finite()));
     }
 
-    #[test]
-    fn opensmile_convention_reads_the_negated_polynomial() {
-        // a frame's power spectrum: two resonances plus a gentle tilt
-        let (sr, n_fft) = (16_000u32, 512usize);
-        let power: Vec<f32> = (0..=n_fft / 2)
-            .map(|k| {
-                let f = k as f32 * sr as f32 / n_fft as f32;
-                let r = |fc: f32, bw: f32| 1.0 / (1.0 + ((f - fc) / bw).powi(2));
-                (r(600.0, 90.0) + 0.5 * r(1700.0, 150.0) + 0.05) / (1.0 + f / 3000.0)
+    /// Spectrum (`n_fft / 2 + 1` bins) of the Hamming-windowed `x` zero-padded to `n_fft`.
+    fn hamming_spectrum(x: &[f32], n_fft: usize) -> Vec<num_complex::Complex32> {
+        let n = x.len();
+        let mut buf: Vec<f32> = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let w =
+                    0.54 - 0.46 * (2.0 * std::f64::consts::PI * i as f64 / (n - 1) as f64).cos();
+                v * w as f32
             })
             .collect();
-        let plan = LpcFromPower::new(sr, n_fft, 11, 11_000.0);
-        let mut warm = Vec::new();
-        let lpc = plan.formants_warm_with(&power, &mut warm, FormantRoots::Lpc);
-        assert_eq!(lpc, plan.formants(&power));
-        let mut warm2 = Vec::new();
-        let os = plan.formants_warm_with(&power, &mut warm2, FormantRoots::OpenSmile);
-        // the same thing by hand: roots of z^p - sum a_k z^(p-k), reflected into the circle
-        let mut c = plan.lpc(&power);
-        for v in c[1..].iter_mut() {
+        buf.resize(n_fft, 0.0);
+        let plan = realfft::RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
+        let mut out = plan.make_output_vec();
+        plan.process(&mut buf, &mut out).unwrap();
+        out
+    }
+
+    /// 320 samples of white noise through two resonators (700 Hz / 80 Hz, 1800 Hz / 120 Hz).
+    fn two_resonator_frame(sr: f64) -> Vec<f32> {
+        let mut a = vec![1.0f64];
+        for (f, b) in [(700.0, 80.0), (1800.0, 120.0)] {
+            let r = (-std::f64::consts::PI * b / sr).exp();
+            let c = [
+                1.0,
+                -2.0 * r * (2.0 * std::f64::consts::PI * f / sr).cos(),
+                r * r,
+            ];
+            let mut p = vec![0.0; a.len() + 2];
+            for (i, ai) in a.iter().enumerate() {
+                for (j, cj) in c.iter().enumerate() {
+                    p[i + j] += ai * cj;
+                }
+            }
+            a = p;
+        }
+        let mut y = vec![0.0f64; 2000];
+        for n in 0..y.len() {
+            let e = if n % 128 == 0 { 1.0 } else { 0.0 };
+            let fb: f64 = (1..a.len())
+                .filter(|&k| k <= n)
+                .map(|k| a[k] * y[n - k])
+                .sum();
+            y[n] = e - fb;
+        }
+        y[1600..1920].iter().map(|&v| v as f32).collect()
+    }
+
+    /// openSMILE's inverse DFT (DC weight doubled, bins 1 ..= n_out/2 − 1), summed in f64.
+    fn resample_reference(
+        spec: &[num_complex::Complex32],
+        n_fft: usize,
+        fl: usize,
+        n_out: usize,
+    ) -> Vec<f64> {
+        let nd = n_out as f64 * n_fft as f64 / fl as f64;
+        let nb = (n_fft.min(n_out) & !1) / 2 - 1;
+        (0..n_out)
+            .map(|i| {
+                let mut v = spec[0].re as f64;
+                for (b, z) in spec.iter().enumerate().take(nb + 1).skip(1) {
+                    let w = 2.0 * std::f64::consts::PI * (b * i) as f64 / nd;
+                    v += z.re as f64 * w.cos() - z.im as f64 * w.sin();
+                }
+                v / (n_fft / 2) as f64
+            })
+            .collect()
+    }
+
+    #[test]
+    fn resampling_follows_opensmile_by_fft_and_by_direct_sum() {
+        // 16 kHz, 320-sample frames: nd = 352 is whole (FFT path); 300-sample frames at
+        // 15 kHz: nd = 220 · 512 / 300 is not (direct path)
+        for (sr, fl) in [(16_000u32, 320usize), (15_000, 300)] {
+            let plan = LpcResampled::new(sr, 512, fl, 11, 11_000.0);
+            assert_eq!(matches!(plan.synth, Synth::Fft(_)), sr == 16_000);
+            let x: Vec<f32> = (0..fl)
+                .map(|i| ((i * 37 % 101) as f32 / 50.0 - 1.0) * 0.3)
+                .collect();
+            let spec = hamming_spectrum(&x, 512);
+            let mut s = LpcResampledScratch::default();
+            plan.resample(&spec, &mut s);
+            let want = resample_reference(&spec, 512, fl, plan.frame_length());
+            assert_eq!(s.frame.len(), want.len());
+            let peak = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for (a, b) in s.frame.iter().zip(&want) {
+                assert!((*a as f64 - b).abs() < 1e-5 * peak, "{a} vs {b}");
+            }
+        }
+        let p = LpcResampled::new(16_000, 512, 320, 11, 11_000.0);
+        assert_eq!((p.frame_length(), p.fs()), (220, 11_000.0));
+        // the LPC is Levinson on the plain linear autocorrelation of that frame
+        let spec = hamming_spectrum(&two_resonator_frame(16_000.0), 512);
+        let mut s = LpcResampledScratch::default();
+        let c = p.lpc(&spec, &mut s);
+        let x: Vec<f64> = s.frame.iter().map(|&v| v as f64).collect();
+        let r: Vec<f64> = (0..=11)
+            .map(|m| (m..x.len()).map(|i| x[i] * x[i - m]).sum())
+            .collect();
+        for (a, b) in c.iter().zip(levinson(&r, 11)) {
+            assert!((a - b).abs() < 1e-6 * b.abs().max(1.0), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn two_resonator_formants_from_the_resampled_frame() {
+        let sr = 16_000u32;
+        let plan = LpcResampled::new(sr, 512, 320, 11, 11_000.0);
+        let spec = hamming_spectrum(&two_resonator_frame(sr as f64), 512);
+        let c = plan.lpc(&spec, &mut LpcResampledScratch::default());
+        let fm = formants_from_lpc_warm(c.clone(), plan.fs(), &mut Vec::new(), FormantRoots::Lpc);
+        // the two resonances are the narrowest roots (order 11 adds broad ones)
+        let mut narrow: Vec<(f64, f64)> = fm.iter().copied().filter(|f| f.1 < 300.0).collect();
+        narrow.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert!(narrow.len() >= 2, "{fm:?}");
+        assert!((narrow[0].0 - 700.0).abs() < 40.0, "{fm:?}");
+        assert!(narrow.iter().any(|f| (f.0 - 1800.0).abs() < 60.0), "{fm:?}");
+        // openSMILE's reading: roots of z^p − Σ a_k z^(p−k), reflected into the circle
+        let os = formants_from_lpc_warm(
+            c.clone(),
+            plan.fs(),
+            &mut Vec::new(),
+            FormantRoots::OpenSmile,
+        );
+        let mut neg = c;
+        for v in neg[1..].iter_mut() {
             *v = -*v;
         }
-        let want = formants_from_roots(&into_unit_circle(&poly_roots(&c)), plan.fs());
+        let want = formants_from_roots(&into_unit_circle(&poly_roots(&neg)), plan.fs());
         assert_eq!(os.len(), want.len());
         for (a, b) in os.iter().zip(&want) {
             assert!(
@@ -485,39 +686,7 @@ mod tests {
                 "{os:?} vs {want:?}"
             );
         }
-        // every reported root lies inside the unit circle (finite, positive bandwidths)
         assert!(os.iter().all(|f| f.1 >= 0.0 && f.1.is_finite()));
-        assert_ne!(os, lpc);
-    }
-
-    #[test]
-    fn two_resonator_formants_from_spectrum() {
-        // power spectrum of a two-pole-pair filter (F 700 Hz / B 80 Hz and 1800 Hz / B 120 Hz)
-        let (sr, n_fft) = (16_000u32, 512usize);
-        let fs = sr as f64;
-        let poles = [(700.0, 80.0), (1800.0, 120.0)];
-        let power: Vec<f32> = (0..=n_fft / 2)
-            .map(|k| {
-                let w = 2.0 * std::f64::consts::PI * k as f64 / n_fft as f64;
-                let z = Complex64::from_polar(1.0, w);
-                let mut h = Complex64::new(1.0, 0.0);
-                for &(f, b) in &poles {
-                    let r = (-std::f64::consts::PI * b / fs).exp();
-                    let p = Complex64::from_polar(r, 2.0 * std::f64::consts::PI * f / fs);
-                    h *= (Complex64::new(1.0, 0.0) - p / z)
-                        * (Complex64::new(1.0, 0.0) - p.conj() / z);
-                }
-                (1.0 / h.norm_sqr()) as f32
-            })
-            .collect();
-        let plan = LpcFromPower::new(sr, n_fft, 11, 11_000.0);
-        // the two resonances are the narrow-band roots (order 11 adds broad ones)
-        let fm: Vec<(f64, f64)> = plan
-            .formants(&power)
-            .into_iter()
-            .filter(|f| f.1 < 400.0)
-            .collect();
-        assert!((fm[0].0 - 700.0).abs() < 30.0, "{fm:?}");
-        assert!((fm[1].0 - 1800.0).abs() < 40.0, "{fm:?}");
+        assert_ne!(os, fm);
     }
 }
