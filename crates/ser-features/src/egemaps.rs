@@ -24,8 +24,9 @@
 //!
 //! Functionals (as eGeMAPS): `amean`; `stddevNorm` = std / mean (signed mean, population
 //! std); `percentile20.0/50.0/80.0` (linear interpolation); `pctlrange0-2` = p80 − p20;
-//! rising/falling slopes between alternating peaks and valleys (hysteresis 10 % of the
-//! range), in units per second (falling slopes as positive magnitudes); `loudnessPeaksPerSec`;
+//! rising/falling slopes and `loudnessPeaksPerSec` as openSMILE's `cFunctionalPeaks2`
+//! computes them (extrema pruned at 10 % of the range, slopes per second; its quirks kept, see
+//! `peaks2` in the source);
 //! voiced/unvoiced segment statistics in seconds. A feature whose frames are all missing (e.g.
 //! no voiced frame) is 0, as openSMILE.
 //!
@@ -801,8 +802,11 @@ impl Egemaps {
             feats.values.push(mean(&v));
         }
         let dur = (y.len() as f32 / sr as f32).max(hop_sec);
-        let (n_peaks, ..) = peak_slopes(&louds, hop_sec);
-        feats.values.push(n_peaks as f32 / dur);
+        // openSMILE divides by the number of frames times the frame period
+        let n_peaks = peaks2(&louds, hop_sec).n_peaks;
+        feats
+            .values
+            .push(n_peaks as f32 / (louds.len().max(1) as f32 * hop_sec));
         let vruns = runs(&voiced, true);
         let uvruns = runs(&voiced, false);
         feats.values.push(vruns.len() as f32 / dur);
@@ -908,72 +912,240 @@ fn push_contour(feats: &mut NamedFeatures, x: &[f32], hop_sec: f32) {
     );
     feats.values.extend_from_slice(&p);
     feats.values.push(p[2] - p[0]);
-    let (_, rise, fall) = peak_slopes(x, hop_sec);
-    let r = compute(&rise, &[Functional::Mean, Functional::Std]);
-    let f = compute(&fall, &[Functional::Mean, Functional::Std]);
-    feats.values.extend([r[0], r[1], f[0], f[1]]);
+    let p = peaks2(&finite(x), hop_sec);
+    feats
+        .values
+        .extend([p.rise_mean, p.rise_std, p.fall_mean, p.fall_std]);
 }
 
-/// Alternating peaks/valleys with hysteresis 10 % of the range; returns (number of peaks,
-/// rising slopes, falling slope magnitudes) in units per second.
-fn peak_slopes(x: &[f32], hop_sec: f32) -> (usize, Vec<f32>, Vec<f32>) {
-    let v = finite(x);
-    if v.len() < 3 {
-        return (0, Vec::new(), Vec::new());
+/// Peak and slope statistics of a contour, as openSMILE's `cFunctionalPeaks2` computes them
+/// for eGeMAPS (`relThresh = 0.1`, `norm = seconds`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PeakStats {
+    n_peaks: usize,
+    rise_mean: f32,
+    rise_std: f32,
+    fall_mean: f32,
+    fall_std: f32,
+}
+
+/// One local extremum of [`peaks2`]: maximum or minimum, value, frame index.
+#[derive(Debug, Clone, Copy)]
+struct Extremum {
+    is_max: bool,
+    y: f32,
+    x: usize,
+}
+
+/// `cFunctionalPeaks2` on `x` sampled every `period` seconds, with its quirks (read in
+/// openSMILE's source and rebuilt):
+///
+/// 1. candidates are the strict local extrema at frames `2 .. n − 2`;
+/// 2. a pass drops extrema whose step from the previous candidate is below 10 % of the
+///    contour's range (a maximum is kept when it rises that much above the last minimum, and
+///    replaces the previous maximum only when it is 5 % higher); a second pass drops minima
+///    less than 10 % of the range below the last maximum (the first against `x[0]`);
+/// 3. of consecutive maxima (minima) the highest (lowest) is kept;
+/// 4. slopes run from `x[0]` to the first extremum and between consecutive extrema, rising
+///    ones as `(max − min) / Δt` and falling ones as `(max − min) / Δt` too (positive), plus one
+///    from the last extremum to the end as `(x[n−1] − last) / Δt` (so a final fall is
+///    *negative*); with no extremum at all one slope `(x[n−1] − x[0]) / n` (per frame);
+/// 5. means are over all slopes, the standard deviations' sums leave out the final slope but
+///    divide by the count that includes it.
+///
+/// All arithmetic is single precision, as openSMILE's.
+fn peaks2(x: &[f32], period: f32) -> PeakStats {
+    let n = x.len();
+    let mut st = PeakStats {
+        n_peaks: 0,
+        rise_mean: 0.0,
+        rise_std: 0.0,
+        fall_mean: 0.0,
+        fall_std: 0.0,
+    };
+    if n == 0 {
+        return st;
     }
-    let (mn, mx) = v
+    let (mn, mx) = x
         .iter()
         .fold((f32::MAX, f32::MIN), |(a, b), &c| (a.min(c), b.max(c)));
     let thr = 0.1 * (mx - mn);
-    if thr <= 0.0 {
-        return (0, Vec::new(), Vec::new());
-    }
-    // extrema: (index, value, is_peak)
-    let mut ext: Vec<(usize, f32, bool)> = Vec::new();
-    let (mut hi, mut hi_i, mut lo, mut lo_i) = (v[0], 0, v[0], 0);
-    let mut dir = 0i8; // 0 unknown, 1 looking for peak, -1 looking for valley
-    for (i, &val) in v.iter().enumerate().skip(1) {
-        if val > hi {
-            hi = val;
-            hi_i = i;
-        }
-        if val < lo {
-            lo = val;
-            lo_i = i;
-        }
-        if dir >= 0 && val < hi - thr {
-            if dir == 0 {
-                ext.push((lo_i.min(hi_i), v[lo_i.min(hi_i)], false));
+    let below = |d: f32| d < thr;
+    // 1: every strict local extremum
+    let mut ext: Vec<Extremum> = (2..n.saturating_sub(2))
+        .filter_map(|i| {
+            let (l, c, r) = (x[i - 1], x[i], x[i + 1]);
+            if c > l && c > r {
+                Some(Extremum {
+                    is_max: true,
+                    y: c,
+                    x: i,
+                })
+            } else if c < l && c < r {
+                Some(Extremum {
+                    is_max: false,
+                    y: c,
+                    x: i,
+                })
+            } else {
+                None
             }
-            ext.push((hi_i, hi, true));
-            dir = -1;
-            lo = val;
-            lo_i = i;
-        } else if dir <= 0 && val > lo + thr {
-            ext.push((lo_i, lo, false));
-            dir = 1;
-            hi = val;
-            hi_i = i;
+        })
+        .collect();
+    let mut alive = vec![true; ext.len()];
+    // 2a: minimum rise / fall
+    let (mut last_val, mut last_min, mut last_max) = (x[0], x[0], x[0]);
+    let mut after_min = false;
+    let mut last_max_at: Option<usize> = None;
+    for (j, e) in ext.iter().enumerate() {
+        if e.is_max {
+            if !below((e.y - last_val).abs()) {
+                after_min = false;
+                last_max = e.y;
+                last_max_at = Some(j);
+            } else if below(e.y - last_min) {
+                alive[j] = false;
+            } else {
+                if e.y > last_max * 1.05 {
+                    if let Some(p) = last_max_at {
+                        alive[p] = false;
+                    }
+                    last_max = e.y;
+                    last_max_at = Some(j);
+                } else if after_min {
+                    last_max = e.y;
+                    last_max_at = Some(j);
+                } else {
+                    alive[j] = false;
+                }
+                after_min = false;
+            }
+        } else if !below((e.y - last_val).abs()) {
+            after_min = true;
+            last_min = e.y;
         }
+        last_val = e.y;
     }
-    ext.dedup_by_key(|e| e.0);
-    let n_peaks = ext.iter().filter(|e| e.2).count();
-    let mut rise = Vec::new();
-    let mut fall = Vec::new();
-    for w in ext.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        if b.0 <= a.0 {
+    // 2b: minima must lie 10 % of the range below the last maximum
+    let mut last_max = x[0];
+    for (e, a) in ext.iter().zip(alive.iter_mut()) {
+        if !*a {
             continue;
         }
-        let dt = (b.0 - a.0) as f32 * hop_sec;
-        let s = (b.1 - a.1) / dt;
-        if !a.2 && b.2 {
-            rise.push(s);
-        } else if a.2 && !b.2 {
-            fall.push(-s);
+        if e.is_max {
+            last_max = e.y;
+        } else if below(last_max - e.y) {
+            *a = false;
         }
     }
-    (n_peaks, rise, fall)
+    // 3: alternate: the highest of consecutive maxima, the lowest of consecutive minima
+    let mut prev: Option<usize> = None;
+    for j in 0..ext.len() {
+        if !alive[j] {
+            continue;
+        }
+        if let Some(p) = prev.filter(|&p| ext[p].is_max == ext[j].is_max) {
+            let better = if ext[j].is_max {
+                ext[j].y > ext[p].y
+            } else {
+                ext[j].y < ext[p].y
+            };
+            if better {
+                alive[p] = false;
+            } else {
+                alive[j] = false;
+                continue;
+            }
+        }
+        prev = Some(j);
+    }
+    let mut kept: Vec<Extremum> = Vec::with_capacity(ext.len());
+    kept.extend(
+        ext.drain(..)
+            .zip(&alive)
+            .filter(|(_, &a)| a)
+            .map(|(e, _)| e),
+    );
+    st.n_peaks = kept.iter().filter(|e| e.is_max).count();
+    // 4: slopes between x[0], the extrema and the end
+    let slopes = |each: &mut dyn FnMut(bool, f32)| -> Option<bool> {
+        let (mut lmax, mut lmax_at, mut lmin, mut lmin_at) = (x[0], 0usize, x[0], 0usize);
+        let mut last_is_max = None;
+        for e in &kept {
+            if e.is_max {
+                (lmax, lmax_at) = (e.y, e.x);
+                if lmax_at > lmin_at {
+                    each(true, (lmax - lmin) / ((lmax_at - lmin_at) as f32 * period));
+                    last_is_max = Some(true);
+                }
+            } else {
+                (lmin, lmin_at) = (e.y, e.x);
+                if lmin_at > lmax_at {
+                    each(false, (lmax - lmin) / ((lmin_at - lmax_at) as f32 * period));
+                    last_is_max = Some(false);
+                }
+            }
+        }
+        last_is_max
+    };
+    let (mut rise, mut fall) = ((0.0f32, 0usize), (0.0f32, 0usize));
+    let last_is_max = slopes(&mut |is_rise, v| {
+        let acc = if is_rise { &mut rise } else { &mut fall };
+        acc.0 += v;
+        acc.1 += 1;
+    });
+    let end = |at: usize| (n - 1 - at) as f32 * period;
+    let last_at = |want_max: bool| kept.iter().rev().find(|e| e.is_max == want_max);
+    match last_is_max {
+        Some(true) => {
+            if let Some(e) = last_at(true).filter(|e| e.x < n - 1) {
+                fall.0 += (x[n - 1] - e.y) / end(e.x);
+                fall.1 += 1;
+            }
+        }
+        Some(false) => {
+            if let Some(e) = last_at(false).filter(|e| e.x < n - 1) {
+                rise.0 += (x[n - 1] - e.y) / end(e.x);
+                rise.1 += 1;
+            }
+        }
+        None => {
+            let v = (x[n - 1] - x[0]) / n as f32;
+            if v > 0.0 {
+                rise = (v, 1);
+            } else if v < 0.0 {
+                fall = (v, 1);
+            }
+        }
+    }
+    st.rise_mean = if rise.1 > 1 {
+        rise.0 / rise.1 as f32
+    } else {
+        rise.0
+    };
+    st.fall_mean = if fall.1 > 1 {
+        fall.0 / fall.1 as f32
+    } else {
+        fall.0
+    };
+    // 5: standard deviations over the inner slopes, divided by the full counts
+    let (mut rs, mut fs) = (0.0f32, 0.0f32);
+    slopes(&mut |is_rise, v| {
+        if is_rise {
+            rs += (v - st.rise_mean) * (v - st.rise_mean);
+        } else {
+            fs += (v - st.fall_mean) * (v - st.fall_mean);
+        }
+    });
+    if rise.1 > 1 {
+        rs /= rise.1 as f32;
+    }
+    if fall.1 > 1 {
+        fs /= fall.1 as f32;
+    }
+    st.rise_std = if rs > 0.0 { rs.sqrt() } else { 0.0 };
+    st.fall_std = if fs > 0.0 { fs.sqrt() } else { 0.0 };
+    st
 }
 
 /// Lengths (in frames) of the runs where `mask == value`.
@@ -1042,12 +1214,35 @@ mod tests {
         assert_eq!(s, vec![1.5, 1.0, 1.5]);
         let z = sma3nz(&[f32::NAN, 3.0, 1.0]);
         assert!(z[0].is_nan() && z[1] == 2.0 && z[2] == 2.0);
-        // a triangle wave: 1 unit per frame up and down
+        // a triangle wave, 1 unit per frame down and up, from 10 at frame 0: minima at 10 and
+        // 30, a maximum at 20; every inner slope is 100 per second, the last one (from the
+        // minimum at 30 to the end, 9 frames up) too
         let x: Vec<f32> = (0..40i32).map(|i| (10 - (i % 20)).abs() as f32).collect();
-        let (np, rise, fall) = peak_slopes(&x, 0.01);
-        assert!(np >= 1);
-        assert!(rise.iter().all(|&r| (r - 100.0).abs() < 1e-3), "{rise:?}");
-        assert!(fall.iter().all(|&f| (f - 100.0).abs() < 1e-3), "{fall:?}");
+        let p = peaks2(&x, 0.01);
+        assert_eq!(p.n_peaks, 1);
+        assert!(
+            (p.rise_mean - 100.0).abs() < 1e-3 && p.rise_std < 1e-3,
+            "{p:?}"
+        );
+        assert!(
+            (p.fall_mean - 100.0).abs() < 1e-3 && p.fall_std < 1e-3,
+            "{p:?}"
+        );
+        // a monotone ramp has no extremum: one slope (x[n−1] − x[0]) / n, per frame
+        let p = peaks2(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], 0.01);
+        assert_eq!((p.n_peaks, p.rise_mean, p.fall_mean), (0, 5.0 / 6.0, 0.0));
+        // rises 0→10 over 3 frames and 0→10 over 2, a fall 10→0 over 2, then the final fall
+        // 10→6 over 2 frames counts as −20: falling mean (50 − 20) / 2, and the std sums only
+        // the inner slope: sqrt((50 − 15)² / 2)
+        let x = [0.0, 0.0, 5.0, 10.0, 5.0, 0.0, 5.0, 10.0, 8.0, 6.0];
+        let p = peaks2(&x, 0.1);
+        assert_eq!(p.n_peaks, 2);
+        let close = |a: f32, b: f32| (a - b).abs() < 1e-3;
+        assert!(close(p.rise_mean, (100.0 / 3.0 + 50.0) / 2.0), "{p:?}");
+        assert!(
+            close(p.fall_mean, 15.0) && close(p.fall_std, (35.0f32 * 35.0 / 2.0).sqrt()),
+            "{p:?}"
+        );
     }
 
     #[test]
