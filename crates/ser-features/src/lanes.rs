@@ -18,7 +18,7 @@ pub(crate) fn wide<R>(f: impl FnOnce() -> R) -> R {
         }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
-            // SAFETY: the CPU supports the features `avx2` enables (checked just above)
+            // SAFETY: `avx2` needs exactly the AVX2 and FMA support checked just above
             return unsafe { avx2(f) };
         }
     }
