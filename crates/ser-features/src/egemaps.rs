@@ -854,28 +854,36 @@ fn db_ratio(a: f32, b: f32) -> f32 {
     }
 }
 
-/// Least-squares slope of `10 log10(power)` against frequency in Hz (dB/Hz).
+/// Least-squares slope (dB per Hz) of the log power spectrum over the bins `power` (the first
+/// one being bin `first_bin`), as openSMILE's `cSpectral` computes its band slopes: powers at
+/// or below 1e-14 count as −140 dB (its `specFloor` 1e-7, squared), and the regression's
+/// count is the band's width in bins, `power.len() − 1`, although all `power.len()` bins are
+/// summed (so the slope also carries a little of the band's mean level, as openSMILE's does).
 fn log_spectral_slope(power: &[f32], first_bin: usize, df: f32) -> f32 {
-    let n = power.len() as f64;
-    if n < 2.0 {
+    if power.len() < 2 {
         return f32::NAN;
     }
-    // 10 log10(p) = (10 / ln 10) ln(p): the f32 `ln` is enough for a least-squares slope
-    const DB_PER_NEPER: f64 = 10.0 / std::f64::consts::LN_10;
+    const FLOOR: f32 = 1e-14;
+    let db_per_neper = (10.0 / std::f64::consts::LN_10) as f32;
     let (mut sx, mut sy, mut sxx, mut sxy) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
     for (i, &p) in power.iter().enumerate() {
-        let x = ((first_bin + i) as f32 * df) as f64;
-        let yv = p.max(1e-12).ln() as f64;
+        let x = (first_bin + i) as f64 * df as f64;
+        let y = if p <= FLOOR {
+            -140.0
+        } else {
+            (db_per_neper * p.ln()) as f64
+        };
         sx += x;
-        sy += yv;
+        sy += y;
         sxx += x * x;
-        sxy += x * yv;
+        sxy += x * y;
     }
+    let n = (power.len() - 1) as f64;
     let den = n * sxx - sx * sx;
-    if den <= 0.0 {
-        return f32::NAN;
+    if den == 0.0 {
+        return 0.0;
     }
-    (DB_PER_NEPER * (n * sxy - sx * sy) / den) as f32
+    ((n * sxy - sx * sy) / den) as f32
 }
 
 fn finite(x: &[f32]) -> Vec<f32> {
@@ -1242,6 +1250,30 @@ mod tests {
         assert!(
             close(p.fall_mean, 15.0) && close(p.fall_std, (35.0f32 * 35.0 / 2.0).sqrt()),
             "{p:?}"
+        );
+    }
+
+    #[test]
+    fn band_slope_follows_opensmile_count_and_floor() {
+        // a flat band at 0 dB has no slope; at L dB openSMILE's count (bins − 1) leaks the
+        // level: slope = −L Σx / ((n − 1) Σx² − (Σx)²) with n summed bins
+        let df = 31.25f32;
+        assert_eq!(log_spectral_slope(&[1.0; 17], 0, df), 0.0);
+        let leak = |level_db: f64, first: usize, n: usize| {
+            let xs: Vec<f64> = (first..first + n).map(|i| i as f64 * df as f64).collect();
+            let (sx, sxx) = (
+                xs.iter().sum::<f64>(),
+                xs.iter().map(|x| x * x).sum::<f64>(),
+            );
+            -level_db * sx / ((n - 1) as f64 * sxx - sx * sx)
+        };
+        let got = log_spectral_slope(&[10.0; 33], 16, df) as f64;
+        assert!((got - leak(10.0, 16, 33)).abs() < 1e-6 * got.abs(), "{got}");
+        // digital silence is floored at −140 dB
+        let got = log_spectral_slope(&[0.0; 17], 0, df) as f64;
+        assert!(
+            (got - leak(-140.0, 0, 17)).abs() < 1e-6 * got.abs(),
+            "{got}"
         );
     }
 

@@ -56,7 +56,7 @@ pub use extractor::{
 /// Revision of the numeric output of this crate's extractors. Bumped whenever a change alters
 /// the values any extractor returns for the same input and config, so feature caches keyed on
 /// a config (e.g. `ser-data`'s `FeatureCache` via `ser-models`) are invalidated.
-pub const REVISION: u32 = 14;
+pub const REVISION: u32 = 15;
 
 /// The crate README's examples, compiled and run as doctests.
 #[cfg(doctest)]
