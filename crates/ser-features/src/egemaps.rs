@@ -14,7 +14,7 @@
 //! | MFCC 1–4 | 26 HTK-mel bands 20–8000 Hz, natural-log power, [`Cepstrum`] (the crate's one DCT: `ser_dsp::Dct2` ortho rows 1–4, which equal HTK's `√(2/N)` scaling), lifter 22 | the same |
 //! | alpha ratio | 10 log10(E[1–5 kHz] / E[0–1 kHz]) (openSMILE's code sums from bin 0, not from 50 Hz as the paper says) | same definition |
 //! | Hammarberg index | 10 log10(max P[0–2 kHz] / max P[2–5 kHz]) | same definition |
-//! | slope 0–500, 500–1500 | least-squares slope of 10 log10 P vs frequency (dB/Hz) | log-spectral slope |
+//! | slope 0–500, 500–1500 | least-squares slope of 10 log10 P vs frequency (dB/Hz), with `cSpectral`'s −140 dB floor and its regression count (band width in bins, one less than the bins summed) | log-spectral slope (`cSpectral`) |
 //! | jitter, shimmer | [`jitter_shimmer_cc`]: openSMILE's `cPitchJitter` (periods by waveform cross-correlation within ±10 % of the tracked period, `minCC` 0.5, peak-to-peak amplitudes, the region read from 30 ms before the frame centre) | the same |
 //! | HNR | [`crate::prosody::harmonics`]: ACF of the 60 ms Gaussian-window (σ 0.4) frame at the local peak nearest `floor(sr/F0)`, 10 log10(r / (1 − r)) | the same (`cHarmonics`, `HNRdBACF`) |
 //! | H1–H2, H1–A3 | [`crate::prosody::harmonics`]: harmonic peak search on the same 60 ms Gaussian spectrum (openSMILE's indexing: "H1" is the 2nd harmonic), levels in dB | the same |
