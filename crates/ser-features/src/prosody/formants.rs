@@ -420,6 +420,8 @@ impl LpcResampled {
     fn resample(&self, spec: &[num_complex::Complex32], s: &mut LpcResampledScratch) {
         let nb = self.n_bins.min(spec.len().saturating_sub(1));
         let dc = spec.first().map_or(0.0, |z| z.re);
+        // bins 1 ..= nb (none for a spectrum of fewer than two bins)
+        let bins = spec.get(1..=nb).unwrap_or(&[]);
         s.frame.clear();
         match &self.synth {
             Synth::Fft(plan) => {
@@ -430,7 +432,7 @@ impl LpcResampled {
                 s.spec
                     .resize(nd / 2 + 1, num_complex::Complex32::new(0.0, 0.0));
                 s.spec[0].re = 2.0 * dc;
-                s.spec[1..=nb].copy_from_slice(&spec[1..=nb]);
+                s.spec[1..=bins.len()].copy_from_slice(bins);
                 s.frame.resize(nd, 0.0);
                 s.fft.resize(plan.get_scratch_len(), Default::default());
                 if plan
@@ -448,7 +450,7 @@ impl LpcResampled {
                 s.frame.extend((0..self.n_out).map(|i| {
                     let (c, sn) = (&cos[i * m..i * m + nb], &sin[i * m..i * m + nb]);
                     // openSMILE's packed spectrum has Im = +Σ x sin: the opposite sign
-                    let v: f32 = spec[1..=nb]
+                    let v: f32 = bins
                         .iter()
                         .zip(c.iter().zip(sn))
                         .map(|(z, (&cj, &sj))| z.re * cj - z.im * sj)
@@ -641,6 +643,11 @@ mod tests {
         }
         let p = LpcResampled::new(16_000, 512, 320, 11, 11_000.0);
         assert_eq!((p.frame_length(), p.fs()), (220, 11_000.0));
+        // degenerate spectra do not panic: no bins gives the trivial polynomial
+        let mut s0 = LpcResampledScratch::default();
+        assert_eq!(p.lpc(&[], &mut s0)[1..], [0.0; 11]);
+        let dc_only = [num_complex::Complex32::new(1.0, 0.0)];
+        assert_eq!(p.lpc(&dc_only, &mut s0).len(), 12);
         // the LPC is Levinson on the plain linear autocorrelation of that frame
         let spec = hamming_spectrum(&two_resonator_frame(16_000.0), 512);
         let mut s = LpcResampledScratch::default();
