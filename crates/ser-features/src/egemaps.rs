@@ -1075,48 +1075,41 @@ fn peaks2(x: &[f32], period: f32) -> PeakStats {
             .map(|(e, _)| e),
     );
     st.n_peaks = kept.iter().filter(|e| e.is_max).count();
-    // 4: slopes between x[0], the extrema and the end
-    let slopes = |each: &mut dyn FnMut(bool, f32)| -> Option<bool> {
+    // 4: slopes between x[0], the extrema and the end; returns the last extremum that ended a
+    // slope
+    let slopes = |each: &mut dyn FnMut(bool, f32)| -> Option<Extremum> {
         let (mut lmax, mut lmax_at, mut lmin, mut lmin_at) = (x[0], 0usize, x[0], 0usize);
-        let mut last_is_max = None;
+        let mut last = None;
         for e in &kept {
             if e.is_max {
                 (lmax, lmax_at) = (e.y, e.x);
                 if lmax_at > lmin_at {
                     each(true, (lmax - lmin) / ((lmax_at - lmin_at) as f32 * period));
-                    last_is_max = Some(true);
+                    last = Some(*e);
                 }
             } else {
                 (lmin, lmin_at) = (e.y, e.x);
                 if lmin_at > lmax_at {
                     each(false, (lmax - lmin) / ((lmin_at - lmax_at) as f32 * period));
-                    last_is_max = Some(false);
+                    last = Some(*e);
                 }
             }
         }
-        last_is_max
+        last
     };
     let (mut rise, mut fall) = ((0.0f32, 0usize), (0.0f32, 0usize));
-    let last_is_max = slopes(&mut |is_rise, v| {
+    match slopes(&mut |is_rise, v| {
         let acc = if is_rise { &mut rise } else { &mut fall };
         acc.0 += v;
         acc.1 += 1;
-    });
-    let end = |at: usize| (n - 1 - at) as f32 * period;
-    let last_at = |want_max: bool| kept.iter().rev().find(|e| e.is_max == want_max);
-    match last_is_max {
-        Some(true) => {
-            if let Some(e) = last_at(true).filter(|e| e.x < n - 1) {
-                fall.0 += (x[n - 1] - e.y) / end(e.x);
-                fall.1 += 1;
-            }
+    }) {
+        // after a maximum the contour falls to its end, after a minimum it rises
+        Some(e) if e.x < n - 1 => {
+            let acc = if e.is_max { &mut fall } else { &mut rise };
+            acc.0 += (x[n - 1] - e.y) / ((n - 1 - e.x) as f32 * period);
+            acc.1 += 1;
         }
-        Some(false) => {
-            if let Some(e) = last_at(false).filter(|e| e.x < n - 1) {
-                rise.0 += (x[n - 1] - e.y) / end(e.x);
-                rise.1 += 1;
-            }
-        }
+        Some(_) => {}
         None => {
             let v = (x[n - 1] - x[0]) / n as f32;
             if v > 0.0 {
@@ -1126,16 +1119,10 @@ fn peaks2(x: &[f32], period: f32) -> PeakStats {
             }
         }
     }
-    st.rise_mean = if rise.1 > 1 {
-        rise.0 / rise.1 as f32
-    } else {
-        rise.0
-    };
-    st.fall_mean = if fall.1 > 1 {
-        fall.0 / fall.1 as f32
-    } else {
-        fall.0
-    };
+    // a sum over `count` values divided by the count, when there is more than one
+    let per = |sum: f32, count: usize| if count > 1 { sum / count as f32 } else { sum };
+    st.rise_mean = per(rise.0, rise.1);
+    st.fall_mean = per(fall.0, fall.1);
     // 5: standard deviations over the inner slopes, divided by the full counts
     let (mut rs, mut fs) = (0.0f32, 0.0f32);
     slopes(&mut |is_rise, v| {
@@ -1145,14 +1132,9 @@ fn peaks2(x: &[f32], period: f32) -> PeakStats {
             fs += (v - st.fall_mean) * (v - st.fall_mean);
         }
     });
-    if rise.1 > 1 {
-        rs /= rise.1 as f32;
-    }
-    if fall.1 > 1 {
-        fs /= fall.1 as f32;
-    }
-    st.rise_std = if rs > 0.0 { rs.sqrt() } else { 0.0 };
-    st.fall_std = if fs > 0.0 { fs.sqrt() } else { 0.0 };
+    let root = |v: f32| if v > 0.0 { v.sqrt() } else { 0.0 };
+    st.rise_std = root(per(rs, rise.1));
+    st.fall_std = root(per(fs, fall.1));
     st
 }
 

@@ -44,6 +44,23 @@ pub(crate) fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
+/// `Σ a[i] b[i]` over the common length in double precision, four partial sums combined as
+/// `(s0 + s1) + (s2 + s3)`, then the tail.
+#[inline]
+pub(crate) fn dot_f64(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let mut acc = [0.0_f64; 4];
+    let (ca, cb) = (a[..n].chunks_exact(4), b[..n].chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for i in 0..4 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
 /// `Σ a[i]`.
 #[inline]
 pub(crate) fn sum_f32(a: &[f32]) -> f32 {

@@ -397,20 +397,11 @@ impl LpcResampled {
         s.frame64.clear();
         s.frame64.extend(s.frame.iter().map(|&v| v as f64));
         let x = &s.frame64;
-        // linear autocorrelation, four independent partial sums per lag (not latency-bound)
+        // linear autocorrelation (four independent partial sums per lag: not latency-bound)
         let r: Vec<f64> = (0..=self.order)
             .map(|m| {
-                let Some(tail) = x.get(m..) else { return 0.0 };
-                let mut acc = [0.0f64; 4];
-                let (ca, cb) = (tail.chunks_exact(4), x[..tail.len()].chunks_exact(4));
-                let (ra, rb) = (ca.remainder(), cb.remainder());
-                for (a, b) in ca.zip(cb) {
-                    for l in 0..4 {
-                        acc[l] += a[l] * b[l];
-                    }
-                }
-                let rest: f64 = ra.iter().zip(rb).map(|(a, b)| a * b).sum();
-                (acc[0] + acc[1]) + (acc[2] + acc[3]) + rest
+                x.get(m..)
+                    .map_or(0.0, |tail| crate::lanes::dot_f64(tail, x))
             })
             .collect();
         levinson(&r, self.order)
