@@ -157,13 +157,19 @@ pub struct ShsScratch {
     frame: Vec<f32>,
     power: Vec<f32>,
     mag: Vec<f32>,
-    y: Vec<f64>,
-    y2: Vec<f64>,
-    u: Vec<f64>,
-    peaks: Vec<usize>,
+    /// magnitudes of a batch of frames, bin-major (`[bin][frame]`)
+    y: Vec<Lanes>,
+    /// the spline's second derivatives, bin-major
+    y2: Vec<Lanes>,
+    /// one frame's enhanced and smoothed magnitudes, and its peak mask
+    yf: Vec<f64>,
     mask: Vec<u8>,
-    scaled: Vec<f32>,
+    /// octave-scale spectra and subharmonic sums of the batch, point-major
+    scaled: Vec<[f32; BATCH]>,
+    ss_batch: Vec<[f32; BATCH]>,
+    /// one frame's subharmonic sum
     ss: Vec<f32>,
+    peaks: Vec<usize>,
     ac: AutocorrScratch,
     /// candidates of every frame: `[f0, voicing] × n_candidates`
     cands: Vec<f32>,
@@ -185,10 +191,8 @@ pub struct Shs {
     sp_a1: Vec<f64>,
     sp_a2: Vec<f64>,
     sp_b: Vec<f64>,
-    /// back substitution `y2[j] = q[j] y2[j+1] + u[j]`, reversed (`q_rev[m] = q[n − 2 − m]`)
-    sp_q_rev: Vec<f64>,
-    /// warm-up steps of the interleaved recurrences (see [`recurrence`])
-    sp_warm: usize,
+    /// back substitution `y2[j] = u[j] + q[j] y2[j+1]`
+    sp_q: Vec<f64>,
     tg_k: Vec<usize>,
     tg_coef: Vec<[f64; 3]>,
     audw: Vec<f64>,
@@ -266,15 +270,6 @@ impl Shs {
             sp_b.push(-p * sig);
             sp_q[i] = y2f;
         }
-        let sp_q_rev: Vec<f64> = sp_q.iter().rev().copied().collect();
-        // both recurrences contract by at most `rho` per step: start the interleaved chains
-        // early enough that rho^warm < 1e-20 (the truncated start is then below rounding)
-        let rho = sp_b.iter().chain(&sp_q).fold(0.0f64, |m, v| m.max(v.abs()));
-        let sp_warm = if rho < 0.9 {
-            ((1e-20f64).ln() / rho.max(1e-300).ln()).ceil() as usize
-        } else {
-            usize::MAX
-        };
         // target sampling: bracket index and the a, c, d coefficients of the cubic
         let mut tg_k = Vec::with_capacity(n_t);
         let mut tg_coef = Vec::with_capacity(n_t);
@@ -318,8 +313,7 @@ impl Shs {
             sp_a1,
             sp_a2,
             sp_b,
-            sp_q_rev,
-            sp_warm,
+            sp_q,
             tg_k,
             tg_coef,
             audw,
@@ -431,27 +425,49 @@ impl Shs {
             m.clear();
             m.resize(n_t * self.n_bins, 0.0);
         }
-        for t in 0..n_t {
-            super::windowed_frame(y, t * self.hop, &self.window, &mut s.frame);
-            let e: f32 = crate::lanes::dot_f32(&s.frame, &s.frame);
-            s.rms[t] = (e / self.fl as f32).sqrt();
-            self.ac.power_into(&s.frame, &mut s.power, &mut s.ac)?;
-            // single-precision magnitudes, as openSMILE's cFFTmagphase
-            let mag = match magnitudes.as_deref_mut() {
-                Some(m) => &mut m[t * self.n_bins..(t + 1) * self.n_bins],
-                None => &mut s.mag[..],
-            };
-            for (m, &p) in mag.iter_mut().zip(&s.power) {
-                *m = p.max(0.0).sqrt();
+        s.y.resize(self.n_bins, [0.0; BATCH]);
+        for t0 in (0..n_t).step_by(BATCH) {
+            let lanes = (n_t - t0).min(BATCH);
+            for lane in 0..BATCH {
+                if lane == lanes {
+                    // the last batch's unused lanes: silent frames, results unread
+                    s.y.iter_mut().for_each(|v| v[lane..].fill(0.0));
+                    break;
+                }
+                let t = t0 + lane;
+                super::windowed_frame(y, t * self.hop, &self.window, &mut s.frame);
+                let e: f32 = crate::lanes::dot_f32(&s.frame, &s.frame);
+                s.rms[t] = (e / self.fl as f32).sqrt();
+                self.ac.power_into(&s.frame, &mut s.power, &mut s.ac)?;
+                // single-precision magnitudes, as openSMILE's cFFTmagphase
+                let mag = match magnitudes.as_deref_mut() {
+                    Some(m) => &mut m[t * self.n_bins..(t + 1) * self.n_bins],
+                    None => &mut s.mag[..],
+                };
+                for (m, &p) in mag.iter_mut().zip(&s.power) {
+                    *m = p.max(0.0).sqrt();
+                }
+                s.yf.clear();
+                s.yf.extend(mag.iter().map(|&m| m as f64));
+                enhance_peaks(&mut s.yf, &mut s.mask);
+                smooth_121(&mut s.yf);
+                for (v, &m) in s.y.iter_mut().zip(&s.yf) {
+                    v[lane] = m;
+                }
             }
-            s.y.clear();
-            s.y.extend(mag.iter().map(|&m| m as f64));
-            let mut cand = [(0.0f32, 0.0f32, 0.0f32); MAX_CAND];
-            let k = self.candidates_from_magnitudes(s, &mut cand[..nc]);
-            let row = &mut s.cands[t * 2 * nc..(t + 1) * 2 * nc];
-            for (i, c) in cand[..k].iter().enumerate() {
-                row[2 * i] = c.0;
-                row[2 * i + 1] = c.1;
+            self.subharmonic_sums(s);
+            for lane in 0..lanes {
+                let t = t0 + lane;
+                let inv_h = 1.0 / self.cfg.n_harmonics as f32;
+                s.ss.clear();
+                s.ss.extend(s.ss_batch.iter().map(|v| (v[lane] * inv_h).max(0.0)));
+                let mut cand = [(0.0f32, 0.0f32, 0.0f32); MAX_CAND];
+                let k = self.candidates(&s.ss, &mut s.peaks, &mut cand[..nc]);
+                let row = &mut s.cands[t * 2 * nc..(t + 1) * 2 * nc];
+                for (i, c) in cand[..k].iter().enumerate() {
+                    row[2 * i] = c.0;
+                    row[2 * i + 1] = c.1;
+                }
             }
         }
         let states = viterbi_fixed_lag(&s.cands, nc, self.cfg.voicing_cutoff, self.cfg.viterbi_lag);
@@ -472,89 +488,112 @@ impl Shs {
     }
 
     /// Second derivatives `s.y2` of the natural cubic spline through `(log2 f_i, s.y[i])`
-    /// (tridiagonal solve with the precomputed factorisation; `s.u` is scratch).
+    /// for every frame of the batch (tridiagonal solve with the precomputed factorisation;
+    /// each recurrence runs `BATCH` independent chains, one per frame).
     #[inline(always)]
     fn spline_second_derivatives(&self, s: &mut ShsScratch) {
-        let y = &s.y;
+        let (y, y2) = (&s.y, &mut s.y2);
         let n = y.len();
-        // data term of the forward elimination (independent per bin)
-        s.u.clear();
-        s.u.extend(
-            y.windows(3)
-                .zip(self.sp_a1.iter().zip(&self.sp_a2))
-                .map(|(w, (a1, a2))| (w[2] - w[1]) * a1 - (w[1] - w[0]) * a2),
-        );
-        s.y2.clear();
-        s.y2.resize(n - 2, 0.0);
-        recurrence(&s.u, &self.sp_b, &mut s.y2, self.sp_warm);
-        // u[0] = 0, u[1..n-1] = the chain above; back substitution on the reversed arrays
-        s.u.clear();
-        s.u.extend(s.y2.iter().rev());
-        s.u.push(0.0);
-        s.y2.clear();
-        s.y2.resize(n - 1, 0.0);
-        recurrence(&s.u, &self.sp_q_rev, &mut s.y2, self.sp_warm);
-        s.y2.reverse();
-        s.y2.push(0.0);
+        y2.clear();
+        y2.resize(n, [0.0; BATCH]);
+        // forward elimination: y2[i + 1] = u_i + b_i y2[i] (y2[0] = 0), with the data term
+        // u_i = (y[i+2] − y[i+1]) a1_i − (y[i+1] − y[i]) a2_i
+        let mut c = [0.0f64; BATCH];
+        for (i, ((w, (&a1, &a2)), &b)) in y
+            .windows(3)
+            .zip(self.sp_a1.iter().zip(&self.sp_a2))
+            .zip(&self.sp_b)
+            .enumerate()
+        {
+            // whole lanes are loaded, computed and stored (the compiler then keeps them in
+            // SIMD registers)
+            let (y0, y1, y2_) = (w[0], w[1], w[2]);
+            for l in 0..BATCH {
+                let u = (y2_[l] - y1[l]) * a1 - (y1[l] - y0[l]) * a2;
+                c[l] = u + b * c[l];
+            }
+            y2[i + 1] = c;
+        }
+        // back substitution: y2[i] = y2[i] + q_i y2[i + 1] (y2[n − 1] = 0)
+        let mut next = [0.0f64; BATCH];
+        for (v, &q) in y2[..n - 1].iter_mut().zip(&self.sp_q).rev() {
+            let mut cur = *v;
+            for l in 0..BATCH {
+                cur[l] += q * next[l];
+            }
+            *v = cur;
+            next = cur;
+        }
     }
 
-    /// Candidates `(f0 Hz, voicing, score)` of one frame from its magnitude spectrum in
-    /// `s.y`, best score first; returns how many are set.
+    /// Steps 2–3 of the [module docs](self) for the batch of enhanced and smoothed magnitude
+    /// spectra in `s.y`: the octave-scale spectrum and the (unscaled) subharmonic sums
+    /// `s.ss_batch`.
     #[inline(always)]
-    fn candidates_from_magnitudes(
-        &self,
-        s: &mut ShsScratch,
-        cand: &mut [(f32, f32, f32)],
-    ) -> usize {
-        enhance_peaks(&mut s.y, &mut s.mask);
-        smooth_121(&mut s.y);
+    fn subharmonic_sums(&self, s: &mut ShsScratch) {
         self.spline_second_derivatives(s);
-        let y = &s.y;
+        let (y, y2) = (&s.y, &s.y2);
         // octave-scale spectrum, auditory weighting
-        s.scaled.resize(self.tg_k.len(), 0.0);
-        let y2 = &s.y2;
+        s.scaled.resize(self.tg_k.len(), [0.0; BATCH]);
         for (out, ((&k, c), &w)) in s
             .scaled
             .iter_mut()
             .zip(self.tg_k.iter().zip(&self.tg_coef).zip(&self.audw))
         {
-            let v = c[0] * y[k] + (1.0 - c[0]) * y[k + 1] + c[1] * y2[k] + c[2] * y2[k + 1];
-            // negative (and NaN) → 0
-            *out = ((v as f32).max(0.0) as f64 * w) as f32;
+            let (y0, y1, d0, d1) = (y[k], y[k + 1], y2[k], y2[k + 1]);
+            let [c0, c1, c2] = *c;
+            let mut o = [0.0f32; BATCH];
+            for l in 0..BATCH {
+                let v = c0 * y0[l] + (1.0 - c0) * y1[l] + c1 * d0[l] + c2 * d1[l];
+                // negative (and NaN) → 0
+                o[l] = ((v as f32).max(0.0) as f64 * w) as f32;
+            }
+            *out = o;
         }
         // subharmonic summation
         let x = &s.scaled;
         let m = x.len();
-        s.ss.clear();
-        s.ss.extend_from_slice(x);
+        s.ss_batch.clear();
+        s.ss_batch.extend_from_slice(x);
         for (&sh, &w) in self.shifts.iter().zip(&self.weights) {
             if sh >= m {
                 continue;
             }
-            for (d, &v) in s.ss[..m - sh].iter_mut().zip(&x[sh..]) {
-                *d += v * w;
+            for (d, v) in s.ss_batch[..m - sh].iter_mut().zip(&x[sh..]) {
+                let (mut dv, vv) = (*d, *v);
+                for l in 0..BATCH {
+                    dv[l] += vv[l] * w;
+                }
+                *d = dv;
             }
         }
-        let inv_h = 1.0 / self.cfg.n_harmonics as f32;
-        for v in s.ss.iter_mut() {
-            *v = (*v * inv_h).max(0.0);
-        }
-        let ss_mean = crate::lanes::sum_f32(&s.ss) as f64 / m as f64;
+    }
+
+    /// Candidates `(f0 Hz, voicing, score)` of one frame from its subharmonic sum `ss`, best
+    /// score first; returns how many are set.
+    #[inline(always)]
+    fn candidates(
+        &self,
+        ss: &[f32],
+        peaks: &mut Vec<usize>,
+        cand: &mut [(f32, f32, f32)],
+    ) -> usize {
+        let m = ss.len();
+        let ss_mean = crate::lanes::sum_f32(ss) as f64 / m as f64;
         // the highest local maxima, in descending order (ties keep the lower frequency first)
         let nc = cand.len();
         let mut idx = [0usize; MAX_CAND];
         let mut sc = [0.0f32; MAX_CAND];
         let mut k = 0usize;
-        let ss = &s.ss;
         // strict local maxima, collected without branching on the data
-        s.peaks.clear();
-        s.peaks.resize(m, 0);
+        peaks.clear();
+        peaks.resize(m, 0);
         let mut n_peaks = 0usize;
         for (i, ((l, c), r)) in ss.iter().zip(&ss[1..]).zip(&ss[2..]).enumerate() {
-            s.peaks[n_peaks] = i + 1;
+            peaks[n_peaks] = i + 1;
             n_peaks += ((l < c) & (c > r)) as usize;
         }
-        for &i in &s.peaks[..n_peaks] {
+        for &i in &peaks[..n_peaks] {
             let v = ss[i];
             // a strict maximum of non-negative values is positive, so full slots are too:
             // a value not above the smallest kept one cannot enter
@@ -606,37 +645,14 @@ impl Shs {
 /// Most candidates per frame [`Shs`] keeps.
 pub const MAX_CAND: usize = 16;
 
-/// `x[m] = a[m] + b[m] · x[m − 1]` for every `m` (`x[−1] = 0`), as four interleaved chains
-/// (chain `k` owns the `k`-th quarter and starts `warm` steps before it from 0), so the
-/// latency-bound recurrence runs four times as many steps per cycle. Exact to rounding when
-/// `|b|^warm` is negligible, which the plan guarantees by its choice of `warm`; one chain when
-/// `warm` is not shorter than a quarter.
-#[inline(always)]
-fn recurrence(a: &[f64], b: &[f64], x: &mut [f64], warm: usize) {
-    const LANES: usize = 4;
-    let n = a.len().min(b.len()).min(x.len());
-    let q = n.div_ceil(LANES);
-    if warm >= q {
-        let mut c = 0.0;
-        for ((xi, ai), bi) in x[..n].iter_mut().zip(&a[..n]).zip(&b[..n]) {
-            c = ai + bi * c;
-            *xi = c;
-        }
-        return;
-    }
-    // where chain k's range [k q − warm, (k + 1) q) overlaps chain k − 1's, chain k − 1 writes
-    // later (steps ≥ q), so its exact values are the ones kept
-    let mut c = [0.0f64; LANES];
-    for r in 0..q + warm {
-        for (k, ck) in c.iter_mut().enumerate() {
-            let i = (k * q + r).wrapping_sub(warm);
-            if i < n {
-                *ck = a[i] + b[i] * *ck;
-                x[i] = *ck;
-            }
-        }
-    }
-}
+/// Frames processed together by the spline, octave-scale and subharmonic-sum stages of
+/// [`Shs`]: every bin holds one value per frame, so the per-bin work runs across frames in
+/// SIMD lanes and the spline's recurrences run `BATCH` independent chains, with the
+/// arithmetic of each frame unchanged.
+const BATCH: usize = 8;
+
+/// One bin of a batch of frames.
+type Lanes = [f64; BATCH];
 
 /// Vertex `(x, y)` of the parabola through three points (the middle point when they are
 /// collinear).
@@ -921,10 +937,17 @@ mod tests {
         assert!(shs.process(&quiet).unwrap().f0.iter().all(|&f| f == 0.0));
     }
 
+    /// The batch's lanes `(bin, lane)` from one column per lane.
+    fn batch(cols: &[Vec<f64>]) -> Vec<Lanes> {
+        (0..cols[0].len())
+            .map(|i| std::array::from_fn(|l| cols[l % cols.len()][i]))
+            .collect()
+    }
+
     #[test]
     fn spline_interpolates_its_knots_and_is_exact_for_lines() {
         // sampled exactly at the source abscissae, the natural spline returns the data; on a
-        // straight line (y linear in log2 f) it is that line everywhere
+        // straight line (y linear in log2 f) it is that line everywhere, in every lane
         let shs = Shs::new(&ShsConfig::default()).unwrap();
         let mut s = shs.make_scratch();
         let n = shs.n_bins;
@@ -937,45 +960,24 @@ mod tests {
                 }
             })
             .collect();
-        s.y = xs.iter().map(|x| 3.0 * x + 1.0).collect();
+        let line = |l: usize, x: f64| (l as f64 + 1.0) * x - 2.0 * l as f64;
+        let cols: Vec<Vec<f64>> = (0..BATCH)
+            .map(|l| xs.iter().map(|&x| line(l, x)).collect())
+            .collect();
+        s.y = batch(&cols);
         shs.spline_second_derivatives(&mut s);
         assert_eq!(s.y2.len(), n);
         for (j, (&k, c)) in shs.tg_k.iter().zip(&shs.tg_coef).enumerate() {
-            let x =
-                shs.fmin_t as f64 + j as f64 * ((8000f64).log2() - 25f64.log2()) / (n - 1) as f64;
-            let v = c[0] * s.y[k] + (1.0 - c[0]) * s.y[k + 1] + c[1] * s.y2[k] + c[2] * s.y2[k + 1];
-            assert!(
-                (v - (3.0 * x + 1.0)).abs() < 1e-6,
-                "{j}: {v} vs {}",
-                3.0 * x + 1.0
-            );
-        }
-    }
-
-    #[test]
-    fn interleaved_recurrence_equals_the_sequential_one() {
-        let n = 511;
-        let mut st = 7u64;
-        let mut rnd = || {
-            st = st
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (st >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
-        let a: Vec<f64> = (0..n).map(|_| 1e3 * rnd()).collect();
-        let b: Vec<f64> = (0..n).map(|_| 0.7 * rnd()).collect();
-        let mut seq = vec![0.0; n];
-        recurrence(&a, &b, &mut seq, usize::MAX);
-        let mut c = 0.0;
-        for i in 0..n {
-            c = a[i] + b[i] * c;
-            assert_eq!(seq[i], c);
-        }
-        let mut fast = vec![0.0; n];
-        // |b| <= 0.35: 0.35^45 < 1e-20
-        recurrence(&a, &b, &mut fast, 45);
-        for (f, s) in fast.iter().zip(&seq) {
-            assert!((f - s).abs() <= 1e-12 * (1.0 + s.abs()), "{f} vs {s}");
+            let x = 25f64.log2() + j as f64 * ((8000f64).log2() - 25f64.log2()) / (n - 1) as f64;
+            for l in 0..BATCH {
+                let (y, y2) = (|i: usize| s.y[i][l], |i: usize| s.y2[i][l]);
+                let v = c[0] * y(k) + (1.0 - c[0]) * y(k + 1) + c[1] * y2(k) + c[2] * y2(k + 1);
+                assert!(
+                    (v - line(l, x)).abs() < 1e-6,
+                    "{j}/{l}: {v} vs {}",
+                    line(l, x)
+                );
+            }
         }
     }
 
@@ -987,26 +989,35 @@ mod tests {
         let df = 16_000.0f64 / 1024.0;
         let mut xs: Vec<f64> = (0..n).map(|i| (i as f64 * df).log2()).collect();
         xs[0] = 2.0 * xs[1] - xs[2];
-        s.y = (0..n).map(|i| ((i * 37 % 101) as f64).sqrt()).collect();
+        // a different signal in each lane
+        let cols: Vec<Vec<f64>> = (0..BATCH)
+            .map(|l| {
+                (0..n)
+                    .map(|i| ((i * (37 + 2 * l) % 101) as f64).sqrt())
+                    .collect()
+            })
+            .collect();
+        s.y = batch(&cols);
         shs.spline_second_derivatives(&mut s);
-        // Numerical Recipes' natural spline
-        let y = &s.y;
-        let (mut u, mut y2) = (vec![0.0; n], vec![0.0; n]);
-        for i in 1..n - 1 {
-            let sig = (xs[i] - xs[i - 1]) / (xs[i + 1] - xs[i - 1]);
-            let p = sig * y2[i - 1] + 2.0;
-            y2[i] = (sig - 1.0) / p;
-            let d =
-                (y[i + 1] - y[i]) / (xs[i + 1] - xs[i]) - (y[i] - y[i - 1]) / (xs[i] - xs[i - 1]);
-            u[i] = (6.0 * d / (xs[i + 1] - xs[i - 1]) - sig * u[i - 1]) / p;
-        }
-        y2[n - 1] = 0.0;
-        for j in (0..n - 1).rev() {
-            y2[j] = y2[j] * y2[j + 1] + u[j];
-        }
-        let scale = y2.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        for (a, b) in s.y2.iter().zip(&y2) {
-            assert!((a - b).abs() <= 1e-9 * scale, "{a} vs {b}");
+        for (l, y) in cols.iter().enumerate() {
+            // Numerical Recipes' natural spline
+            let (mut u, mut y2) = (vec![0.0; n], vec![0.0; n]);
+            for i in 1..n - 1 {
+                let sig = (xs[i] - xs[i - 1]) / (xs[i + 1] - xs[i - 1]);
+                let p = sig * y2[i - 1] + 2.0;
+                y2[i] = (sig - 1.0) / p;
+                let d = (y[i + 1] - y[i]) / (xs[i + 1] - xs[i])
+                    - (y[i] - y[i - 1]) / (xs[i] - xs[i - 1]);
+                u[i] = (6.0 * d / (xs[i + 1] - xs[i - 1]) - sig * u[i - 1]) / p;
+            }
+            y2[n - 1] = 0.0;
+            for j in (0..n - 1).rev() {
+                y2[j] = y2[j] * y2[j + 1] + u[j];
+            }
+            let scale = y2.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for (a, b) in s.y2.iter().map(|v| v[l]).zip(&y2) {
+                assert!((a - b).abs() <= 1e-9 * scale, "lane {l}: {a} vs {b}");
+            }
         }
     }
 
