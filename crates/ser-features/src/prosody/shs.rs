@@ -422,8 +422,9 @@ impl Shs {
         s.power.resize(self.n_bins, 0.0);
         s.mag.resize(self.n_bins, 0.0);
         if let Some(m) = magnitudes.as_deref_mut() {
+            // filled frame by frame below
             m.clear();
-            m.resize(n_t * self.n_bins, 0.0);
+            m.reserve(n_t * self.n_bins);
         }
         s.y.resize(self.n_bins, [0.0; BATCH]);
         for t0 in (0..n_t).step_by(BATCH) {
@@ -441,12 +442,18 @@ impl Shs {
                 self.ac.power_into(&s.frame, &mut s.power, &mut s.ac)?;
                 // single-precision magnitudes, as openSMILE's cFFTmagphase
                 let mag = match magnitudes.as_deref_mut() {
-                    Some(m) => &mut m[t * self.n_bins..(t + 1) * self.n_bins],
-                    None => &mut s.mag[..],
+                    Some(m) => {
+                        debug_assert_eq!(m.len(), t * self.n_bins);
+                        m.extend(s.power.iter().map(|&p| p.max(0.0).sqrt()));
+                        &m[t * self.n_bins..]
+                    }
+                    None => {
+                        for (m, &p) in s.mag.iter_mut().zip(&s.power) {
+                            *m = p.max(0.0).sqrt();
+                        }
+                        &s.mag[..]
+                    }
                 };
-                for (m, &p) in mag.iter_mut().zip(&s.power) {
-                    *m = p.max(0.0).sqrt();
-                }
                 s.yf.clear();
                 s.yf.extend(mag.iter().map(|&m| m as f64));
                 enhance_peaks(&mut s.yf, &mut s.mask);
