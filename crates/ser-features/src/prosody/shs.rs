@@ -161,8 +161,9 @@ pub struct ShsScratch {
     y: Vec<Lanes>,
     /// the spline's second derivatives, bin-major
     y2: Vec<Lanes>,
-    /// one frame's enhanced and smoothed magnitudes, and its peak mask
+    /// one frame's enhanced and smoothed magnitudes
     yf: Vec<f64>,
+    /// its peak mask
     mask: Vec<u8>,
     /// octave-scale spectra and subharmonic sums of the batch, point-major
     scaled: Vec<[f32; BATCH]>,
@@ -463,9 +464,9 @@ impl Shs {
                 }
             }
             self.subharmonic_sums(s);
+            let inv_h = 1.0 / self.cfg.n_harmonics as f32;
             for lane in 0..lanes {
                 let t = t0 + lane;
-                let inv_h = 1.0 / self.cfg.n_harmonics as f32;
                 s.ss.clear();
                 s.ss.extend(s.ss_batch.iter().map(|v| (v[lane] * inv_h).max(0.0)));
                 let mut cand = [(0.0f32, 0.0f32, 0.0f32); MAX_CAND];
@@ -984,6 +985,32 @@ mod tests {
                     "{j}/{l}: {v} vs {}",
                     line(l, x)
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn lanes_of_a_batch_are_independent() {
+        // each frame's subharmonic sums are the same, bit for bit, in whichever lane it sits
+        // and whatever the other lanes hold
+        let shs = Shs::new(&ShsConfig::default()).unwrap();
+        let n = shs.n_bins;
+        let cols: Vec<Vec<f64>> = (0..BATCH)
+            .map(|l| {
+                (0..n)
+                    .map(|i| ((i * (13 + 4 * l) % 29) as f64 * 0.1).sin().abs())
+                    .collect()
+            })
+            .collect();
+        let mut mixed = shs.make_scratch();
+        mixed.y = batch(&cols);
+        shs.subharmonic_sums(&mut mixed);
+        for (l, col) in cols.iter().enumerate() {
+            let mut alone = shs.make_scratch();
+            alone.y = batch(std::slice::from_ref(col));
+            shs.subharmonic_sums(&mut alone);
+            for (a, b) in mixed.ss_batch.iter().zip(&alone.ss_batch) {
+                assert_eq!(a[l].to_bits(), b[(l + 3) % BATCH].to_bits(), "lane {l}");
             }
         }
     }
