@@ -140,6 +140,24 @@ struct Extractor {
     args: Args,
 }
 
+/// `--feature f0` frames as librosa.pyin returns them: rows `f0`, `voiced_flag` (0 / 1),
+/// `voiced_prob`.
+fn f0_frames(f0: Vec<f32>, voiced: &[bool], prob: Vec<f32>, hop: usize, sr: u32) -> Output {
+    let n = f0.len();
+    let mut data = Array2::zeros((3, n));
+    data.row_mut(0).assign(&Array1::from(f0));
+    for (d, &v) in data.row_mut(1).iter_mut().zip(voiced) {
+        *d = f32::from(u8::from(v));
+    }
+    data.row_mut(2).assign(&Array1::from(prob));
+    Output::Frames {
+        data,
+        names: vec!["f0".into(), "voiced_flag".into(), "voiced_prob".into()],
+        hop,
+        sr,
+    }
+}
+
 impl Extractor {
     fn target_sr(&self) -> Result<Option<u32>> {
         if self.args.sr == "native" {
@@ -233,20 +251,19 @@ impl Extractor {
                 }
                 let shs = Shs::new(&sc)?;
                 let out = shs.process(y)?;
-                let n = out.f0.len();
-                let mut data = Array2::zeros((3, n));
-                for t in 0..n {
-                    // librosa's convention: NaN where unvoiced
-                    data[[0, t]] = if out.f0[t] > 0.0 { out.f0[t] } else { f32::NAN };
-                    data[[1, t]] = f32::from(u8::from(out.f0[t] > 0.0));
-                    data[[2, t]] = out.voicing[t];
-                }
-                Ok(Output::Frames {
-                    data,
-                    names: vec!["f0".into(), "voiced_flag".into(), "voiced_prob".into()],
-                    hop: shs.hop_length(),
+                // librosa's convention: NaN where unvoiced
+                let f0 = out
+                    .f0
+                    .iter()
+                    .map(|&f| if f > 0.0 { f } else { f32::NAN })
+                    .collect();
+                Ok(f0_frames(
+                    f0,
+                    &out.voiced(),
+                    out.voicing,
+                    shs.hop_length(),
                     sr,
-                })
+                ))
             }
             Feature::F0 => {
                 let mut pc = PyinConfig::default()
@@ -264,19 +281,13 @@ impl Extractor {
                 }
                 let hop = pc.effective_hop_length();
                 let out = Pyin::new(&pc)?.process(y)?;
-                let n = out.f0.len();
-                let mut data = Array2::zeros((3, n));
-                for t in 0..n {
-                    data[[0, t]] = out.f0[t];
-                    data[[1, t]] = f32::from(u8::from(out.voiced_flag[t]));
-                    data[[2, t]] = out.voiced_prob[t];
-                }
-                Ok(Output::Frames {
-                    data,
-                    names: vec!["f0".into(), "voiced_flag".into(), "voiced_prob".into()],
+                Ok(f0_frames(
+                    out.f0,
+                    &out.voiced_flag,
+                    out.voiced_prob,
                     hop,
                     sr,
-                })
+                ))
             }
             Feature::Egemaps => {
                 let method = match self.args.f0_method {
