@@ -2,7 +2,8 @@
 //! speech asset: YIN and pYIN (librosa's example settings C2–C7, frame 2048, hop 512, and the
 //! speech settings 50–600 Hz, frame 1024, hop 160), openSMILE's SHS tracker, the 88-value
 //! eGeMAPS-like set (allocating and scratch forms, and with pYIN instead of SHS),
-//! openSMILE-style jitter/shimmer and one 60 ms harmonic-analysis frame.
+//! openSMILE-style jitter/shimmer, one 60 ms harmonic-analysis frame, and the clip-level
+//! speech / non-speech decision (`ser_features::speech`) at 16 and 22.05 kHz.
 //! Plans and scratch buffers are built outside the timed loop.
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -13,6 +14,7 @@ use ser_features::prosody::harmonics::{HarmonicAnalyzer, HarmonicsConfig};
 use ser_features::prosody::shs::{Shs, ShsConfig, ShsOutput};
 use ser_features::prosody::voice_quality::{jitter_shimmer_cc, CcJitterConfig};
 use ser_features::prosody::{Pyin, PyinConfig, PyinOutput, Yin, YinConfig};
+use ser_features::speech::{SpeechConfig, SpeechDetector};
 
 fn speech() -> Vec<f32> {
     let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/speech.wav");
@@ -106,9 +108,21 @@ fn bench_prosody(c: &mut Criterion) {
     });
 }
 
+fn bench_speech_detector(c: &mut Criterion) {
+    // one plan for every input rate, built outside the timed loop
+    let det = SpeechDetector::new(&SpeechConfig::default()).unwrap();
+    for sr in [16_000u32, 22_050] {
+        let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/speech.wav");
+        let y = ser_dsp::Audio::load(p, Some(sr)).unwrap().samples;
+        c.bench_function(&format!("speech_detect_{sr}_4.35s"), |b| {
+            b.iter(|| det.detect(black_box(&y), sr).unwrap())
+        });
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = bench_prosody
+    targets = bench_prosody, bench_speech_detector
 }
 criterion_main!(benches);

@@ -12,6 +12,8 @@
 //! - [`functionals`]: named utterance statistics; [`compare`]: a ComParE-like named set.
 //! - [`prosody`], [`egemaps`]: F0 (YIN, pYIN, openSMILE's SHS tracker), voice quality, loudness,
 //!   eGeMAPS-like set.
+//! - [`speech`]: a clip-level speech / non-speech decision ([`SpeechDetector`]) with its
+//!   evidence, to keep silence, noise, tones and chirps away from the emotion models.
 //!
 //! ```
 //! use ser_features::{FeatureConfig, FeatureExtractor, FeatureKind};
@@ -46,12 +48,14 @@ pub mod linguistic;
 pub mod mfcc;
 pub mod prosody;
 pub mod spectral;
+pub mod speech;
 
 pub use error::{Error, Result};
 pub use extractor::{
     ExtractorScratch, FeatureConfig, FeatureExtractor, FeatureKind, FrameFeatures,
     StreamingExtractor,
 };
+pub use speech::{NonSpeechReason, SpeechConfig, SpeechDecision, SpeechDetector};
 
 /// Revision of the numeric output of this crate's extractors. Bumped whenever a change alters
 /// the values any extractor returns for the same input and config, so feature caches keyed on
