@@ -513,3 +513,25 @@ async fn bounded_concurrency_serves_every_request() {
     blocker.await.unwrap().unwrap();
     assert_eq!(st.free_slots(), 1);
 }
+
+/// Non-speech uploads (a tone, silence) are reported as such, not given an emotion.
+#[tokio::test]
+async fn non_speech_is_reported() {
+    let (app, _d) = app();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, x) in [
+        (
+            "tone",
+            (0..32000)
+                .map(|i| 0.3 * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / 16000.0).sin())
+                .collect::<Vec<f32>>(),
+        ),
+        ("silence", vec![0.0f32; 32000]),
+    ] {
+        let p = dir.path().join(format!("{name}.wav"));
+        Audio::new(x, 16000).unwrap().write_wav(&p).unwrap();
+        let bytes = std::fs::read(&p).unwrap();
+        let (s, ct, b) = call(&app, post("/api/predict", Some("audio/wav"), bytes)).await;
+        assert_error(s, ct, &b, StatusCode::UNPROCESSABLE_ENTITY, "no_speech");
+    }
+}

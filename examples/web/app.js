@@ -64,6 +64,10 @@ async function predict(body, type) {
     });
     const json = await res.json();
     if (!res.ok) {
+      if (json.code === 'no_speech') {
+        setStatus(`no speech detected — ${json.error.replace(/^no speech: /, '')}`, true);
+        return;
+      }
       setStatus(`error ${json.status}: ${json.error}`, true);
       return;
     }
@@ -218,7 +222,8 @@ $('live').addEventListener('click', async () => {
 // ---- model info ----
 fetch('/health').then((r) => r.json()).then((h) => {
   labels = h.labels;
-  $('model').textContent = `model “${h.model}” (${h.arch}), classes: ${labels.join(', ')} · ` +
+  const enc = h.encoder ? ` on ${h.encoder.split('/').pop()}` : '';
+  $('model').textContent = `model “${h.model}” (${h.arch}${enc}), classes: ${labels.join(', ')} · ` +
     `uploads up to ${(h.limits.max_body_bytes / 1048576).toFixed(0)} MB / ${h.limits.max_duration_secs} s`;
   drawChart(labels.map((label) => ({ label, probability: 0 })), null);
 }).catch(() => { $('model').textContent = 'server unreachable'; });

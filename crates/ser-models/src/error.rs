@@ -86,6 +86,26 @@ pub enum Error {
     /// Error from feature extraction.
     #[error("features: {0}")]
     Features(String),
+    /// The audio holds no speech (silence, noise, a tone, …), so no emotion is given; the
+    /// decision carries the measured evidence.
+    #[error("no speech: {}", describe_no_speech(.0))]
+    NoSpeech(Box<ser_features::SpeechDecision>),
+}
+
+fn describe_no_speech(d: &ser_features::SpeechDecision) -> String {
+    let why = match d.reason {
+        Some(r) => serde_json::to_value(r)
+            .ok()
+            .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+            .unwrap_or_else(|| format!("{r:?}")),
+        None => "not speech".into(),
+    };
+    format!(
+        "{why} ({:.2} s, level {:.0} dBFS, voiced {:.0} %)",
+        d.duration,
+        d.level_db,
+        100.0 * d.voiced_ratio
+    )
 }
 
 /// Result alias for this crate.

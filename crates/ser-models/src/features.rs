@@ -98,6 +98,58 @@ impl Default for FunctionalsSpec {
     }
 }
 
+/// Utterance embeddings from a pretrained Whisper encoder (`ser-whisper`): for each hidden
+/// state in `first_layer..end_layer`, the mean ‖ standard deviation over the clip's frames,
+/// averaged over those hidden states — one frame of `2 · width` values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct WhisperSpec {
+    /// Encoder directory (`model.safetensors` + `config.json`, or CTranslate2 `model.bin`).
+    /// A relative path resolves against the model directory the spec was loaded from (see
+    /// [`crate::Recognizer::load`]), else against the working directory.
+    /// Default: `"models/whisper-base-encoder"`.
+    pub model: String,
+    /// First hidden state averaged (0 = input of the first block). Default: 3.
+    pub first_layer: usize,
+    /// One past the last hidden state averaged (`n_audio_layer + 1` = through the encoder
+    /// output). Default: 7 (Whisper-base's 6 layers).
+    pub end_layer: usize,
+    /// Encoder width (`n_audio_state`; 512 for base). Default: 512.
+    pub width: usize,
+}
+
+impl Default for WhisperSpec {
+    fn default() -> Self {
+        Self {
+            model: "models/whisper-base-encoder".into(),
+            first_layer: 3,
+            end_layer: 7,
+            width: 512,
+        }
+    }
+}
+
+impl WhisperSpec {
+    /// Sets `model` (chaining).
+    pub fn model(mut self, v: impl Into<String>) -> Self {
+        self.model = v.into();
+        self
+    }
+
+    /// Sets the averaged hidden states `first..end` (chaining).
+    pub fn layers(mut self, first: usize, end: usize) -> Self {
+        self.first_layer = first;
+        self.end_layer = end;
+        self
+    }
+
+    /// Sets `width` (chaining).
+    pub fn width(mut self, v: usize) -> Self {
+        self.width = v;
+        self
+    }
+}
+
 /// What a model consumes; `n_features()` must equal the model's input width.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -109,6 +161,8 @@ pub enum FeatureSpec {
     Mfcc(MfccSpec),
     /// Utterance functionals, one frame of `n` values.
     Functionals(FunctionalsSpec),
+    /// Whisper encoder embeddings, one frame of `2 · width` values.
+    Whisper(WhisperSpec),
     /// Features computed by the caller; `n_features` values per frame.
     Precomputed {
         /// Values per frame.
@@ -123,7 +177,17 @@ impl FeatureSpec {
             FeatureSpec::LogMel(s) => s.n_mels,
             FeatureSpec::Mfcc(s) => s.n_mfcc * (1 + s.deltas),
             FeatureSpec::Functionals(s) => s.n,
+            FeatureSpec::Whisper(s) => 2 * s.width,
             FeatureSpec::Precomputed { n_features } => *n_features,
+        }
+    }
+
+    /// The pretrained encoder the features come from (`Some("models/whisper-base-encoder")`
+    /// for [`FeatureSpec::Whisper`]), `None` for hand-crafted features.
+    pub fn encoder_name(&self) -> Option<&str> {
+        match self {
+            FeatureSpec::Whisper(w) => Some(&w.model),
+            _ => None,
         }
     }
 
@@ -133,6 +197,7 @@ impl FeatureSpec {
             FeatureSpec::LogMel(s) => Some(s.sr),
             FeatureSpec::Mfcc(s) => Some(s.sr),
             FeatureSpec::Functionals(s) => Some(s.sr),
+            FeatureSpec::Whisper(_) => Some(16000),
             FeatureSpec::Precomputed { .. } => None,
         }
     }

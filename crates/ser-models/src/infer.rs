@@ -8,7 +8,7 @@ use crate::batch::Sequence;
 use crate::features::FeatureSpec;
 use crate::io::{load_model_dir, LoadedModel, ModelCard};
 use crate::pipeline::FeaturePipeline;
-use crate::train::predict_proba;
+use crate::train::{fit_standardizer, predict_proba, set_standardizer};
 use crate::{Error, Result};
 
 /// A classification: the winning label and every class probability.
@@ -23,10 +23,16 @@ pub struct Prediction {
 }
 
 /// A loaded model ready for prediction.
+///
+/// Audio input (files and samples) first passes a speech / non-speech decision
+/// ([`ser_features::SpeechDetector`], on by default): silence, noise, tones and other
+/// non-speech get [`Error::NoSpeech`] instead of an emotion. Precomputed features
+/// ([`Recognizer::predict_sequence`]) are not gated.
 #[derive(Debug)]
 pub struct Recognizer {
     inner: LoadedModel,
     pipeline: Option<FeaturePipeline>,
+    speech: Option<ser_features::SpeechDetector>,
 }
 
 impl Recognizer {
@@ -40,9 +46,58 @@ impl Recognizer {
     pub fn from_loaded(inner: LoadedModel) -> Result<Self> {
         let pipeline = match inner.card.features {
             FeatureSpec::Precomputed { .. } => None,
-            ref spec => Some(FeaturePipeline::new(spec)?),
+            ref spec => Some(FeaturePipeline::new_in(spec, Some(&inner.dir))?),
         };
-        Ok(Self { inner, pipeline })
+        let speech = Some(
+            ser_features::SpeechDetector::new(&ser_features::SpeechConfig::default())
+                .map_err(|e| Error::Features(e.to_string()))?,
+        );
+        Ok(Self {
+            inner,
+            pipeline,
+            speech,
+        })
+    }
+
+    /// Sets the speech gate: `Some(config)` to decide speech / non-speech with that
+    /// configuration before classifying audio, `None` to classify any audio (chaining).
+    pub fn speech_gate(mut self, cfg: Option<&ser_features::SpeechConfig>) -> Result<Self> {
+        self.speech = cfg
+            .map(ser_features::SpeechDetector::new)
+            .transpose()
+            .map_err(|e| Error::Features(e.to_string()))?;
+        Ok(self)
+    }
+
+    /// The speech / non-speech decision for mono `samples` at `sr` (`None` when the gate is
+    /// off).
+    pub fn detect_speech(
+        &self,
+        samples: &[f32],
+        sr: u32,
+    ) -> Result<Option<ser_features::SpeechDecision>> {
+        self.speech
+            .as_ref()
+            .map(|d| d.detect(samples, sr))
+            .transpose()
+            .map_err(|e| Error::Features(e.to_string()))
+    }
+
+    /// `Err(Error::NoSpeech)` unless the gate is off or the samples hold speech.
+    fn require_speech(&self, samples: &[f32], sr: u32) -> Result<()> {
+        match self.detect_speech(samples, sr)? {
+            Some(d) if !d.is_speech => Err(Error::NoSpeech(Box::new(d))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Features of an audio file after the speech gate.
+    fn gated_sequence_from_file(&self, path: &Path) -> Result<Sequence> {
+        let p = self.pipeline()?;
+        let audio = ser_dsp::Audio::load(path, Some(p.sample_rate()))
+            .map_err(|e| Error::Features(format!("{}: {e}", path.display())))?;
+        self.require_speech(&audio.samples, audio.sample_rate)?;
+        p.sequence(&audio.samples, audio.sample_rate)
     }
 
     fn pipeline(&self) -> Result<&FeaturePipeline> {
@@ -53,26 +108,58 @@ impl Recognizer {
         })
     }
 
-    /// Classifies an audio file (decoded, mixed to mono and resampled by `ser-dsp`).
+    /// Classifies an audio file (decoded, mixed to mono and resampled by `ser-dsp`);
+    /// [`Error::NoSpeech`] when the speech gate finds no speech.
     pub fn predict_file(&self, path: impl AsRef<Path>) -> Result<Prediction> {
-        let seq = self.pipeline()?.sequence_from_file(path)?;
+        let seq = self.gated_sequence_from_file(path.as_ref())?;
         self.predict_sequence(&seq)
     }
 
-    /// Classifies mono `samples` at sample rate `sr` (resampled when needed).
+    /// Classifies mono `samples` at sample rate `sr` (resampled when needed);
+    /// [`Error::NoSpeech`] when the speech gate finds no speech.
     pub fn predict_samples(&self, samples: &[f32], sr: u32) -> Result<Prediction> {
+        self.require_speech(samples, sr)?;
         let seq = self.pipeline()?.sequence(samples, sr)?;
         self.predict_sequence(&seq)
     }
 
     /// Classifies many files; features are computed in turn, the model runs in batches.
+    /// The first file without speech ends the call with [`Error::NoSpeech`].
     pub fn predict_files<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Vec<Prediction>> {
+        let seqs = paths
+            .iter()
+            .map(|f| self.gated_sequence_from_file(f.as_ref()))
+            .collect::<Result<Vec<_>>>()?;
+        self.predict_sequences(&seqs)
+    }
+
+    /// Unsupervised adaptation to a speaker or domain: re-fits the model's input
+    /// standardisation (`input_norm.mean` / `inv_std`) on the features of unlabelled
+    /// `sequences` from the target (several clips of one speaker, one microphone or one
+    /// corpus), replacing the training data's statistics. Labels are never used; a model
+    /// trained on standardised features then sees target features on the scale it was
+    /// trained on. Needs at least 2 sequences; more (≥ 20) give steadier statistics.
+    pub fn adapt_sequences(&mut self, sequences: &[Sequence]) -> Result<()> {
+        if sequences.len() < 2 {
+            return Err(Error::InvalidArgument(format!(
+                "adaptation needs at least 2 clips, got {}",
+                sequences.len()
+            )));
+        }
+        let (mean, inv_std) = fit_standardizer(sequences)?;
+        set_standardizer(&self.inner.params, &mean, &inv_std)
+    }
+
+    /// [`Recognizer::adapt_sequences`] on the features of audio files (unlabelled clips of
+    /// the target speaker or domain). Returns the number of clips used.
+    pub fn adapt_files<P: AsRef<Path>>(&mut self, paths: &[P]) -> Result<usize> {
         let p = self.pipeline()?;
         let seqs = paths
             .iter()
             .map(|f| p.sequence_from_file(f))
             .collect::<Result<Vec<_>>>()?;
-        self.predict_sequences(&seqs)
+        self.adapt_sequences(&seqs)?;
+        Ok(seqs.len())
     }
 
     /// The model card (`config.json`).

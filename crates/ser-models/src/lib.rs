@@ -93,7 +93,7 @@ pub use cv::{
 };
 pub use dataset::{load_corpus_features, speaker_standardize, CorpusData};
 pub use error::{Error, Result};
-pub use features::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec};
+pub use features::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec, WhisperSpec};
 pub use infer::{Prediction, Recognizer};
 pub use io::{
     load_card, load_model_dir, model_from_weights, save_model_dir, LoadedModel, ModelCard,

@@ -2,6 +2,7 @@
 //! (and `ser-dsp` for loading and resampling).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use ndarray::Array2;
 use ser_dsp::Audio;
@@ -11,7 +12,7 @@ use ser_features::functionals::{compute, Functional};
 use ser_features::{FeatureConfig, FeatureExtractor, FeatureKind};
 
 use crate::batch::Sequence;
-use crate::features::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec};
+use crate::features::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec, WhisperSpec};
 use crate::{Error, Result};
 
 /// Name of the built-in functional set: [`Functional::STANDARD`] (12 statistics) over 20 MFCC,
@@ -79,6 +80,35 @@ pub struct FeaturePipeline {
     plan: Option<FeatureExtractor>,
     egemaps: Option<Egemaps>,
     compare: Option<CompareSet>,
+    whisper: Option<Arc<ser_whisper::Whisper>>,
+}
+
+/// Loads the encoder of a [`WhisperSpec`] (relative paths against `base`, then the working
+/// directory) and checks the spec against it.
+fn load_whisper(spec: &WhisperSpec, base: Option<&Path>) -> Result<ser_whisper::Whisper> {
+    let p = Path::new(&spec.model);
+    let path = match base {
+        Some(b) if p.is_relative() && b.join(p).exists() => b.join(p),
+        _ => p.to_path_buf(),
+    };
+    let w = ser_whisper::Whisper::load(&path)
+        .map_err(|e| Error::Features(format!("Whisper encoder {}: {e}", path.display())))?;
+    let cfg = w.config();
+    if cfg.n_audio_state != spec.width
+        || spec.first_layer >= spec.end_layer
+        || spec.end_layer > cfg.n_audio_layer + 1
+    {
+        return Err(Error::InvalidConfig(format!(
+            "whisper spec (width {}, hidden states {}..{}) does not fit {} (width {}, {} hidden states)",
+            spec.width,
+            spec.first_layer,
+            spec.end_layer,
+            path.display(),
+            cfg.n_audio_state,
+            cfg.n_audio_layer + 1
+        )));
+    }
+    Ok(w)
 }
 
 /// The parts of a named functional set at `sr`: whether it starts with the eGeMAPS values,
@@ -152,9 +182,16 @@ fn stft_cfg(sr: u32, n_fft: usize, hop: usize, win: usize, n_mels: usize) -> Fea
 }
 
 impl FeaturePipeline {
-    /// Builds the plans. Errors for [`FeatureSpec::Precomputed`] (nothing to compute) and
-    /// unknown functional sets.
+    /// Builds the plans. Errors for [`FeatureSpec::Precomputed`] (nothing to compute),
+    /// unknown functional sets and Whisper encoders that cannot be loaded (a relative
+    /// encoder path resolves against the working directory).
     pub fn new(spec: &FeatureSpec) -> Result<Self> {
+        Self::new_in(spec, None)
+    }
+
+    /// [`FeaturePipeline::new`] with relative paths in the spec (the Whisper encoder)
+    /// resolved against `base` first, e.g. the model directory the spec came from.
+    pub fn new_in(spec: &FeatureSpec, base: Option<&Path>) -> Result<Self> {
         let cfg = match spec {
             FeatureSpec::LogMel(LogMelSpec {
                 sr,
@@ -206,6 +243,16 @@ impl FeaturePipeline {
                     plan,
                     egemaps,
                     compare,
+                    whisper: None,
+                });
+            }
+            FeatureSpec::Whisper(w) => {
+                return Ok(Self {
+                    spec: spec.clone(),
+                    plan: None,
+                    egemaps: None,
+                    compare: None,
+                    whisper: Some(Arc::new(load_whisper(w, base)?)),
                 });
             }
             FeatureSpec::Precomputed { .. } => {
@@ -219,7 +266,13 @@ impl FeaturePipeline {
             plan: Some(FeatureExtractor::new(&cfg).map_err(ferr)?),
             egemaps: None,
             compare: None,
+            whisper: None,
         })
+    }
+
+    /// The Whisper encoder of a [`FeatureSpec::Whisper`] pipeline (shared, loaded once).
+    pub fn whisper(&self) -> Option<&Arc<ser_whisper::Whisper>> {
+        self.whisper.as_ref()
     }
 
     /// The spec this pipeline computes.
@@ -236,6 +289,17 @@ impl FeaturePipeline {
     /// `(n_features, n_frames)` (`n_frames = 1` for functionals) — the form stored in the
     /// feature cache.
     pub fn matrix(&self, samples: &[f32]) -> Result<Array2<f32>> {
+        if let (FeatureSpec::Whisper(w), Some(enc)) = (&self.spec, &self.whisper) {
+            let stats = enc
+                .layer_stats(samples)
+                .map_err(|e| Error::Features(e.to_string()))?;
+            let sel = stats.slice(ndarray::s![w.first_layer..w.end_layer, ..]);
+            let v = sel.mean_axis(ndarray::Axis(0)).ok_or_else(|| {
+                Error::InvalidConfig("whisper spec selects no hidden state".into())
+            })?;
+            let n = v.len();
+            return v.into_shape_with_order((n, 1)).map_err(ferr);
+        }
         if let FeatureSpec::Functionals(_) = self.spec {
             if self.plan.is_none() {
                 let mut v = Vec::new();
@@ -283,9 +347,9 @@ impl FeaturePipeline {
                 let n = v.len();
                 Array2::from_shape_vec((n, 1), v).map_err(ferr)
             }
-            FeatureSpec::Precomputed { .. } => Err(Error::InvalidArgument(
-                "precomputed features cannot be computed from audio".into(),
-            )),
+            FeatureSpec::Whisper(_) | FeatureSpec::Precomputed { .. } => Err(
+                Error::InvalidArgument("precomputed features cannot be computed from audio".into()),
+            ),
         }
     }
 

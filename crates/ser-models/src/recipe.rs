@@ -6,7 +6,7 @@ use ser_augment::{MaskValue, SpecAugment};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::Sequence;
-use crate::features::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec};
+use crate::features::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec, WhisperSpec};
 use crate::models::{
     Arch, AttentionConfig, CnnConfig, CnnLstmConfig, LstmConfig, MlpConfig, ModelConfig,
     TransformerConfig,
@@ -87,9 +87,16 @@ fn default_inner_val_fraction() -> f64 {
     0.2
 }
 
-/// Recipe names accepted by [`Recipe::named`]: every [`Arch`] name plus `linear`.
-pub const RECIPE_NAMES: [&str; 7] = [
+/// Inverse L2 strength of the `whisper` recipe, chosen by nested speaker-independent
+/// cross-validation on inner training speakers (`scripts/whisper_probe.py`).
+pub const WHISPER_C: f64 = 0.1;
+
+/// Recipe names accepted by [`Recipe::named`]: every [`Arch`] name plus `linear`, `whisper`
+/// and `whisper-mlp`.
+pub const RECIPE_NAMES: [&str; 9] = [
     "linear",
+    "whisper",
+    "whisper-mlp",
     "mlp",
     "cnn",
     "lstm",
@@ -123,20 +130,51 @@ impl Recipe {
     /// # Ok::<(), ser_models::Error>(())
     /// ```
     pub fn named(name: &str, n_classes: usize) -> crate::Result<Self> {
-        if name == "linear" {
-            let mut r = Self::default_for(Arch::Mlp, n_classes);
-            r.features = FeatureSpec::Functionals(FunctionalsSpec::named(
-                crate::pipeline::EGEMAPS_COMPARE_LARGE_SET,
-            )?);
-            let n = r.features.n_features();
-            r.model = ModelConfig::Mlp(
+        match name {
+            "linear" => {
+                let f = FeatureSpec::Functionals(FunctionalsSpec::named(
+                    crate::pipeline::EGEMAPS_COMPARE_LARGE_SET,
+                )?);
+                return Ok(Self::linear_on(f, n_classes, 0.01));
+            }
+            "whisper" => {
+                let f = FeatureSpec::Whisper(WhisperSpec::default());
+                return Ok(Self::linear_on(f, n_classes, WHISPER_C));
+            }
+            "whisper-mlp" => {
+                let mut r = Self::default_for(Arch::Mlp, n_classes);
+                r.features = FeatureSpec::Whisper(WhisperSpec::default());
+                let n = r.features.n_features();
+                r.model = ModelConfig::Mlp(
+                    MlpConfig::default()
+                        .n_features(n)
+                        .n_classes(n_classes)
+                        .hidden(vec![256])
+                        .dropout(0.5),
+                );
+                return Ok(r);
+            }
+            _ => {}
+        }
+        Ok(Self::default_for(name.parse()?, n_classes))
+    }
+
+    /// A multinomial logistic regression (an [`MlpConfig`] without hidden layer or dropout)
+    /// on `features`, trained to the optimum of class-balanced cross entropy + L2 with
+    /// scikit-learn's inverse strength `c` (`l2 = 1 / c`): Adam, 300 epochs, batch 32,
+    /// lr 1e-2 with cosine decay to 1e-4, no label smoothing, mixup or early stopping.
+    pub fn linear_on(features: FeatureSpec, n_classes: usize, c: f64) -> Self {
+        let n = features.n_features();
+        Self {
+            features,
+            model: ModelConfig::Mlp(
                 MlpConfig::default()
                     .n_features(n)
                     .n_classes(n_classes)
                     .hidden(vec![])
                     .dropout(0.0),
-            );
-            r.train = TrainConfig::default()
+            ),
+            train: TrainConfig::default()
                 .epochs(300)
                 .batch_size(32)
                 .lr(1e-2)
@@ -146,12 +184,11 @@ impl Recipe {
                 .label_smoothing(0.0)
                 .mixup_alpha(0.0)
                 .grad_clip(0.0)
-                .l2(100.0);
-            r.refit = false;
-            r.inner_val_fraction = 0.0;
-            return Ok(r);
+                .l2(1.0 / c),
+            spec_augment: None,
+            refit: false,
+            inner_val_fraction: 0.0,
         }
-        Ok(Self::default_for(name.parse()?, n_classes))
     }
 
     /// The default recipe of `arch` for `n_classes` classes.

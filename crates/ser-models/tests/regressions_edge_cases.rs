@@ -98,10 +98,20 @@ fn edge_signals() -> Vec<(&'static str, Vec<f32>)> {
 }
 
 /// Every edge signal gives a normalised, finite prediction or a typed error (never a
-/// panic); one second or more of any of them is always classified.
+/// panic); with the speech gate off, one second or more of any of them is always
+/// classified, and with the gate on (the default) none of them is speech.
 #[test]
 fn recognizers_on_edge_signals() {
     for (name, _dir, rec) in recognizers() {
+        for (what, x) in edge_signals() {
+            match rec.predict_samples(&x, SR) {
+                Err(ser_models::Error::NoSpeech(d)) => {
+                    assert!(!d.is_speech, "{name} {what}");
+                }
+                other => panic!("{name} {what}: expected no speech, got {other:?}"),
+            }
+        }
+        let rec = rec.speech_gate(None).unwrap();
         for (what, x) in edge_signals() {
             match rec.predict_samples(&x, SR) {
                 Ok(p) => {

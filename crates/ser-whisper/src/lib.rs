@@ -53,6 +53,8 @@ pub use config::{WhisperCard, WhisperConfig, WhisperWeights};
 pub use ct2::{Ct2Checkpoint, Ct2DType, Ct2Variable};
 pub use encoder::{AudioEncoder, EncoderOutput};
 pub use error::{Error, Result};
+/// Candle's element type (for [`WhisperWeights::save_encoder`]).
+pub use candle_core::DType;
 
 /// Front end + encoder, ready for 16 kHz audio of any length.
 #[derive(Debug, Clone)]

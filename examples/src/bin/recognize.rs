@@ -30,6 +30,29 @@ struct Args {
     /// With `--stream`: also write the timeline as CSV to this file.
     #[arg(long)]
     csv: Option<PathBuf>,
+    /// Adapt to the speaker or domain first: standardise features with the statistics of
+    /// the unlabelled audio files in this folder (e.g. other recordings of the same speaker
+    /// or microphone; ≥ 20 clips recommended) instead of the training data's.
+    #[arg(long)]
+    adapt: Option<PathBuf>,
+}
+
+/// Audio files (by extension) directly inside `dir`, sorted.
+fn audio_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                matches!(
+                    e.to_ascii_lowercase().as_str(),
+                    "wav" | "flac" | "mp3" | "ogg"
+                )
+            })
+        })
+        .collect();
+    v.sort();
+    Ok(v)
 }
 
 fn main() -> Result<()> {
@@ -37,19 +60,55 @@ fn main() -> Result<()> {
     let dir = args.model.clone().unwrap_or_else(|| {
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/default"))
     });
-    let rec = Recognizer::load(&dir).with_context(|| format!("loading model {}", dir.display()))?;
+    let mut rec =
+        Recognizer::load(&dir).with_context(|| format!("loading model {}", dir.display()))?;
+    let mut adapted = None;
+    if let Some(adir) = &args.adapt {
+        let files = audio_files(adir)?;
+        let n = rec
+            .adapt_files(&files)
+            .with_context(|| format!("adapting to {}", adir.display()))?;
+        adapted = Some(n);
+    }
     if args.stream {
         return ser_examples::timeline::run_cli(&rec, &args.audio, args.json, args.csv.as_deref());
     }
     let t = std::time::Instant::now();
-    let p = rec
-        .predict_file(&args.audio)
-        .with_context(|| format!("recognising {}", args.audio.display()))?;
+    let p = match rec.predict_file(&args.audio) {
+        Ok(p) => p,
+        Err(ser_models::Error::NoSpeech(d)) => {
+            // Not an error of the program: the answer is that there is no speech.
+            if args.json {
+                let out = serde_json::json!({
+                    "file": args.audio,
+                    "model": dir,
+                    "speech": false,
+                    "label": serde_json::Value::Null,
+                    "no_speech": d,
+                    "ms": t.elapsed().as_secs_f64() * 1000.0,
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!(
+                    "{}: no speech — {}",
+                    args.audio.display(),
+                    ser_models::Error::NoSpeech(d)
+                        .to_string()
+                        .trim_start_matches("no speech: ")
+                );
+            }
+            return Ok(());
+        }
+        Err(e) => return Err(e).with_context(|| format!("recognising {}", args.audio.display())),
+    };
     let ms = t.elapsed().as_secs_f64() * 1000.0;
     if args.json {
         let out = serde_json::json!({
             "file": args.audio,
             "model": dir,
+            "encoder": rec.card().features.encoder_name(),
+            "adapted_on_clips": adapted,
+            "speech": true,
             "label": p.label,
             "probabilities": p.probabilities.iter().map(|(l, v)| (l.clone(), serde_json::json!(v))).collect::<serde_json::Map<String, serde_json::Value>>(),
             "ms": ms,

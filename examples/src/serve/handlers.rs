@@ -68,6 +68,8 @@ pub struct Health {
     pub model: String,
     /// Architecture name.
     pub arch: String,
+    /// Pretrained encoder the model's features come from (`null` for hand-crafted features).
+    pub encoder: Option<String>,
     /// Class names in model order.
     pub labels: Vec<String>,
     /// Rate audio is resampled to for the model.
@@ -89,6 +91,7 @@ pub async fn health(State(st): State<AppState>) -> Json<Health> {
         status: "ok",
         model: st.model_name.clone(),
         arch: card.model.arch().name().to_string(),
+        encoder: card.features.encoder_name().map(str::to_string),
         labels: card.labels.clone(),
         sample_rate: card.features.sample_rate(),
         window_secs: st.stream.window_secs,
@@ -267,6 +270,9 @@ async fn raw_body(req: Request, limit: usize) -> Result<Bytes, ApiError> {
 }
 
 fn model_err(e: ser_models::Error) -> ApiError {
+    if let ser_models::Error::NoSpeech(_) = e {
+        return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_speech", e.to_string());
+    }
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "inference_failed",
