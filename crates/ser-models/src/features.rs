@@ -109,10 +109,12 @@ pub struct WhisperSpec {
     /// [`crate::Recognizer::load`]), else against the working directory.
     /// Default: `"models/whisper-base-encoder"`.
     pub model: String,
-    /// First hidden state averaged (0 = input of the first block). Default: 3.
+    /// First hidden state averaged (0 = input of the first block). Default: 3 (the output
+    /// of Whisper-base's third block, chosen by nested speaker-independent cross-validation
+    /// on EmoDB and RAVDESS training speakers, `scripts/whisper_probe.py`).
     pub first_layer: usize,
     /// One past the last hidden state averaged (`n_audio_layer + 1` = through the encoder
-    /// output). Default: 7 (Whisper-base's 6 layers).
+    /// output). Default: 4 (hidden state 3 alone).
     pub end_layer: usize,
     /// Encoder width (`n_audio_state`; 512 for base). Default: 512.
     pub width: usize,
@@ -123,7 +125,7 @@ impl Default for WhisperSpec {
         Self {
             model: "models/whisper-base-encoder".into(),
             first_layer: 3,
-            end_layer: 7,
+            end_layer: 4,
             width: 512,
         }
     }

@@ -1,6 +1,7 @@
 //! Whisper-embedding models end to end with a small random encoder: spec → features →
 //! training → model directory (encoder path relative to it) → `Recognizer`, the speech gate
 //! and unsupervised adaptation.
+#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 

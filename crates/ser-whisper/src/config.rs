@@ -375,7 +375,7 @@ impl WhisperWeights {
     }
 
     /// Loads a model directory: `model.safetensors` + `config.json` written by
-    /// [`WhisperWeights::save`], or else a CTranslate2 / faster-whisper directory with
+    /// [`WhisperWeights::save_encoder`], or else a CTranslate2 / faster-whisper directory with
     /// `model.bin`. `path` may also name a `model.bin` file directly.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();

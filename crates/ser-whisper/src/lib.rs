@@ -49,12 +49,12 @@ use candle_core::{Device, Tensor};
 use ndarray::{Array2, Axis};
 
 pub use audio::{LogMel, HOP_LENGTH, N_FFT, N_FRAMES, N_SAMPLES, SAMPLE_RATE};
+/// Candle's element type (for [`WhisperWeights::save_encoder`]).
+pub use candle_core::DType;
 pub use config::{WhisperCard, WhisperConfig, WhisperWeights};
 pub use ct2::{Ct2Checkpoint, Ct2DType, Ct2Variable};
 pub use encoder::{AudioEncoder, EncoderOutput};
 pub use error::{Error, Result};
-/// Candle's element type (for [`WhisperWeights::save_encoder`]).
-pub use candle_core::DType;
 
 /// Front end + encoder, ready for 16 kHz audio of any length.
 #[derive(Debug, Clone)]
