@@ -35,7 +35,7 @@ struct Args {
     /// Protocol: loso or group-kfold:K.
     #[arg(long, default_value = "group-kfold:5")]
     protocol: String,
-    /// Comma-separated rows: linear, mlp, cnn, lstm, cnn-lstm, attention, transformer; a `+spk`
+    /// Comma-separated rows: linear, whisper, whisper-mlp, mlp, cnn, lstm, cnn-lstm, attention, transformer; a `+spk`
     /// suffix adds per-speaker feature standardisation (e.g. `mlp+spk`).
     #[arg(
         long,
@@ -98,6 +98,13 @@ fn feature_name(r: &Recipe) -> String {
             if s.deltas > 0 { " + Δ" } else { "" }
         ),
         ser_models::FeatureSpec::Functionals(s) => format!("{} functionals ({})", s.set, s.n),
+        ser_models::FeatureSpec::Whisper(s) => format!(
+            "{} hidden states {}..{}, mean ‖ std ({})",
+            s.model.rsplit('/').next().unwrap_or(&s.model),
+            s.first_layer,
+            s.end_layer,
+            2 * s.width
+        ),
         _ => "precomputed".into(),
     }
 }

@@ -34,7 +34,7 @@ struct Args {
     /// Label set: native (all corpus classes) or four-class (anger/happiness/sadness/neutral).
     #[arg(long, default_value = "native")]
     labels: String,
-    /// Recipe: linear, mlp, cnn, lstm, cnn-lstm, attention, transformer.
+    /// Recipe: whisper, whisper-mlp, linear, mlp, cnn, lstm, cnn-lstm, attention, transformer.
     #[arg(long, default_value = "mlp")]
     model: String,
     /// Protocol: loso, group-kfold:K, or none (no cross-validation).
