@@ -48,6 +48,18 @@ pub enum Error {
     /// An argument outside its documented range.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A `tokenizer.json` that is not a byte-level BPE vocabulary, or text it cannot encode.
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    /// A language code the model has no token for.
+    #[error("unknown language `{0}` (not in the model's vocabulary)")]
+    UnknownLanguage(String),
+    /// Decoding was asked of a checkpoint that holds only the encoder.
+    #[error("{path}: the checkpoint has no decoder (encoder-only weights cannot transcribe; use a full CTranslate2 model.bin, e.g. scripts/fetch_whisper.sh base)")]
+    NoDecoder {
+        /// Where the weights came from.
+        path: PathBuf,
+    },
     /// A JSON file could not be parsed or written.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),

@@ -42,6 +42,7 @@ pub mod config;
 pub mod ct2;
 pub mod encoder;
 pub mod error;
+pub mod tokenizer;
 
 use std::path::{Path, PathBuf};
 
@@ -55,6 +56,7 @@ pub use config::{WhisperCard, WhisperConfig, WhisperWeights};
 pub use ct2::{Ct2Checkpoint, Ct2DType, Ct2Variable};
 pub use encoder::{AudioEncoder, EncoderOutput};
 pub use error::{Error, Result};
+pub use tokenizer::{SpecialMode, SpecialTokens, Tokenizer};
 
 /// Front end + encoder, ready for 16 kHz audio of any length.
 #[derive(Debug, Clone)]
