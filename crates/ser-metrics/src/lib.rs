@@ -19,6 +19,10 @@
 //! * Speaker-independent splits ([`protocol`]): group k-fold, leave-one-speaker-out,
 //!   stratified group k-fold, group train/test split.
 //! * [`StreamingEvaluator`]: add batches, read every metric, constant memory.
+//! * Speech recognition ([`asr`]): word / character error rates agreeing with jiwer 4.x
+//!   ([`asr::wer`], [`asr::wer_corpus`], MER / WIL / WIP, alignments) and ports of
+//!   openai-whisper's text normalisers ([`asr::EnglishTextNormalizer`],
+//!   [`asr::BasicTextNormalizer`]).
 //!
 //! Class labels are class indices `0..n_classes` (`&[usize]`); use [`LabelEncoder`] /
 //! [`encode_pair`] for string labels. As in sklearn, metrics use the classes *present* in
@@ -48,6 +52,7 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+pub mod asr;
 pub mod bootstrap;
 pub mod classification;
 pub mod confusion;
