@@ -296,6 +296,9 @@ def word_case(ref, hyp, chars=True):
             for a in o.alignments[0]
         ],
     }
+    text = jiwer.visualize_alignment(o, show_measures=False)
+    # without "=== SENTENCE 1 ==="; jiwer draws nothing for error-free sentences
+    case["text"] = text[text.index("\n\n") + 2 :] if text else ""
     # tokens only where jiwer's differ from a plain split on " "
     if o.references[0] != [w for w in ref.split(" ") if w]:
         case["ref_words"] = o.references[0]

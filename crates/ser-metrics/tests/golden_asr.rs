@@ -30,27 +30,24 @@ fn s<'a>(v: &'a Value, k: &str) -> &'a str {
 }
 
 /// Compares one jiwer `word_case`; returns the mismatches.
-fn leak(s: &str) -> &'static str {
-    Box::leak(s.to_string().into_boxed_str())
+/// jiwer's tokens (stored only where they differ from a plain split on " ").
+fn tokens(case: &Value, key: &str, text: &str) -> Vec<String> {
+    match case[key].as_array() {
+        Some(ws) => ws.iter().map(|w| w.as_str().unwrap().to_string()).collect(),
+        None => text
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(String::from)
+            .collect(),
+    }
 }
 
 fn check_pair(case: &Value) -> Vec<String> {
     let (r, h) = (s(case, "reference"), s(case, "hypothesis"));
     let mut bad = Vec::new();
     let a = align_words(r, h);
-    // tokens are stored only where jiwer's differ from a plain split on " "
-    let tokens = |key: &str, text: &'static str| -> Vec<String> {
-        match case[key].as_array() {
-            Some(ws) => ws.iter().map(|w| w.as_str().unwrap().to_string()).collect(),
-            None => text
-                .split(' ')
-                .filter(|w| !w.is_empty())
-                .map(String::from)
-                .collect(),
-        }
-    };
-    let want_rw = tokens("ref_words", leak(r));
-    let want_hw = tokens("hyp_words", leak(h));
+    let want_rw = tokens(case, "ref_words", r);
+    let want_hw = tokens(case, "hyp_words", h);
     if a.reference != want_rw || a.hypothesis != want_hw {
         bad.push(format!(
             "tokens {r:?} / {h:?}: {:?} {:?}",
@@ -123,6 +120,15 @@ fn check_pair(case: &Value) -> Vec<String> {
         bad.push(format!(
             "alignment {r:?} / {h:?}: {got:?}, jiwer {chunks:?}"
         ));
+    }
+    // jiwer's visualize_alignment leaves out error-free sentences (skip_correct)
+    if let Some(want) = case["text"].as_str().filter(|t| !t.is_empty()) {
+        if a.to_text() != want {
+            bad.push(format!(
+                "text {r:?} / {h:?}:\n{}jiwer:\n{want}",
+                a.to_text()
+            ));
+        }
     }
     bad
 }

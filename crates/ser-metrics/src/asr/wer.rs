@@ -154,56 +154,58 @@ pub struct Alignment {
 }
 
 impl Alignment {
-    /// A three-line text view (`REF:` / `HYP:` / markers `S`, `D`, `I`), as jiwer's
-    /// `visualize_alignment` draws one sentence; deleted / inserted words face `*`s.
+    /// The three-line text view jiwer's `visualize_alignment` draws for one sentence
+    /// (without its `=== SENTENCE n ===` header): `REF:` / `HYP:` rows with the tokens
+    /// right-aligned in columns, `*`s facing deleted / inserted tokens, and a marker row
+    /// (`S`, `D`, `I`). (jiwer leaves error-free sentences out by default, `skip_correct`;
+    /// this always draws.)
+    ///
+    /// ```
+    /// use ser_metrics::asr::align_words;
+    /// let a = align_words("Kids are talking by the door", "Kids talking by a door now");
+    /// let ref_ = "REF: Kids are talking by the door ***\n";
+    /// let hyp = "HYP: Kids *** talking by   a door now\n";
+    /// let ops = "            D              S        I\n";
+    /// assert_eq!(a.to_text(), format!("{ref_}{hyp}{ops}"));
+    /// ```
     pub fn to_text(&self) -> String {
         let (mut r, mut h, mut m) = (
             String::from("REF: "),
             String::from("HYP: "),
             String::from("     "),
         );
+        let len = |s: &str| s.chars().count();
         let mut cell = |a: &str, b: &str, mark: char| {
-            let w = a.chars().count().max(b.chars().count());
-            let pad = |s: &str| format!("{s}{} ", " ".repeat(w - s.chars().count()));
-            r.push_str(&pad(a));
-            h.push_str(&pad(b));
-            let mut ms = String::new();
-            if mark != ' ' {
-                ms.push(mark);
-            }
-            m.push_str(&pad(&ms));
+            let w = len(a).max(len(b)).max(1);
+            let (a, b) = if a == "*" {
+                ("*".repeat(w), b.to_string())
+            } else if b == "*" {
+                (a.to_string(), "*".repeat(w))
+            } else {
+                (a.to_string(), b.to_string())
+            };
+            r.push_str(&format!("{a:>w$} "));
+            h.push_str(&format!("{b:>w$} "));
+            m.push_str(&format!("{mark:>w$} "));
         };
         for c in &self.chunks {
+            let refs = &self.reference[c.ref_start..c.ref_end];
+            let hyps = &self.hypothesis[c.hyp_start..c.hyp_end];
             match c.op {
-                EditOp::Equal => {
-                    for (a, b) in self.reference[c.ref_start..c.ref_end]
-                        .iter()
-                        .zip(&self.hypothesis[c.hyp_start..c.hyp_end])
-                    {
-                        cell(a, b, ' ');
+                EditOp::Equal | EditOp::Substitute => {
+                    let mark = if c.op == EditOp::Equal { ' ' } else { 'S' };
+                    for (a, b) in refs.iter().zip(hyps) {
+                        cell(a, b, mark);
                     }
                 }
-                EditOp::Substitute => {
-                    for (a, b) in self.reference[c.ref_start..c.ref_end]
-                        .iter()
-                        .zip(&self.hypothesis[c.hyp_start..c.hyp_end])
-                    {
-                        cell(a, b, 'S');
-                    }
-                }
-                EditOp::Delete => {
-                    for a in &self.reference[c.ref_start..c.ref_end] {
-                        cell(a, &"*".repeat(a.chars().count()), 'D');
-                    }
-                }
-                EditOp::Insert => {
-                    for b in &self.hypothesis[c.hyp_start..c.hyp_end] {
-                        cell(&"*".repeat(b.chars().count()), b, 'I');
-                    }
-                }
+                EditOp::Delete => refs.iter().for_each(|a| cell(a, "*", 'D')),
+                EditOp::Insert => hyps.iter().for_each(|b| cell("*", b, 'I')),
             }
         }
-        format!("{}\n{}\n{}\n", r.trim_end(), h.trim_end(), m.trim_end())
+        for line in [&mut r, &mut h, &mut m] {
+            line.pop(); // jiwer drops the last separator
+        }
+        format!("{r}\n{h}\n{m}\n")
     }
 }
 
@@ -549,5 +551,6 @@ mod tests {
     fn alignment_text() {
         let a = align_words("a b c", "a x c d");
         assert_eq!(a.to_text(), "REF: a b c *\nHYP: a x c d\n       S   I\n");
+        assert_eq!(align_words("", "").to_text(), "REF:\nHYP:\n    \n");
     }
 }
