@@ -121,6 +121,85 @@ impl WhisperConfig {
         }
     }
 
+    /// The same encoder with a decoder of `n_text_layer` layers, width `n_text_state`,
+    /// `n_text_head` heads, `n_vocab` tokens and `n_text_ctx` positions.
+    pub fn with_decoder(
+        mut self,
+        n_vocab: usize,
+        n_text_ctx: usize,
+        n_text_state: usize,
+        n_text_head: usize,
+        n_text_layer: usize,
+    ) -> Self {
+        self.n_vocab = n_vocab;
+        self.n_text_ctx = n_text_ctx;
+        self.n_text_state = n_text_state;
+        self.n_text_head = n_text_head;
+        self.n_text_layer = n_text_layer;
+        self
+    }
+
+    /// Every decoder tensor name and shape (empty without a decoder), sorted by name.
+    ///
+    /// Names follow openai-whisper's with fused projections as CTranslate2 stores them:
+    /// `decoder.blocks.{i}.attn.qkv` (`(3·d, d)`), `cross_attn.query` (`(d, d)`) and
+    /// `cross_attn.kv` (`(2·d, d)`, key rows first); `decoder.token_embedding.weight`
+    /// doubles as the output projection.
+    pub fn decoder_shapes(&self) -> Vec<(String, Vec<usize>)> {
+        if !self.has_decoder() {
+            return Vec::new();
+        }
+        let d = self.n_text_state;
+        let mut v = vec![
+            (
+                "decoder.token_embedding.weight".into(),
+                vec![self.n_vocab, d],
+            ),
+            (
+                "decoder.positional_embedding".into(),
+                vec![self.n_text_ctx, d],
+            ),
+            ("decoder.ln.weight".into(), vec![d]),
+            ("decoder.ln.bias".into(), vec![d]),
+        ];
+        for i in 0..self.n_text_layer {
+            let p = format!("decoder.blocks.{i}");
+            for (n, s) in [
+                ("attn_ln.weight", vec![d]),
+                ("attn_ln.bias", vec![d]),
+                ("attn.qkv.weight", vec![3 * d, d]),
+                ("attn.qkv.bias", vec![3 * d]),
+                ("attn.out.weight", vec![d, d]),
+                ("attn.out.bias", vec![d]),
+                ("cross_attn_ln.weight", vec![d]),
+                ("cross_attn_ln.bias", vec![d]),
+                ("cross_attn.query.weight", vec![d, d]),
+                ("cross_attn.query.bias", vec![d]),
+                ("cross_attn.kv.weight", vec![2 * d, d]),
+                ("cross_attn.kv.bias", vec![2 * d]),
+                ("cross_attn.out.weight", vec![d, d]),
+                ("cross_attn.out.bias", vec![d]),
+                ("mlp_ln.weight", vec![d]),
+                ("mlp_ln.bias", vec![d]),
+                ("mlp.0.weight", vec![4 * d, d]),
+                ("mlp.0.bias", vec![4 * d]),
+                ("mlp.2.weight", vec![d, 4 * d]),
+                ("mlp.2.bias", vec![d]),
+            ] {
+                v.push((format!("{p}.{n}"), s));
+            }
+        }
+        v.sort();
+        v
+    }
+
+    /// Encoder and decoder tensor names and shapes.
+    pub fn shapes(&self) -> Vec<(String, Vec<usize>)> {
+        let mut v = self.encoder_shapes();
+        v.extend(self.decoder_shapes());
+        v
+    }
+
     /// Every encoder tensor name and shape this configuration implies, sorted by name.
     pub fn encoder_shapes(&self) -> Vec<(String, Vec<usize>)> {
         let d = self.n_audio_state;
@@ -236,6 +315,47 @@ fn ct2_encoder_name(name: &str) -> Option<String> {
     Some(format!("encoder/layer_{i}/{part}"))
 }
 
+/// CTranslate2 name of a decoder tensor of this crate.
+fn ct2_decoder_name(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("decoder.")?;
+    let fixed = match rest {
+        "token_embedding.weight" => Some("decoder/embeddings/weight"),
+        "positional_embedding" => Some("decoder/position_encodings/encodings"),
+        "ln.weight" => Some("decoder/layer_norm/gamma"),
+        "ln.bias" => Some("decoder/layer_norm/beta"),
+        _ => None,
+    };
+    if let Some(f) = fixed {
+        return Some(f.to_string());
+    }
+    let rest = rest.strip_prefix("blocks.")?;
+    let (i, rest) = rest.split_once('.')?;
+    let part = match rest {
+        "attn_ln.weight" => "self_attention/layer_norm/gamma",
+        "attn_ln.bias" => "self_attention/layer_norm/beta",
+        "attn.qkv.weight" => "self_attention/linear_0/weight",
+        "attn.qkv.bias" => "self_attention/linear_0/bias",
+        "attn.out.weight" => "self_attention/linear_1/weight",
+        "attn.out.bias" => "self_attention/linear_1/bias",
+        "cross_attn_ln.weight" => "attention/layer_norm/gamma",
+        "cross_attn_ln.bias" => "attention/layer_norm/beta",
+        "cross_attn.query.weight" => "attention/linear_0/weight",
+        "cross_attn.query.bias" => "attention/linear_0/bias",
+        "cross_attn.kv.weight" => "attention/linear_1/weight",
+        "cross_attn.kv.bias" => "attention/linear_1/bias",
+        "cross_attn.out.weight" => "attention/linear_2/weight",
+        "cross_attn.out.bias" => "attention/linear_2/bias",
+        "mlp_ln.weight" => "ffn/layer_norm/gamma",
+        "mlp_ln.bias" => "ffn/layer_norm/beta",
+        "mlp.0.weight" => "ffn/linear_0/weight",
+        "mlp.0.bias" => "ffn/linear_0/bias",
+        "mlp.2.weight" => "ffn/linear_1/weight",
+        "mlp.2.bias" => "ffn/linear_1/bias",
+        _ => return None,
+    };
+    Some(format!("decoder/layer_{i}/{part}"))
+}
+
 fn check_shapes(
     tensors: &HashMap<String, Tensor>,
     expected: &[(String, Vec<usize>)],
@@ -256,8 +376,9 @@ fn check_shapes(
 }
 
 impl WhisperWeights {
-    /// Random encoder weights (seeded; uniform in ±1/√fan-in, LayerNorms at identity,
-    /// Whisper's sinusoidal positions) for tests and examples.
+    /// Random weights (seeded; uniform in ±1/√fan-in, LayerNorms at identity, Whisper's
+    /// sinusoidal positions, token embeddings in ±0.5) for tests and examples: the encoder,
+    /// and the decoder when `config` has one.
     pub fn random(config: &WhisperConfig, seed: u64) -> Result<Self> {
         config.validate()?;
         let mut state = seed
@@ -270,13 +391,15 @@ impl WhisperWeights {
             (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
         };
         let mut tensors = HashMap::new();
-        for (name, shape) in config.encoder_shapes() {
+        for (name, shape) in config.shapes() {
             let n: usize = shape.iter().product();
             let values: Vec<f32> =
                 if name.ends_with("ln.weight") || name.ends_with("ln_post.weight") {
                     vec![1.0; n]
                 } else if name.ends_with("ln.bias") || name.ends_with("ln_post.bias") {
                     vec![0.0; n]
+                } else if name == "decoder.token_embedding.weight" {
+                    (0..n).map(|_| 0.5 * next()).collect()
                 } else if name.ends_with("positional_embedding") {
                     sinusoids(shape[0], shape[1])
                 } else {
@@ -296,8 +419,8 @@ impl WhisperWeights {
         })
     }
 
-    /// Reads the encoder of a CTranslate2 Whisper checkpoint (`model.bin`, any of its
-    /// float16 / float32 / bfloat16 / int8 variants).
+    /// Reads a CTranslate2 Whisper checkpoint (`model.bin`, any of its float16 / float32 /
+    /// bfloat16 / int8 variants): encoder and decoder.
     pub fn from_ct2(ck: &Ct2Checkpoint) -> Result<Self> {
         if ck.spec != "WhisperSpec" {
             return Err(Error::BadModel(format!(
@@ -355,10 +478,11 @@ impl WhisperWeights {
             n_text_layer,
         };
         config.validate()?;
-        let expected = config.encoder_shapes();
+        let expected = config.shapes();
         let mut tensors = HashMap::with_capacity(expected.len());
         for (name, _) in &expected {
             let ct = ct2_encoder_name(name)
+                .or_else(|| ct2_decoder_name(name))
                 .ok_or_else(|| Error::BadModel(format!("no CTranslate2 name for `{name}`")))?;
             let t = ck.tensor_f32(&ct).map_err(|e| match e {
                 Error::MissingTensor { .. } => Error::MissingTensor { name: ct.clone() },
@@ -505,6 +629,17 @@ mod tests {
         uniq.dedup();
         assert_eq!(uniq.len(), names.len());
         assert_eq!(names.len(), 7 + 2 * 12);
+        let cfg = cfg.with_decoder(100, 16, 64, 2, 2);
+        let mut dec: Vec<String> = cfg
+            .decoder_shapes()
+            .iter()
+            .map(|(n, _)| ct2_decoder_name(n).expect("mapped"))
+            .collect();
+        assert_eq!(dec.len(), 4 + 2 * 20);
+        dec.sort();
+        dec.dedup();
+        assert_eq!(dec.len(), 4 + 2 * 20);
+        assert!(WhisperWeights::random(&cfg, 1).is_ok());
     }
 
     #[test]

@@ -40,14 +40,14 @@ use crate::{Error, Result};
 
 const LN_EPS: f64 = 1e-5;
 
-fn layer_norm(d: usize, vb: VarBuilder<'_>) -> Result<LayerNorm> {
+pub(crate) fn layer_norm(d: usize, vb: VarBuilder<'_>) -> Result<LayerNorm> {
     let w = vb.get(d, "weight")?;
     let b = vb.get(d, "bias")?;
     Ok(LayerNorm::new(w, b, LN_EPS))
 }
 
 /// Element-wise kernels, fused into Candle tensors as in-place custom ops.
-mod kernels {
+pub(crate) mod kernels {
     use candle_core::backend::BackendStorage;
     use candle_core::{
         bail, CpuStorage, CustomOp1, InplaceOp1, InplaceOp2, InplaceOp3, Layout, Result, Shape,
@@ -120,7 +120,7 @@ mod kernels {
     /// it vectorise: the fused bias + GELU pass is ~5 % of the encoder's time, where
     /// Candle's `gelu_erf` (scalar `libm::erff`) took ~14 %.
     #[inline(always)]
-    pub(super) fn erf(x: f32) -> f32 {
+    pub(crate) fn erf(x: f32) -> f32 {
         let x = (x as f64).clamp(-4.0, 4.0);
         let x2 = x * x;
         let mut p = -2.72614225801306e-10_f64;
@@ -140,7 +140,7 @@ mod kernels {
 
     /// Exact-erf GELU, `x · (1 + erf(x / √2)) / 2` (PyTorch's default `gelu`).
     #[inline(always)]
-    pub(super) fn gelu(x: f32) -> f32 {
+    pub(crate) fn gelu(x: f32) -> f32 {
         0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
     }
 
@@ -148,7 +148,7 @@ mod kernels {
     /// `|r| <= ln 2 / 2`, Cephes' degree-5 polynomial for `e^r`, and `2^n` built from
     /// the exponent bits. Vectorises (no calls, no branches).
     #[inline(always)]
-    pub(super) fn exp(x: f32) -> f32 {
+    pub(crate) fn exp(x: f32) -> f32 {
         const MAGIC: f32 = 12_582_912.0; // 1.5 · 2^23: adding it rounds to an integer
         let x = x.clamp(-87.0, 88.0);
         let t = x * std::f32::consts::LOG2_E + MAGIC;
@@ -197,7 +197,7 @@ mod kernels {
 
     /// What to do after adding the bias.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub(super) enum Epilogue {
+    pub(crate) enum Epilogue {
         /// `y + b`.
         Bias,
         /// `gelu(y + b)`.
@@ -243,7 +243,7 @@ mod kernels {
     /// `gelu(y + b) + pos[frame]` (`r` the `(frames, n)` positions, `y` rows
     /// `(batch · frames, n)`).
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub(super) enum Epilogue3 {
+    pub(crate) enum Epilogue3 {
         /// `y + b + residual`.
         BiasResidual,
         /// `gelu(y + b) + positions` (the second convolution).
@@ -308,7 +308,7 @@ mod kernels {
 
     /// Softmax over the last dimension, in place.
     #[derive(Debug, Clone, Copy)]
-    pub(super) struct Softmax;
+    pub(crate) struct Softmax;
 
     impl InplaceOp1 for Softmax {
         fn name(&self) -> &'static str {
@@ -335,12 +335,12 @@ mod kernels {
     /// input: `(B, L_out, 3 · C)` with row `t` = input rows `s·t - 1`, `s·t`, `s·t + 1`
     /// (zeros outside), `L_out = (L - 1) / s + 1`.
     #[derive(Debug, Clone, Copy)]
-    pub(super) struct Im2Col3 {
-        pub(super) stride: usize,
+    pub(crate) struct Im2Col3 {
+        pub(crate) stride: usize,
     }
 
     impl Im2Col3 {
-        pub(super) fn out_len(&self, l: usize) -> usize {
+        pub(crate) fn out_len(&self, l: usize) -> usize {
             (l.max(1) - 1) / self.stride + 1
         }
     }
@@ -374,23 +374,23 @@ mod kernels {
     }
 }
 
-use kernels::{Epilogue, Epilogue3, Im2Col3, Softmax};
+pub(crate) use kernels::{Epilogue, Epilogue3, Im2Col3, Softmax};
 
 /// A dense layer `x · Wᵀ + b` on `(rows, in)` matrices, with the epilogue fused in place.
 #[derive(Debug, Clone)]
-struct Dense {
+pub(crate) struct Dense {
     /// `(out, in)`, row-major (the checkpoint's layout; Candle's gemm reads it transposed
     /// without a copy).
-    w: Tensor,
-    b: Tensor,
+    pub(crate) w: Tensor,
+    pub(crate) b: Tensor,
 }
 
 impl Dense {
-    fn new(w: Tensor, b: Tensor) -> Self {
+    pub(crate) fn new(w: Tensor, b: Tensor) -> Self {
         Self { w, b }
     }
 
-    fn load(in_dim: usize, out_dim: usize, vb: VarBuilder<'_>) -> Result<Self> {
+    pub(crate) fn load(in_dim: usize, out_dim: usize, vb: VarBuilder<'_>) -> Result<Self> {
         Ok(Self::new(
             vb.get((out_dim, in_dim), "weight")?,
             vb.get(out_dim, "bias")?,
@@ -398,19 +398,19 @@ impl Dense {
     }
 
     /// `x · Wᵀ`, a fresh contiguous `(rows, out)` tensor.
-    fn product(&self, x: &Tensor) -> Result<Tensor> {
+    pub(crate) fn product(&self, x: &Tensor) -> Result<Tensor> {
         Ok(x.matmul(&self.w.t()?)?)
     }
 
     /// `x · Wᵀ + b`, then `op` in place.
-    fn forward(&self, x: &Tensor, op: Epilogue) -> Result<Tensor> {
+    pub(crate) fn forward(&self, x: &Tensor, op: Epilogue) -> Result<Tensor> {
         let y = self.product(x)?;
         y.inplace_op2(&self.b, &op)?;
         Ok(y)
     }
 
     /// `x · Wᵀ + b + r`, or with [`Epilogue3::GeluPositions`] `gelu(x · Wᵀ + b) + r`.
-    fn forward3(&self, x: &Tensor, r: &Tensor, op: Epilogue3) -> Result<Tensor> {
+    pub(crate) fn forward3(&self, x: &Tensor, r: &Tensor, op: Epilogue3) -> Result<Tensor> {
         let y = self.product(x)?;
         y.inplace_op3(&self.b, r, &op)?;
         Ok(y)

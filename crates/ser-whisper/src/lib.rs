@@ -40,9 +40,11 @@
 pub mod audio;
 pub mod config;
 pub mod ct2;
+pub mod decoder;
 pub mod encoder;
 pub mod error;
 pub mod tokenizer;
+pub mod transcribe;
 
 use std::path::{Path, PathBuf};
 
@@ -54,9 +56,14 @@ pub use audio::{LogMel, HOP_LENGTH, N_FFT, N_FRAMES, N_SAMPLES, SAMPLE_RATE};
 pub use candle_core::DType;
 pub use config::{WhisperCard, WhisperConfig, WhisperWeights};
 pub use ct2::{Ct2Checkpoint, Ct2DType, Ct2Variable};
+pub use decoder::{CrossKv, KvCache, TextDecoder};
 pub use encoder::{AudioEncoder, EncoderOutput};
 pub use error::{Error, Result};
 pub use tokenizer::{SpecialMode, SpecialTokens, Tokenizer};
+pub use transcribe::{
+    compression_ratio, DecodeOptions, EncoderInput, GenerationConfig, LogitRules, Segment, Task,
+    Transcriber, Transcript,
+};
 
 /// Front end + encoder, ready for 16 kHz audio of any length.
 #[derive(Debug, Clone)]

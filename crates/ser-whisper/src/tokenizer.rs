@@ -112,6 +112,8 @@ pub struct Tokenizer {
     added: HashMap<String, u32>,
     added_by_id: HashMap<u32, String>,
     special: Option<SpecialTokens>,
+    /// Set by [`Tokenizer::bytes_only`]; `None`: openai-whisper's size rule.
+    multilingual: Option<bool>,
 }
 
 impl Tokenizer {
@@ -228,9 +230,53 @@ impl Tokenizer {
             added,
             added_by_id,
             special: None,
+            multilingual: None,
         };
         tok.special = tok.find_special();
         Ok(tok)
+    }
+
+    /// A byte-only Whisper vocabulary for tests and examples: ids 0–255 are the bytes (no
+    /// merges), then `<|endoftext|>`, `<|startoftranscript|>`, one token per language
+    /// code, `<|translate|>`, `<|transcribe|>`, `<|startoflm|>`, `<|startofprev|>`,
+    /// `<|nocaptions|>`, `<|notimestamps|>` and the 1501 timestamps ([`vocab_size`]
+    /// `= 264 + languages.len() + 1501`). `multilingual` sets
+    /// [`is_multilingual`](Self::is_multilingual) (real vocabularies follow openai-whisper's
+    /// size rule instead).
+    ///
+    /// [`vocab_size`]: Self::vocab_size
+    pub fn bytes_only(languages: &[&str], multilingual: bool) -> Self {
+        let table = byte_to_char();
+        let vocab: serde_json::Map<String, serde_json::Value> = table
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.to_string(), serde_json::Value::from(i)))
+            .collect();
+        let mut names = vec!["<|endoftext|>".to_string(), "<|startoftranscript|>".into()];
+        names.extend(languages.iter().map(|l| format!("<|{l}|>")));
+        for n in [
+            "<|translate|>",
+            "<|transcribe|>",
+            "<|startoflm|>",
+            "<|startofprev|>",
+            "<|nocaptions|>",
+            "<|notimestamps|>",
+        ] {
+            names.push(n.into());
+        }
+        let added: Vec<serde_json::Value> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| serde_json::json!({"id": 256 + i, "content": n, "special": true}))
+            .collect();
+        let json = serde_json::json!({
+            "model": {"type": "BPE", "vocab": vocab, "merges": []},
+            "added_tokens": added,
+        });
+        let mut tok = Self::from_json_str(&json.to_string())
+            .unwrap_or_else(|e| unreachable!("the byte-only vocabulary is well formed: {e}"));
+        tok.multilingual = Some(multilingual);
+        tok
     }
 
     fn find_special(&self) -> Option<SpecialTokens> {
@@ -281,9 +327,10 @@ impl Tokenizer {
         }
     }
 
-    /// openai-whisper's rule: multilingual when the vocabulary has at least 51865 tokens.
+    /// openai-whisper's rule: multilingual when the vocabulary has at least 51865 tokens
+    /// (or as given to [`Tokenizer::bytes_only`]).
     pub fn is_multilingual(&self) -> bool {
-        self.special.is_some() && self.vocab_size() >= 51865
+        self.special.is_some() && self.multilingual.unwrap_or(self.vocab_size() >= 51865)
     }
 
     /// The id of a special or regular token given by its text (`"<|en|>"`, `"<|1.00|>"`,
@@ -566,6 +613,21 @@ mod tests {
         assert!(matches!(t.encode("z"), Err(Error::Tokenizer(_))));
         // No Whisper special tokens in the toy vocabulary.
         assert!(t.special().is_err());
+    }
+
+    #[test]
+    fn bytes_only_vocabulary() {
+        let t = Tokenizer::bytes_only(&["en", "de"], true);
+        let s = t.special().unwrap();
+        assert_eq!(
+            (s.eot, s.sot, s.translate, s.no_timestamps),
+            (256, 257, 260, 265)
+        );
+        assert_eq!(t.vocab_size(), 266 + 1501);
+        assert_eq!(t.language_token("de").unwrap(), 259);
+        assert!(t.is_multilingual());
+        let text = "Grüße 🦀";
+        assert_eq!(t.decode(&t.encode(text).unwrap()), text);
     }
 
     #[test]

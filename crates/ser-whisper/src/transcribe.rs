@@ -1,0 +1,1219 @@
+//! Speech recognition: Whisper decoding as faster-whisper 1.x / openai-whisper do it.
+//!
+//! [`Transcriber::transcribe`] follows faster-whisper's `WhisperModel.transcribe` with
+//! `vad_filter=False`:
+//!
+//! * the log-mel of the whole clip (plus 160 zero samples, as faster-whisper) is cut into
+//!   30 s windows starting at `seek`; each window is encoded (by default padded with zeros to
+//!   3000 frames as faster-whisper; [`EncoderInput::RealLength`] encodes only the real
+//!   frames, which is much faster on short clips);
+//! * language detection (multilingual checkpoints, `language: None`): softmax over the
+//!   language tokens of the logits after `<|startoftranscript|>` on the first window;
+//! * per window, decoding at each temperature of [`DecodeOptions::temperatures`] until the
+//!   result is acceptable: greedy (`beam_size == 1`) or beam search at temperature 0,
+//!   sampling `best_of` candidates above it; a result needs a fallback when its gzip
+//!   [`compression_ratio`] exceeds 2.4 or its average log-probability is below −1, unless
+//!   the window is silence (`no_speech_prob > 0.6` with a low log-probability);
+//! * windows with `no_speech_prob > 0.6` and average log-probability < −1 are skipped;
+//! * logit rules ([`LogitRules`]): `suppress_ids` always, `suppress_ids_begin` at the first
+//!   step, and openai-whisper's timestamp rules (timestamps in pairs, non-decreasing, the
+//!   first one at most `max_initial_timestamp` = 1 s, a timestamp forced when their summed
+//!   probability beats every text token);
+//! * segments are cut at consecutive timestamp tokens and `seek` advances to the last
+//!   complete timestamp (or the whole window when the text ends with a single timestamp).
+//!
+//! Differences: language detection reuses the first window's encoder output (faster-whisper
+//! encodes that window a second time with one more frame), and beam search is
+//! openai-whisper's (faster-whisper's CTranslate2 beam search differs in tie-breaking
+//! details).
+//!
+//! ```
+//! use ser_whisper::{DecodeOptions, Tokenizer, Transcriber, WhisperConfig, WhisperWeights};
+//! # fn main() -> ser_whisper::Result<()> {
+//! // A random tiny model with a byte-only vocabulary (real ones: `Transcriber::load(dir)`).
+//! let tok = Tokenizer::bytes_only(&["en", "de"], true);
+//! let cfg = WhisperConfig::encoder(80, 1500, 64, 2, 1)
+//!     .with_decoder(tok.vocab_size(), 64, 64, 2, 1);
+//! let t = Transcriber::from_weights(&WhisperWeights::random(&cfg, 0)?, tok, Default::default())?;
+//! let x: Vec<f32> = (0..16000).map(|i| 0.1 * (i as f32 * 0.05).sin()).collect();
+//! let opts = DecodeOptions::default().with_beam_size(1).with_max_new_tokens(Some(8));
+//! let out = t.transcribe(&x, &opts)?;
+//! assert!((out.duration - 1.0).abs() < 1e-6);
+//! assert!(out.language == "en" || out.language == "de");
+//! # Ok(())
+//! # }
+//! ```
+
+use std::io::Write;
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::audio::{LogMel, HOP_LENGTH, SAMPLE_RATE};
+use crate::config::WhisperWeights;
+use crate::decoder::{CrossKv, KvCache, TextDecoder};
+use crate::encoder::AudioEncoder;
+use crate::tokenizer::{Tokenizer, TIME_PRECISION, TOKENIZER_FILE};
+use crate::{Error, Result};
+
+/// Transcribe in the spoken language or translate to English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// `<|transcribe|>`. Default.
+    #[default]
+    Transcribe,
+    /// `<|translate|>` (to English).
+    Translate,
+}
+
+/// What the encoder sees of each 30 s window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum EncoderInput {
+    /// The window's log-mel padded with zeros to 3000 frames (30 s), as faster-whisper and
+    /// openai-whisper. Default.
+    #[default]
+    Padded,
+    /// Only the window's real frames, padded with zeros to at least `min_frames` (at most
+    /// 3000): ~10x less encoder work on a 3 s clip, but Whisper was trained on 30 s inputs
+    /// and may transcribe differently.
+    RealLength {
+        /// Minimum mel frames (100 per second).
+        min_frames: usize,
+    },
+}
+
+/// Decoding options, faster-whisper's names and defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DecodeOptions {
+    /// Language code (`"en"`, `"de"`, …); `None` detects it (English for English-only
+    /// checkpoints). Default: `None`.
+    pub language: Option<String>,
+    /// Default: [`Task::Transcribe`].
+    pub task: Task,
+    /// Beams at temperature 0; 1 is greedy decoding. Default: 5.
+    pub beam_size: usize,
+    /// Candidates sampled at temperatures above 0. Default: 5.
+    pub best_of: usize,
+    /// Beam search stops after `round(beam_size · patience)` finished hypotheses. Default: 1.
+    pub patience: f32,
+    /// Ranking of finished hypotheses: `sum logprob / length^length_penalty`
+    /// (CTranslate2's; 0 ranks by the sum). Default: 1.
+    pub length_penalty: f32,
+    /// Temperatures tried in order until a result passes the thresholds.
+    /// Default: 0.0, 0.2, 0.4, 0.6, 0.8, 1.0.
+    pub temperatures: Vec<f32>,
+    /// Fall back when the text's gzip compression ratio is above this. Default: 2.4.
+    pub compression_ratio_threshold: Option<f32>,
+    /// Fall back when the average log-probability is below this. Default: −1.
+    pub log_prob_threshold: Option<f32>,
+    /// A window is silence when `no_speech_prob` is above this and the average
+    /// log-probability below `log_prob_threshold`. Default: 0.6.
+    pub no_speech_threshold: Option<f32>,
+    /// Prompt each window with the previous windows' text. Default: true.
+    pub condition_on_previous_text: bool,
+    /// Reset that prompt after a window decoded above this temperature. Default: 0.5.
+    pub prompt_reset_on_temperature: f32,
+    /// Text prompted before the first window. Default: `None`.
+    pub initial_prompt: Option<String>,
+    /// Decode without timestamp tokens (one segment per window). Default: false.
+    pub without_timestamps: bool,
+    /// Latest first timestamp, in seconds. Default: 1.0.
+    pub max_initial_timestamp: f32,
+    /// Suppress the model's `suppress_ids_begin` (blank, end of text) at the first step.
+    /// Default: true.
+    pub suppress_blank: bool,
+    /// Tokens never generated; `None`: the model's `suppress_ids` (non-speech symbols)
+    /// plus the task / start / no-speech tokens. Default: `None`.
+    pub suppress_tokens: Option<Vec<u32>>,
+    /// Maximum tokens generated per window; `None`: up to the decoder's 448 positions
+    /// including the prompt. Default: `None`.
+    pub max_new_tokens: Option<usize>,
+    /// Default: [`EncoderInput::Padded`].
+    pub encoder_input: EncoderInput,
+    /// Seed of the sampling at temperatures above 0. Default: 0.
+    pub seed: u64,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self {
+            language: None,
+            task: Task::Transcribe,
+            beam_size: 5,
+            best_of: 5,
+            patience: 1.0,
+            length_penalty: 1.0,
+            temperatures: vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
+            compression_ratio_threshold: Some(2.4),
+            log_prob_threshold: Some(-1.0),
+            no_speech_threshold: Some(0.6),
+            condition_on_previous_text: true,
+            prompt_reset_on_temperature: 0.5,
+            initial_prompt: None,
+            without_timestamps: false,
+            max_initial_timestamp: 1.0,
+            suppress_blank: true,
+            suppress_tokens: None,
+            max_new_tokens: None,
+            encoder_input: EncoderInput::Padded,
+            seed: 0,
+        }
+    }
+}
+
+impl DecodeOptions {
+    /// Greedy decoding at temperature 0 only, without conditioning on previous text: the
+    /// setting of the agreement measurements against faster-whisper.
+    pub fn greedy() -> Self {
+        Self {
+            beam_size: 1,
+            temperatures: vec![0.0],
+            condition_on_previous_text: false,
+            ..Self::default()
+        }
+    }
+
+    /// Sets [`language`](Self::language).
+    pub fn with_language(mut self, language: Option<&str>) -> Self {
+        self.language = language.map(str::to_string);
+        self
+    }
+
+    /// Sets [`task`](Self::task).
+    pub fn with_task(mut self, task: Task) -> Self {
+        self.task = task;
+        self
+    }
+
+    /// Sets [`beam_size`](Self::beam_size).
+    pub fn with_beam_size(mut self, beam_size: usize) -> Self {
+        self.beam_size = beam_size;
+        self
+    }
+
+    /// Sets [`temperatures`](Self::temperatures).
+    pub fn with_temperatures(mut self, temperatures: Vec<f32>) -> Self {
+        self.temperatures = temperatures;
+        self
+    }
+
+    /// Sets [`without_timestamps`](Self::without_timestamps).
+    pub fn with_without_timestamps(mut self, without_timestamps: bool) -> Self {
+        self.without_timestamps = without_timestamps;
+        self
+    }
+
+    /// Sets [`initial_prompt`](Self::initial_prompt).
+    pub fn with_initial_prompt(mut self, prompt: Option<&str>) -> Self {
+        self.initial_prompt = prompt.map(str::to_string);
+        self
+    }
+
+    /// Sets [`condition_on_previous_text`](Self::condition_on_previous_text).
+    pub fn with_condition_on_previous_text(mut self, on: bool) -> Self {
+        self.condition_on_previous_text = on;
+        self
+    }
+
+    /// Sets [`max_new_tokens`](Self::max_new_tokens).
+    pub fn with_max_new_tokens(mut self, n: Option<usize>) -> Self {
+        self.max_new_tokens = n;
+        self
+    }
+
+    /// Sets [`encoder_input`](Self::encoder_input).
+    pub fn with_encoder_input(mut self, input: EncoderInput) -> Self {
+        self.encoder_input = input;
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::InvalidArgument(m));
+        if self.beam_size == 0 || self.best_of == 0 {
+            return bad(format!(
+                "beam_size {} / best_of {}: at least 1",
+                self.beam_size, self.best_of
+            ));
+        }
+        if self.temperatures.is_empty()
+            || self.temperatures.iter().any(|t| !t.is_finite() || *t < 0.0)
+        {
+            return bad(format!(
+                "temperatures {:?}: one or more finite values >= 0",
+                self.temperatures
+            ));
+        }
+        if !(self.patience.is_finite() && self.patience > 0.0)
+            || !self.length_penalty.is_finite()
+            || !self.max_initial_timestamp.is_finite()
+        {
+            return bad(
+                "patience, length_penalty and max_initial_timestamp must be finite (patience > 0)"
+                    .into(),
+            );
+        }
+        if self.max_new_tokens == Some(0) {
+            return bad("max_new_tokens 0".into());
+        }
+        Ok(())
+    }
+}
+
+/// One segment of a transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Segment {
+    /// Start, in seconds from the beginning of the audio.
+    pub start: f32,
+    /// End, in seconds.
+    pub end: f32,
+    /// Text (with its leading space, as Whisper writes it).
+    pub text: String,
+    /// Token ids, timestamps included.
+    pub tokens: Vec<u32>,
+    /// Average log-probability of the window's tokens (`sum / (len + 1)`).
+    pub avg_logprob: f32,
+    /// Probability of the no-speech token after `<|startoftranscript|>`.
+    pub no_speech_prob: f32,
+    /// Gzip compression ratio of the window's text.
+    pub compression_ratio: f32,
+    /// Temperature the window was decoded at.
+    pub temperature: f32,
+}
+
+/// A transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Transcript {
+    /// Language code (given, detected, or `en` for English-only checkpoints).
+    pub language: String,
+    /// Its probability (1 when given).
+    pub language_probability: f32,
+    /// The segments' text, concatenated and trimmed.
+    pub text: String,
+    /// Segments in time order.
+    pub segments: Vec<Segment>,
+    /// Audio duration in seconds.
+    pub duration: f32,
+}
+
+/// Decoding settings stored with a CTranslate2 checkpoint (its `config.json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct GenerationConfig {
+    /// Tokens never generated (non-speech symbols and special tokens).
+    #[serde(default)]
+    pub suppress_ids: Vec<u32>,
+    /// Tokens not generated at the first step (the space and `<|endoftext|>`).
+    #[serde(default)]
+    pub suppress_ids_begin: Vec<u32>,
+    /// Language token ids.
+    #[serde(default)]
+    pub lang_ids: Vec<u32>,
+    /// Cross-attention heads used for word alignment, `(layer, head)`.
+    #[serde(default)]
+    pub alignment_heads: Vec<(usize, usize)>,
+}
+
+impl GenerationConfig {
+    /// Reads a CTranslate2 `config.json`.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::BadModel(format!("{}: {e}", path.display())))
+    }
+}
+
+/// `len(text) / len(zlib.compress(text))` on the UTF-8 bytes (openai-whisper's repetition
+/// measure; flate2's default level 6 compressor, whose output sizes can differ from zlib's
+/// by a few bytes). 0 for empty text.
+pub fn compression_ratio(text: &str) -> f32 {
+    if text.is_empty() {
+        return 0.0;
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    let compressed = z
+        .write_all(text.as_bytes())
+        .and_then(|_| z.finish())
+        .map(|v| v.len())
+        .unwrap_or(text.len());
+    text.len() as f32 / compressed.max(1) as f32
+}
+
+fn log_softmax(x: &[f32]) -> Vec<f32> {
+    let m = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !m.is_finite() {
+        return vec![f32::NEG_INFINITY; x.len()];
+    }
+    let s: f64 = x.iter().map(|&v| ((v - m) as f64).exp()).sum();
+    let l = m + s.ln() as f32;
+    x.iter().map(|&v| v - l).collect()
+}
+
+fn logsumexp(x: &[f32]) -> f32 {
+    let m = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !m.is_finite() {
+        return m;
+    }
+    m + x.iter().map(|&v| ((v - m) as f64).exp()).sum::<f64>().ln() as f32
+}
+
+/// The logit rules applied before every choice of a token (openai-whisper's
+/// `SuppressBlank`, `SuppressTokens` and `ApplyTimestampRules`, in that order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogitRules {
+    /// `<|endoftext|>`.
+    pub eot: u32,
+    /// `<|notimestamps|>`.
+    pub no_timestamps: u32,
+    /// `<|0.00|>`, or `None` to decode without timestamp rules.
+    pub timestamp_begin: Option<u32>,
+    /// Always suppressed.
+    pub suppress: Vec<u32>,
+    /// Suppressed at the first step.
+    pub suppress_begin: Vec<u32>,
+    /// Index of the latest allowed first timestamp (`max_initial_timestamp / 0.02`).
+    pub max_initial_timestamp_index: Option<u32>,
+}
+
+impl LogitRules {
+    /// Applies the rules to `logits` (length `n_vocab`) of a sequence whose generated
+    /// tokens (after the prompt) are `sampled`.
+    pub fn apply(&self, logits: &mut [f32], sampled: &[u32]) {
+        let n = logits.len();
+        let kill = |range: std::ops::Range<usize>, l: &mut [f32]| {
+            let r = range.start.min(n)..range.end.min(n);
+            l[r].iter_mut().for_each(|v| *v = f32::NEG_INFINITY);
+        };
+        if sampled.is_empty() {
+            for &t in &self.suppress_begin {
+                kill(t as usize..t as usize + 1, logits);
+            }
+        }
+        for &t in &self.suppress {
+            kill(t as usize..t as usize + 1, logits);
+        }
+        let Some(tb) = self.timestamp_begin else {
+            return;
+        };
+        let (tb, eot) = (tb as usize, self.eot as usize);
+        kill(
+            self.no_timestamps as usize..self.no_timestamps as usize + 1,
+            logits,
+        );
+        let is_ts = |t: u32| t as usize >= tb;
+        let last = sampled.last().is_some_and(|&t| is_ts(t));
+        let penultimate = sampled.len() < 2 || is_ts(sampled[sampled.len() - 2]);
+        if last {
+            if penultimate {
+                kill(tb..n, logits); // a pair is closed: text or end next
+            } else {
+                kill(0..eot, logits); // an open pair: a timestamp or the end next
+            }
+        }
+        if let Some(&ts_last) = sampled.iter().rev().find(|&&t| is_ts(t)) {
+            // Non-decreasing timestamps, and a segment of nonzero length.
+            let upto = if last && !penultimate {
+                ts_last as usize
+            } else {
+                ts_last as usize + 1
+            };
+            kill(tb..upto, logits);
+        }
+        if sampled.is_empty() {
+            kill(0..tb, logits);
+            if let Some(m) = self.max_initial_timestamp_index {
+                kill(tb + m as usize + 1..n, logits);
+            }
+        }
+        if tb < n {
+            let lp = log_softmax(logits);
+            let ts = logsumexp(&lp[tb..]);
+            let text = lp[..tb].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            if ts > text {
+                kill(0..tb, logits);
+            }
+        }
+    }
+}
+
+/// A model fed token by token (the decoder with its caches, or a fake in tests).
+pub(crate) trait Stepper {
+    /// Feeds the prompt; returns the logits at its last position and at `sot_index`.
+    fn start(&mut self, prompt: &[u32], sot_index: usize) -> Result<(Vec<f32>, Vec<f32>)>;
+    /// Keeps sequences `sources` (indices into the current batch) and feeds `tokens`, one
+    /// per kept sequence; returns each sequence's logits.
+    fn step(&mut self, sources: &[usize], tokens: &[u32]) -> Result<Vec<Vec<f32>>>;
+}
+
+struct DecoderStepper<'a> {
+    decoder: &'a TextDecoder,
+    cross: &'a CrossKv,
+    cache: KvCache,
+}
+
+impl Stepper for DecoderStepper<'_> {
+    fn start(&mut self, prompt: &[u32], sot_index: usize) -> Result<(Vec<f32>, Vec<f32>)> {
+        self.cache = self.decoder.new_cache();
+        let last = prompt.len().saturating_sub(1);
+        let l = self
+            .decoder
+            .forward_rows(prompt, 1, &mut self.cache, self.cross, &[last, sot_index])?
+            .squeeze(0)?
+            .to_vec2::<f32>()?;
+        let mut it = l.into_iter();
+        match (it.next(), it.next()) {
+            (Some(a), Some(b)) => Ok((a, b)),
+            _ => Err(Error::InvalidInput("empty prompt".into())),
+        }
+    }
+
+    fn step(&mut self, sources: &[usize], tokens: &[u32]) -> Result<Vec<Vec<f32>>> {
+        self.cache.reorder(sources)?;
+        let l = self
+            .decoder
+            .forward(tokens, tokens.len(), &mut self.cache, self.cross)?;
+        Ok(l.to_vec2::<f32>()?)
+    }
+}
+
+/// A decoded sequence (without `<|endoftext|>`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Hypothesis {
+    pub tokens: Vec<u32>,
+    /// Sum of the tokens' log-probabilities, the end token's included when it ended.
+    pub sum_logprob: f32,
+}
+
+fn score(h: &Hypothesis, length_penalty: f32) -> f32 {
+    let len = h.tokens.len().max(1) as f32;
+    h.sum_logprob / len.powf(length_penalty)
+}
+
+/// xorshift64* for sampling.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn uniform(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn argmax(x: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in x.iter().enumerate() {
+        if v > x[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Greedy decoding (`temperature == 0`, one sequence) or sampling of `n` independent
+/// sequences; returns the best by [`score`].
+pub(crate) fn sample_decode(
+    model: &mut dyn Stepper,
+    prompt: &[u32],
+    sot_index: usize,
+    rules: &LogitRules,
+    temperature: f32,
+    n: usize,
+    max_new: usize,
+    length_penalty: f32,
+    rng_seed: u64,
+) -> Result<(Hypothesis, Vec<f32>)> {
+    let n = if temperature > 0.0 { n.max(1) } else { 1 };
+    let (first, at_sot) = model.start(prompt, sot_index)?;
+    let mut rng = Rng::new(rng_seed);
+    let mut hyps = vec![
+        Hypothesis {
+            tokens: Vec::new(),
+            sum_logprob: 0.0
+        };
+        n
+    ];
+    let mut live: Vec<usize> = (0..n).collect();
+    let mut logits = vec![first; 1];
+    let mut rows: Vec<usize> = vec![0; n]; // live sequence -> row of `logits`
+    for _ in 0..max_new {
+        let mut next_live = Vec::with_capacity(live.len());
+        let mut sources = Vec::with_capacity(live.len());
+        let mut tokens = Vec::with_capacity(live.len());
+        for (j, &k) in live.iter().enumerate() {
+            let mut l = logits[rows[j]].clone();
+            rules.apply(&mut l, &hyps[k].tokens);
+            let lp = log_softmax(&l);
+            let tok = if temperature > 0.0 {
+                let p: Vec<f64> = l
+                    .iter()
+                    .map(|&v| ((v - l[argmax(&l)]) as f64 / temperature as f64).exp())
+                    .collect();
+                let total: f64 = p.iter().sum();
+                let mut u = rng.uniform() * total;
+                let mut t = argmax(&l);
+                for (i, &pi) in p.iter().enumerate() {
+                    if pi > 0.0 {
+                        if u < pi {
+                            t = i;
+                            break;
+                        }
+                        u -= pi;
+                    }
+                }
+                t
+            } else {
+                argmax(&l)
+            };
+            if !lp[tok].is_finite() {
+                continue; // every token suppressed: stop this sequence
+            }
+            hyps[k].sum_logprob += lp[tok];
+            if tok as u32 == rules.eot {
+                continue;
+            }
+            hyps[k].tokens.push(tok as u32);
+            next_live.push(k);
+            sources.push(rows[j]);
+            tokens.push(tok as u32);
+        }
+        if next_live.is_empty() {
+            break;
+        }
+        live = next_live;
+        if hyps[live[0]].tokens.len() >= max_new {
+            break;
+        }
+        logits = model.step(&sources, &tokens)?;
+        rows = (0..live.len()).collect();
+    }
+    let best = hyps
+        .into_iter()
+        .max_by(|a, b| score(a, length_penalty).total_cmp(&score(b, length_penalty)))
+        .unwrap_or(Hypothesis {
+            tokens: Vec::new(),
+            sum_logprob: 0.0,
+        });
+    Ok((best, at_sot))
+}
+
+/// openai-whisper's beam search at temperature 0: each live beam proposes its
+/// `beam_size + 1` most likely tokens, the `beam_size` best unfinished candidates stay
+/// live, finished ones are collected until `round(beam_size · patience)` are found; the
+/// best finished hypothesis by [`score`] wins (live ones if none finished).
+pub(crate) fn beam_decode(
+    model: &mut dyn Stepper,
+    prompt: &[u32],
+    sot_index: usize,
+    rules: &LogitRules,
+    beam_size: usize,
+    patience: f32,
+    max_new: usize,
+    length_penalty: f32,
+) -> Result<(Hypothesis, Vec<f32>)> {
+    let max_candidates = ((beam_size as f32 * patience).round() as usize).max(1);
+    let (first, at_sot) = model.start(prompt, sot_index)?;
+    let mut live = vec![Hypothesis {
+        tokens: Vec::new(),
+        sum_logprob: 0.0,
+    }];
+    let mut logits = vec![first];
+    let mut finished: Vec<Hypothesis> = Vec::new();
+    for _ in 0..max_new {
+        // (score, beam, token)
+        let mut cands: Vec<(f32, usize, u32)> = Vec::new();
+        for (i, h) in live.iter().enumerate() {
+            let mut l = logits[i].clone();
+            rules.apply(&mut l, &h.tokens);
+            let lp = log_softmax(&l);
+            let mut idx: Vec<usize> = (0..lp.len()).filter(|&t| lp[t].is_finite()).collect();
+            let k = (beam_size + 1).min(idx.len());
+            if k == 0 {
+                continue;
+            }
+            idx.select_nth_unstable_by(k - 1, |&a, &b| lp[b].total_cmp(&lp[a]).then(a.cmp(&b)));
+            for &t in &idx[..k] {
+                cands.push((h.sum_logprob + lp[t], i, t as u32));
+            }
+        }
+        if cands.is_empty() {
+            break;
+        }
+        cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        let mut next: Vec<Hypothesis> = Vec::with_capacity(beam_size);
+        let mut sources = Vec::with_capacity(beam_size);
+        let mut ended: Vec<Hypothesis> = Vec::new();
+        for &(s, i, t) in &cands {
+            if t == rules.eot {
+                ended.push(Hypothesis {
+                    tokens: live[i].tokens.clone(),
+                    sum_logprob: s,
+                });
+            } else {
+                let mut tokens = live[i].tokens.clone();
+                tokens.push(t);
+                next.push(Hypothesis {
+                    tokens,
+                    sum_logprob: s,
+                });
+                sources.push(i);
+                if next.len() == beam_size {
+                    break;
+                }
+            }
+        }
+        for h in ended {
+            if finished.len() >= max_candidates {
+                break;
+            }
+            finished.push(h);
+        }
+        if finished.len() >= max_candidates || next.is_empty() {
+            live = next;
+            break;
+        }
+        let tokens: Vec<u32> = next
+            .iter()
+            .map(|h| *h.tokens.last().unwrap_or(&0))
+            .collect();
+        live = next;
+        if live[0].tokens.len() >= max_new {
+            break;
+        }
+        logits = model.step(&sources, &tokens)?;
+    }
+    let pool = if finished.is_empty() { live } else { finished };
+    let best = pool
+        .into_iter()
+        .max_by(|a, b| {
+            score(a, length_penalty)
+                .total_cmp(&score(b, length_penalty))
+                // ties: the earlier (max_by keeps the last maximum, so reverse)
+                .then(std::cmp::Ordering::Greater)
+        })
+        .unwrap_or(Hypothesis {
+            tokens: Vec::new(),
+            sum_logprob: 0.0,
+        });
+    Ok((best, at_sot))
+}
+
+/// Result of decoding one window at one temperature.
+#[derive(Debug, Clone)]
+struct WindowResult {
+    tokens: Vec<u32>,
+    avg_logprob: f32,
+    no_speech_prob: f32,
+    temperature: f32,
+    compression_ratio: f32,
+}
+
+/// Whisper speech recognition (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Transcriber {
+    logmel: LogMel,
+    encoder: AudioEncoder,
+    decoder: TextDecoder,
+    tokenizer: Tokenizer,
+    generation: GenerationConfig,
+}
+
+impl Transcriber {
+    /// Loads a CTranslate2 / faster-whisper model directory (`model.bin`, `tokenizer.json`,
+    /// `config.json`). An encoder-only directory gives [`Error::NoDecoder`].
+    pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let weights = WhisperWeights::load(dir)?;
+        if !weights.config.has_decoder() {
+            return Err(Error::NoDecoder {
+                path: weights.source,
+            });
+        }
+        let dir = if dir.is_file() {
+            dir.parent().unwrap_or(Path::new("."))
+        } else {
+            dir
+        };
+        let tokenizer = Tokenizer::from_file(dir.join(TOKENIZER_FILE))?;
+        let cfg = dir.join("config.json");
+        let generation = if cfg.is_file() {
+            GenerationConfig::from_file(cfg)?
+        } else {
+            GenerationConfig::default()
+        };
+        Self::from_weights(&weights, tokenizer, generation)
+    }
+
+    /// Builds a transcriber from loaded weights, their tokenizer and generation settings.
+    pub fn from_weights(
+        w: &WhisperWeights,
+        tokenizer: Tokenizer,
+        generation: GenerationConfig,
+    ) -> Result<Self> {
+        let decoder = TextDecoder::from_weights(w)?;
+        tokenizer.special()?;
+        if tokenizer.vocab_size() != w.config.n_vocab {
+            return Err(Error::BadModel(format!(
+                "the tokenizer has {} tokens with timestamps, the decoder {}",
+                tokenizer.vocab_size(),
+                w.config.n_vocab
+            )));
+        }
+        if w.config.n_text_state != w.config.n_audio_state {
+            return Err(Error::BadModel(format!(
+                "decoder width {} != encoder width {}",
+                w.config.n_text_state, w.config.n_audio_state
+            )));
+        }
+        Ok(Self {
+            logmel: LogMel::new(w.config.n_mels)?,
+            encoder: AudioEncoder::from_weights(w)?,
+            decoder,
+            tokenizer,
+            generation,
+        })
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// The decoder.
+    pub fn decoder(&self) -> &TextDecoder {
+        &self.decoder
+    }
+
+    /// The encoder.
+    pub fn encoder(&self) -> &AudioEncoder {
+        &self.encoder
+    }
+
+    /// True for multilingual checkpoints (language detection and `language` apply).
+    pub fn is_multilingual(&self) -> bool {
+        self.tokenizer.is_multilingual()
+    }
+
+    /// Log-mel of the samples as faster-whisper computes it (160 zero samples appended);
+    /// returns it with the number of content frames (all but the last).
+    fn features(&self, samples: &[f32]) -> Result<(ndarray::Array2<f32>, usize)> {
+        if samples.is_empty() {
+            return Err(Error::InvalidInput("no samples".into()));
+        }
+        if let Some(i) = samples.iter().position(|x| !x.is_finite()) {
+            return Err(Error::InvalidInput(format!("sample {i} is not finite")));
+        }
+        let mut padded = Vec::with_capacity(samples.len() + HOP_LENGTH);
+        padded.extend_from_slice(samples);
+        padded.resize(samples.len() + HOP_LENGTH, 0.0);
+        let mel = self.logmel.compute(&padded)?;
+        let content = mel.ncols().saturating_sub(1);
+        Ok((mel, content))
+    }
+
+    /// Encodes mel frames `seek..seek + size` as `input` says; returns the decoder's
+    /// cross-attention keys and values.
+    fn encode_window(
+        &self,
+        mel: &ndarray::Array2<f32>,
+        seek: usize,
+        size: usize,
+        input: EncoderInput,
+    ) -> Result<CrossKv> {
+        let max = 2 * self.encoder.config().n_audio_ctx;
+        let frames = match input {
+            EncoderInput::Padded => max,
+            EncoderInput::RealLength { min_frames } => size.max(min_frames).max(2).min(max),
+        };
+        let n_mels = mel.nrows();
+        let mut buf = vec![0f32; n_mels * frames];
+        let take = size.min(frames);
+        for (m, row) in mel.rows().into_iter().enumerate() {
+            for (j, &v) in row.iter().skip(seek).take(take).enumerate() {
+                buf[m * frames + j] = v;
+            }
+        }
+        let t = Tensor::from_vec(buf, (1, n_mels, frames), &Device::Cpu)?;
+        let out = self.encoder.forward(&t)?;
+        self.decoder.cross_kv(out.last())
+    }
+
+    /// Language probabilities (best first) from the logits after `<|startoftranscript|>`.
+    fn language_probs(&self, cross: &CrossKv) -> Result<Vec<(String, f32)>> {
+        let sp = self.tokenizer.special()?;
+        let mut cache = self.decoder.new_cache();
+        let logits = self
+            .decoder
+            .forward(&[sp.sot], 1, &mut cache, cross)?
+            .squeeze(0)?
+            .to_vec1::<f32>()?;
+        let langs: Vec<f32> = sp
+            .languages
+            .iter()
+            .map(|(_, id)| {
+                logits
+                    .get(*id as usize)
+                    .copied()
+                    .unwrap_or(f32::NEG_INFINITY)
+            })
+            .collect();
+        let lp = log_softmax(&langs);
+        let mut out: Vec<(String, f32)> = sp
+            .languages
+            .iter()
+            .zip(lp)
+            .map(|((c, _), l)| (c.clone(), l.exp()))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(out)
+    }
+
+    /// Language probabilities (best first) of the first 30 s of 16 kHz `samples`;
+    /// `[("en", 1.0)]` for English-only checkpoints.
+    pub fn detect_language(
+        &self,
+        samples: &[f32],
+        input: EncoderInput,
+    ) -> Result<Vec<(String, f32)>> {
+        let (mel, content) = self.features(samples)?;
+        if !self.is_multilingual() {
+            return Ok(vec![("en".into(), 1.0)]);
+        }
+        let size = content.min(2 * self.encoder.config().n_audio_ctx);
+        let cross = self.encode_window(&mel, 0, size.max(1), input)?;
+        self.language_probs(&cross)
+    }
+
+    fn rules(&self, opts: &DecodeOptions) -> Result<LogitRules> {
+        let sp = self.tokenizer.special()?;
+        let mut suppress = match &opts.suppress_tokens {
+            Some(v) => v.clone(),
+            None => self.generation.suppress_ids.clone(),
+        };
+        suppress.extend([
+            sp.transcribe,
+            sp.translate,
+            sp.sot,
+            sp.sot_prev,
+            sp.sot_lm,
+            sp.no_speech,
+        ]);
+        suppress.sort_unstable();
+        suppress.dedup();
+        let suppress_begin = if !opts.suppress_blank {
+            Vec::new()
+        } else if self.generation.suppress_ids_begin.is_empty() {
+            let mut b = self.tokenizer.encode(" ")?;
+            b.push(sp.eot);
+            b
+        } else {
+            self.generation.suppress_ids_begin.clone()
+        };
+        Ok(LogitRules {
+            eot: sp.eot,
+            no_timestamps: sp.no_timestamps,
+            timestamp_begin: (!opts.without_timestamps).then_some(sp.timestamp_begin),
+            suppress,
+            suppress_begin,
+            max_initial_timestamp_index: Some(
+                (opts.max_initial_timestamp / TIME_PRECISION).round() as u32,
+            ),
+        })
+    }
+
+    /// Decodes one window with temperature fallback (faster-whisper's
+    /// `generate_with_fallback`).
+    fn generate_with_fallback(
+        &self,
+        cross: &CrossKv,
+        prompt: &[u32],
+        sot_index: usize,
+        rules: &LogitRules,
+        opts: &DecodeOptions,
+        window: usize,
+    ) -> Result<WindowResult> {
+        let ctx = self.decoder.config().n_text_ctx;
+        let room = ctx.saturating_sub(prompt.len());
+        if room == 0 {
+            return Err(Error::InvalidArgument(format!(
+                "prompt of {} tokens leaves no room in {ctx} positions",
+                prompt.len()
+            )));
+        }
+        let max_new = opts.max_new_tokens.unwrap_or(room).min(room);
+        let no_speech_id = self.tokenizer.special()?.no_speech as usize;
+        let mut all: Vec<WindowResult> = Vec::new();
+        let mut below_cr: Vec<WindowResult> = Vec::new();
+        for (ti, &t) in opts.temperatures.iter().enumerate() {
+            let mut model = DecoderStepper {
+                decoder: &self.decoder,
+                cross,
+                cache: self.decoder.new_cache(),
+            };
+            let (hyp, at_sot) = if t > 0.0 || opts.beam_size == 1 {
+                let seed = opts.seed ^ ((window as u64) << 20) ^ ti as u64;
+                sample_decode(
+                    &mut model,
+                    prompt,
+                    sot_index,
+                    rules,
+                    t,
+                    opts.best_of,
+                    max_new,
+                    opts.length_penalty,
+                    seed,
+                )?
+            } else {
+                beam_decode(
+                    &mut model,
+                    prompt,
+                    sot_index,
+                    rules,
+                    opts.beam_size,
+                    opts.patience,
+                    max_new,
+                    opts.length_penalty,
+                )?
+            };
+            let no_speech_prob = log_softmax(&at_sot)
+                .get(no_speech_id)
+                .map_or(0.0, |l| l.exp());
+            let text = self.tokenizer.decode(&text_tokens(&hyp.tokens, rules.eot));
+            let r = WindowResult {
+                avg_logprob: hyp.sum_logprob / (hyp.tokens.len() + 1) as f32,
+                compression_ratio: compression_ratio(text.trim()),
+                tokens: hyp.tokens,
+                no_speech_prob,
+                temperature: t,
+            };
+            let mut fallback = false;
+            if let Some(th) = opts.compression_ratio_threshold {
+                if r.compression_ratio > th {
+                    fallback = true;
+                } else {
+                    below_cr.push(r.clone());
+                }
+            }
+            if let Some(th) = opts.log_prob_threshold {
+                if r.avg_logprob < th {
+                    fallback = true;
+                }
+            }
+            if let (Some(ns), Some(lp)) = (opts.no_speech_threshold, opts.log_prob_threshold) {
+                if r.no_speech_prob > ns && r.avg_logprob < lp {
+                    fallback = false; // silence
+                }
+            }
+            all.push(r.clone());
+            if !fallback {
+                return Ok(r);
+            }
+        }
+        let last_t = *opts.temperatures.last().unwrap_or(&0.0);
+        let pool = if below_cr.is_empty() { all } else { below_cr };
+        let mut best = pool
+            .into_iter()
+            .reduce(|a, b| if b.avg_logprob > a.avg_logprob { b } else { a })
+            .ok_or_else(|| Error::InvalidArgument("no temperatures".into()))?;
+        best.temperature = last_t;
+        Ok(best)
+    }
+
+    /// Transcribes 16 kHz mono `samples` (any length; windows of 30 s).
+    pub fn transcribe(&self, samples: &[f32], opts: &DecodeOptions) -> Result<Transcript> {
+        opts.validate()?;
+        let sp = self.tokenizer.special()?.clone();
+        let (mel, content_frames) = self.features(samples)?;
+        let duration = samples.len() as f32 / SAMPLE_RATE as f32;
+        let n_window = 2 * self.encoder.config().n_audio_ctx;
+        let frames_per_second = SAMPLE_RATE as f32 / HOP_LENGTH as f32;
+        let multilingual = self.is_multilingual();
+        let mut first_cross: Option<CrossKv> = None;
+        let (language, language_probability) = match (&opts.language, multilingual) {
+            (_, false) => {
+                if let Some(l) = &opts.language {
+                    if l != "en" {
+                        return Err(Error::UnknownLanguage(format!(
+                            "{l} (English-only checkpoint)"
+                        )));
+                    }
+                }
+                ("en".to_string(), 1.0)
+            }
+            (Some(l), true) => {
+                self.tokenizer.language_token(l)?;
+                (l.clone(), 1.0)
+            }
+            (None, true) => {
+                let size = content_frames.min(n_window).max(1);
+                let cross = self.encode_window(&mel, 0, size, opts.encoder_input)?;
+                let probs = self.language_probs(&cross)?;
+                first_cross = Some(cross);
+                probs
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Error::BadModel("no language tokens".into()))?
+            }
+        };
+        let mut sot_sequence = vec![sp.sot];
+        if multilingual {
+            sot_sequence.push(self.tokenizer.language_token(&language)?);
+            sot_sequence.push(match opts.task {
+                Task::Transcribe => sp.transcribe,
+                Task::Translate => sp.translate,
+            });
+        }
+        let rules = self.rules(opts)?;
+        let half_ctx = self.decoder.config().n_text_ctx / 2;
+        let mut all_tokens: Vec<u32> = Vec::new();
+        if let Some(p) = &opts.initial_prompt {
+            all_tokens.extend(self.tokenizer.encode(&format!(" {}", p.trim()))?);
+        }
+        let mut prompt_reset_since = 0;
+        let mut segments = Vec::new();
+        let mut seek = 0usize;
+        let mut window = 0usize;
+        while seek < content_frames {
+            let time_offset = seek as f32 / frames_per_second;
+            let segment_size = n_window.min(content_frames - seek);
+            let segment_duration = segment_size as f32 / frames_per_second;
+            let cross = match first_cross.take() {
+                Some(c) if seek == 0 => c,
+                _ => self.encode_window(&mel, seek, segment_size, opts.encoder_input)?,
+            };
+            let previous = &all_tokens[prompt_reset_since..];
+            let mut prompt = Vec::new();
+            if !previous.is_empty() {
+                prompt.push(sp.sot_prev);
+                let keep = previous.len().min(half_ctx.saturating_sub(1));
+                prompt.extend_from_slice(&previous[previous.len() - keep..]);
+            }
+            let sot_index = prompt.len();
+            prompt.extend_from_slice(&sot_sequence);
+            if opts.without_timestamps {
+                prompt.push(sp.no_timestamps);
+            }
+            let r =
+                self.generate_with_fallback(&cross, &prompt, sot_index, &rules, opts, window)?;
+            window += 1;
+            if let Some(ns) = opts.no_speech_threshold {
+                let mut skip = r.no_speech_prob > ns;
+                if let Some(lp) = opts.log_prob_threshold {
+                    if r.avg_logprob > lp {
+                        skip = false;
+                    }
+                }
+                if skip {
+                    seek += segment_size;
+                    continue;
+                }
+            }
+            let (pieces, new_seek) = split_by_timestamps(
+                &r.tokens,
+                sp.timestamp_begin,
+                time_offset,
+                segment_size,
+                segment_duration,
+                seek,
+            );
+            for (start, end, tokens) in pieces {
+                let text = self.tokenizer.decode(&text_tokens(&tokens, sp.eot));
+                if start == end || text.trim().is_empty() {
+                    continue;
+                }
+                all_tokens.extend_from_slice(&tokens);
+                segments.push(Segment {
+                    start,
+                    end,
+                    text,
+                    tokens,
+                    avg_logprob: r.avg_logprob,
+                    no_speech_prob: r.no_speech_prob,
+                    compression_ratio: r.compression_ratio,
+                    temperature: r.temperature,
+                });
+            }
+            // Always advance, even on a degenerate result.
+            seek = new_seek.max(seek + 1);
+            if !opts.condition_on_previous_text || r.temperature > opts.prompt_reset_on_temperature
+            {
+                prompt_reset_since = all_tokens.len();
+            }
+        }
+        let text = segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<String>()
+            .trim()
+            .to_string();
+        Ok(Transcript {
+            language,
+            language_probability,
+            text,
+            segments,
+            duration,
+        })
+    }
+}
+
+/// Tokens below `<|endoftext|>` (text only).
+fn text_tokens(tokens: &[u32], eot: u32) -> Vec<u32> {
+    tokens.iter().copied().filter(|&t| t < eot).collect()
+}
+
+/// A window's tokens cut into `(start, end, tokens)` segments at consecutive timestamps,
+/// and the next `seek` (faster-whisper's `_split_segments_by_timestamps`).
+pub fn split_by_timestamps(
+    tokens: &[u32],
+    timestamp_begin: u32,
+    time_offset: f32,
+    segment_size: usize,
+    segment_duration: f32,
+    seek: usize,
+) -> (Vec<(f32, f32, Vec<u32>)>, usize) {
+    const INPUT_STRIDE: usize = 2;
+    let is_ts = |t: u32| t >= timestamp_begin;
+    let n = tokens.len();
+    let single_ending = n >= 2 && !is_ts(tokens[n - 2]) && is_ts(tokens[n - 1]);
+    let consecutive: Vec<usize> = (1..n)
+        .filter(|&i| is_ts(tokens[i]) && is_ts(tokens[i - 1]))
+        .collect();
+    let time = |t: u32| time_offset + (t - timestamp_begin) as f32 * TIME_PRECISION;
+    let mut out = Vec::new();
+    if !consecutive.is_empty() {
+        let mut slices = consecutive;
+        if single_ending {
+            slices.push(n);
+        }
+        let mut last = 0;
+        for &cur in &slices {
+            let s = &tokens[last..cur];
+            out.push((time(s[0]), time(s[s.len() - 1]), s.to_vec()));
+            last = cur;
+        }
+        let seek = if single_ending {
+            seek + segment_size
+        } else {
+            seek + (tokens[last - 1] - timestamp_begin) as usize * INPUT_STRIDE
+        };
+        (out, seek)
+    } else {
+        let mut duration = segment_duration;
+        if let Some(&l) = tokens.iter().rev().find(|&&t| is_ts(t)) {
+            if l != timestamp_begin {
+                duration = (l - timestamp_begin) as f32 * TIME_PRECISION;
+            }
+        }
+        out.push((time_offset, time_offset + duration, tokens.to_vec()));
+        (out, seek + segment_size)
+    }
+}
