@@ -328,8 +328,9 @@ impl GenerationConfig {
 }
 
 /// `len(text) / len(zlib.compress(text))` on the UTF-8 bytes (openai-whisper's repetition
-/// measure; flate2's default level 6 compressor, whose output sizes can differ from zlib's
-/// by a few bytes). 0 for empty text.
+/// measure) with flate2's zlib-rs backend at the default level 6, whose output can be a
+/// byte longer or shorter than zlib's (miniz_oxide's was up to 8 % longer). 0 for empty
+/// text.
 pub fn compression_ratio(text: &str) -> f32 {
     if text.is_empty() {
         return 0.0;
@@ -806,8 +807,11 @@ impl Transcriber {
     /// Log-mel of the samples as faster-whisper computes it (160 zero samples appended);
     /// returns it with the number of content frames (all but the last).
     fn features(&self, samples: &[f32]) -> Result<(ndarray::Array2<f32>, usize)> {
-        if samples.is_empty() {
-            return Err(Error::InvalidInput("no samples".into()));
+        if samples.len() < HOP_LENGTH {
+            return Err(Error::InvalidInput(format!(
+                "{} samples: transcription needs at least {HOP_LENGTH} (one 10 ms frame at 16 kHz)",
+                samples.len()
+            )));
         }
         if let Some(i) = samples.iter().position(|x| !x.is_finite()) {
             return Err(Error::InvalidInput(format!("sample {i} is not finite")));
@@ -1028,7 +1032,11 @@ impl Transcriber {
         Ok(best)
     }
 
-    /// Transcribes 16 kHz mono `samples` (any length; windows of 30 s).
+    /// Transcribes 16 kHz mono `samples` (at least 160, any length; windows of 30 s).
+    ///
+    /// Errors: [`Error::InvalidInput`] for fewer than 160 samples or non-finite ones,
+    /// [`Error::InvalidArgument`] for bad options, [`Error::UnknownLanguage`] for a
+    /// language the checkpoint lacks.
     pub fn transcribe(&self, samples: &[f32], opts: &DecodeOptions) -> Result<Transcript> {
         opts.validate()?;
         let sp = self.tokenizer.special()?.clone();
@@ -1215,5 +1223,308 @@ pub fn split_by_timestamps(
         }
         out.push((time_offset, time_offset + duration, tokens.to_vec()));
         (out, seek + segment_size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::WhisperConfig;
+
+    const NEG: f32 = f32::NEG_INFINITY;
+
+    /// Vocabulary of the rule tests: text 0..10, eot 10, notimestamps 11, timestamps 12..20.
+    fn rules() -> LogitRules {
+        LogitRules {
+            eot: 10,
+            no_timestamps: 11,
+            timestamp_begin: Some(12),
+            suppress: vec![3],
+            suppress_begin: vec![1, 10],
+            max_initial_timestamp_index: Some(2),
+        }
+    }
+
+    fn allowed(l: &[f32]) -> Vec<usize> {
+        (0..l.len()).filter(|&i| l[i] > NEG).collect()
+    }
+
+    #[test]
+    fn compression_ratio_matches_zlib() {
+        // Python: len(b) / len(zlib.compress(b)).
+        for (text, want) in [
+            ("Hello world", 11.0 / 19.0),
+            (
+                "I can't believe you did that again. This is wonderful news.",
+                59.0 / 65.0,
+            ),
+            ("Der Lappen liegt auf dem Eisschrank.", 36.0 / 44.0),
+        ] {
+            let got = compression_ratio(text);
+            // zlib-rs (zlib-ng's algorithm) may differ from zlib by a byte.
+            assert!((got - want).abs() < 0.02, "{text}: {got} vs {want}");
+        }
+        let rep = "na ".repeat(100);
+        assert!(compression_ratio(&rep) > 2.4 * 5.0);
+        assert_eq!(compression_ratio(""), 0.0);
+    }
+
+    #[test]
+    fn first_step_needs_an_early_timestamp() {
+        let mut l = vec![0.0; 20];
+        rules().apply(&mut l, &[]);
+        // Text, eot, notimestamps suppressed; timestamps 0.00..=0.04 only.
+        assert_eq!(allowed(&l), vec![12, 13, 14]);
+    }
+
+    #[test]
+    fn suppression_without_timestamps() {
+        let mut r = rules();
+        r.timestamp_begin = None;
+        let mut l = vec![0.0; 20];
+        r.apply(&mut l, &[]);
+        assert!(l[1] == NEG && l[10] == NEG && l[3] == NEG && l[0] == 0.0);
+        let mut l = vec![0.0; 20];
+        r.apply(&mut l, &[0]);
+        assert!(l[1] == 0.0 && l[10] == 0.0 && l[3] == NEG);
+    }
+
+    #[test]
+    fn timestamps_come_in_pairs_and_never_decrease() {
+        let r = rules();
+        // Text likelier than timestamps, so the summed-probability rule stays out of the way.
+        let logits = || {
+            let mut l = vec![0.0f32; 20];
+            l[..10].iter_mut().for_each(|v| *v = 3.0);
+            l
+        };
+        // After <|0.04|> text: text or a timestamp >= 0.04 or eot.
+        let mut l = logits();
+        r.apply(&mut l, &[14, 5]);
+        assert!(l[5] == 3.0 && l[10] == 0.0 && l[12] == NEG && l[13] == NEG);
+        assert!(l[14] == NEG, "a segment needs nonzero length: last + 1");
+        assert!(l[15] == 0.0);
+        // An open pair <|0.04|> text <|0.10|>: no text next (timestamp or eot).
+        let mut l = logits();
+        r.apply(&mut l, &[14, 5, 17]);
+        // (eot is allowed too, but the three timestamps' summed mass beats it here.)
+        assert_eq!(
+            allowed(&l),
+            vec![17, 18, 19],
+            "the closing pair may repeat the last timestamp"
+        );
+        let mut l = logits();
+        l[10] = 3.0;
+        r.apply(&mut l, &[14, 5, 17]);
+        assert_eq!(allowed(&l), vec![10, 17, 18, 19]);
+        // A closed pair <|0.10|><|0.10|>: text next, no timestamp.
+        let mut l = logits();
+        r.apply(&mut l, &[14, 5, 17, 17]);
+        assert!(allowed(&l).iter().all(|&i| i < 12));
+    }
+
+    #[test]
+    fn timestamp_forced_when_their_mass_beats_text() {
+        let r = rules();
+        // Every timestamp at 1.0, best text at 2.0: the 8 timestamps' log-sum (1 + ln 8 =
+        // 3.08) beats 2.0, so text is suppressed.
+        let mut l = vec![1.0; 20];
+        l[5] = 2.0;
+        r.apply(&mut l, &[14, 5]);
+        assert!(allowed(&l).iter().all(|&i| i >= 10), "{:?}", allowed(&l));
+        let mut l = vec![1.0; 20];
+        l[5] = 4.0;
+        r.apply(&mut l, &[14, 5]);
+        assert!(l[5] == 4.0);
+    }
+
+    #[test]
+    fn segments_split_at_consecutive_timestamps() {
+        let tb = 100;
+        // <|0.00|> a b <|1.00|><|1.00|> c <|2.00|>  (single ending: seek the whole window)
+        let t = [100, 1, 2, 150, 150, 3, 200];
+        let (s, seek) = split_by_timestamps(&t, tb, 10.0, 3000, 30.0, 1000);
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            (s[0].0, s[0].1, s[0].2.clone()),
+            (10.0, 11.0, vec![100, 1, 2, 150])
+        );
+        assert_eq!((s[1].0, s[1].1), (11.0, 12.0));
+        assert_eq!(seek, 4000);
+        // Unfinished last segment: seek to the last complete timestamp (1.00 s = 100 frames).
+        let t = [100, 1, 150, 150, 3];
+        let (s, seek) = split_by_timestamps(&t, tb, 0.0, 3000, 30.0, 0);
+        assert_eq!(s.len(), 1);
+        assert_eq!(seek, 100);
+        // No pair: one segment up to the last timestamp.
+        let t = [100, 1, 2, 160];
+        let (s, seek) = split_by_timestamps(&t, tb, 0.0, 500, 5.0, 0);
+        assert_eq!(s.len(), 1);
+        assert!((s[0].1 - 1.2).abs() < 1e-6);
+        assert_eq!(seek, 500);
+    }
+
+    /// A fake model whose next-token distribution depends on the last token only:
+    /// after the prompt (last token 9) `0` is likelier than `1`, but after `0` every
+    /// continuation is poor while `1` is followed by a sure end.
+    struct Fake {
+        batch: Vec<u32>,
+    }
+
+    fn fake_logits(last: u32) -> Vec<f32> {
+        let mut p = vec![1e-6f32; 5]; // tokens 0..3 text, 4 = eot
+        match last {
+            9 => {
+                p[0] = 0.55;
+                p[1] = 0.45;
+            }
+            0 => {
+                p[0] = 0.25;
+                p[1] = 0.25;
+                p[2] = 0.25;
+                p[4] = 0.25;
+            }
+            _ => p[4] = 0.999,
+        }
+        p.iter().map(|v| v.ln()).collect()
+    }
+
+    impl Stepper for Fake {
+        fn start(&mut self, prompt: &[u32], _sot: usize) -> Result<(Vec<f32>, Vec<f32>)> {
+            let last = *prompt.last().unwrap_or(&9);
+            self.batch = vec![last];
+            Ok((fake_logits(last), fake_logits(last)))
+        }
+
+        fn step(&mut self, sources: &[usize], tokens: &[u32]) -> Result<Vec<Vec<f32>>> {
+            assert_eq!(sources.len(), tokens.len());
+            assert!(sources.iter().all(|&s| s < self.batch.len()));
+            self.batch = tokens.to_vec();
+            Ok(tokens.iter().map(|&t| fake_logits(t)).collect())
+        }
+    }
+
+    fn fake_rules() -> LogitRules {
+        LogitRules {
+            eot: 4,
+            no_timestamps: 5,
+            timestamp_begin: None,
+            suppress: vec![],
+            suppress_begin: vec![],
+            max_initial_timestamp_index: None,
+        }
+    }
+
+    #[test]
+    fn beam_search_finds_what_greedy_misses() {
+        let r = fake_rules();
+        let (g, _) =
+            sample_decode(&mut Fake { batch: vec![] }, &[9], 0, &r, 0.0, 1, 10, 1.0, 0).unwrap();
+        assert_eq!(g.tokens[0], 0, "greedy takes the locally best token");
+        let (b, _) =
+            beam_decode(&mut Fake { batch: vec![] }, &[9], 0, &r, 3, 1.0, 10, 1.0).unwrap();
+        assert_eq!(b.tokens, vec![1]);
+        // log-softmax renormalises the fake's probabilities (they sum to 1 + 3e-6).
+        let want = 0.45f32.ln() + 0.999f32.ln();
+        assert!((b.sum_logprob - want).abs() < 2e-3, "{}", b.sum_logprob);
+        assert!(b.sum_logprob > g.sum_logprob);
+        // Sampling is seeded and reproducible.
+        let s = |seed| {
+            sample_decode(
+                &mut Fake { batch: vec![] },
+                &[9],
+                0,
+                &r,
+                1.0,
+                4,
+                10,
+                1.0,
+                seed,
+            )
+            .unwrap()
+            .0
+        };
+        assert_eq!(s(7), s(7));
+    }
+
+    #[test]
+    fn max_new_tokens_bounds_the_search() {
+        let r = fake_rules();
+        let mut f = Fake { batch: vec![] };
+        // From token 0 the fake never ends with more than 0.25; cap at 2 tokens.
+        let (h, _) = sample_decode(&mut f, &[0], 0, &r, 0.0, 1, 2, 1.0, 0).unwrap();
+        assert!(h.tokens.len() <= 2);
+        let (h, _) = beam_decode(&mut f, &[0], 0, &r, 2, 1.0, 2, 1.0).unwrap();
+        assert!(h.tokens.len() <= 2);
+    }
+
+    fn tiny() -> Transcriber {
+        let tok = Tokenizer::bytes_only(&["en", "de"], true);
+        let cfg =
+            WhisperConfig::encoder(80, 1500, 64, 2, 1).with_decoder(tok.vocab_size(), 64, 64, 2, 1);
+        let w = WhisperWeights::random(&cfg, 1).unwrap();
+        Transcriber::from_weights(&w, tok, GenerationConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        let t = tiny();
+        let o = DecodeOptions::greedy()
+            .with_max_new_tokens(Some(4))
+            .with_encoder_input(EncoderInput::RealLength { min_frames: 0 });
+        assert!(matches!(t.transcribe(&[], &o), Err(Error::InvalidInput(_))));
+        assert!(matches!(
+            t.transcribe(&[0.1; 100], &o),
+            Err(Error::InvalidInput(_))
+        ));
+        let mut x = vec![0.1f32; 8000];
+        x[17] = f32::NAN;
+        assert!(matches!(t.transcribe(&x, &o), Err(Error::InvalidInput(_))));
+        x[17] = f32::INFINITY;
+        assert!(t.transcribe(&x, &o).is_err());
+        let x = vec![0.0f32; 8000];
+        assert!(matches!(
+            t.transcribe(&x, &o.clone().with_language(Some("xx"))),
+            Err(Error::UnknownLanguage(_))
+        ));
+        assert!(t.transcribe(&x, &o.clone().with_beam_size(0)).is_err());
+        assert!(t
+            .transcribe(&x, &o.clone().with_temperatures(vec![]))
+            .is_err());
+        assert!(t
+            .transcribe(&x, &o.clone().with_temperatures(vec![f32::NAN]))
+            .is_err());
+        // Valid input runs through every path of the loop on random weights.
+        for o in [
+            o.clone(),
+            o.clone()
+                .with_beam_size(2)
+                .with_temperatures(vec![0.0, 0.5]),
+            o.clone()
+                .with_without_timestamps(true)
+                .with_initial_prompt(Some("hi")),
+        ] {
+            let r = t.transcribe(&x, &o).unwrap();
+            assert!((r.duration - 0.5).abs() < 1e-6);
+            assert!(r.segments.iter().all(|s| s.start <= s.end));
+        }
+        // Random weights do not fit a real tokenizer.
+        let cfg = WhisperConfig::encoder(80, 1500, 64, 2, 1).with_decoder(300, 64, 64, 2, 1);
+        let w = WhisperWeights::random(&cfg, 1).unwrap();
+        assert!(Transcriber::from_weights(
+            &w,
+            Tokenizer::bytes_only(&["en"], false),
+            GenerationConfig::default()
+        )
+        .is_err());
+        let enc = WhisperWeights::random(&cfg.encoder_only(), 1).unwrap();
+        assert!(matches!(
+            Transcriber::from_weights(
+                &enc,
+                Tokenizer::bytes_only(&["en"], false),
+                GenerationConfig::default()
+            ),
+            Err(Error::NoDecoder { .. })
+        ));
     }
 }
