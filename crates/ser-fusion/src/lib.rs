@@ -63,6 +63,7 @@ pub mod late;
 pub mod multilabel;
 pub mod net;
 pub mod text;
+pub mod text_model;
 pub mod train;
 
 pub use cv::{cross_validate, paired_difference, scores, CvConfig, CvOutcome, Scores, METHODS};
@@ -70,6 +71,7 @@ pub use data::{Multimodal, Standardizer};
 pub use error::{Error, Result};
 pub use late::LateFusion;
 pub use net::{FusionKind, FusionNet, FusionOutput, NetConfig};
+pub use text_model::{TextEmotion, TextEmotionModel, TextModelCard};
 pub use train::{argmax, fit, text_contribution, FitConfig, FusionModel};
 
 /// The README's example, compiled and run as a doctest.

@@ -5,6 +5,13 @@
 //! cargo run --release -p ser-examples --bin recognize -- clip.flac --model runs/cnn --json
 //! ```
 //! Without `--model`, the shipped default model (`models/default` in the workspace) is used.
+//!
+//! `--transcribe` adds the linguistic branch from the audio alone: Whisper (`ser-whisper`,
+//! `scripts/fetch_whisper.sh base`) transcribes the clip and detects its language, and the
+//! text-emotion model (`models/text-emotion`, whose sentence encoder comes from
+//! `scripts/fetch_minilm.sh`) gives VADER polarity and GoEmotions / Ekman probabilities of the
+//! transcript. Languages the text model has no features for (VADER and MiniLM are English)
+//! are reported and the answer stays acoustic.
 
 use std::path::PathBuf;
 
@@ -35,6 +42,97 @@ struct Args {
     /// or microphone; ≥ 20 clips recommended) instead of the training data's.
     #[arg(long)]
     adapt: Option<PathBuf>,
+    /// Transcribe the clip with Whisper and run the text branch on the transcript.
+    #[arg(long)]
+    transcribe: bool,
+    /// With `--transcribe`: Whisper model directory with a decoder (CTranslate2 `model.bin`,
+    /// `tokenizer.json`; default models/whisper-base from `scripts/fetch_whisper.sh base`).
+    #[arg(long)]
+    asr_model: Option<PathBuf>,
+    /// With `--transcribe`: text-emotion model directory (default models/text-emotion).
+    #[arg(long)]
+    text_model: Option<PathBuf>,
+    /// With `--transcribe`: beam size (1 = greedy).
+    #[arg(long, default_value_t = 5)]
+    beam: usize,
+}
+
+/// The linguistic branch's answer for one clip.
+#[derive(serde::Serialize)]
+struct Linguistic {
+    transcript: String,
+    language: String,
+    language_probability: f32,
+    no_speech_probability: Option<f32>,
+    /// Why the text branch did not run, if it did not.
+    text_skipped: Option<String>,
+    text: Option<ser_fusion::TextEmotion>,
+    asr_ms: f64,
+}
+
+fn workspace_path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(rel)
+}
+
+/// Transcribes `samples` (16 kHz) and runs the text-emotion model on the transcript.
+fn linguistic(args: &Args, samples: &[f32]) -> Result<Linguistic> {
+    let asr_dir = args
+        .asr_model
+        .clone()
+        .unwrap_or_else(|| workspace_path("models/whisper-base"));
+    let asr = ser_whisper::Transcriber::load(&asr_dir).with_context(|| {
+        format!(
+            "loading the Whisper model {} (run scripts/fetch_whisper.sh base)",
+            asr_dir.display()
+        )
+    })?;
+    let t = std::time::Instant::now();
+    let opts = ser_whisper::DecodeOptions::default().with_beam_size(args.beam.max(1));
+    let tr = asr.transcribe(samples, &opts).context("transcribing")?;
+    let asr_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let transcript = tr.text.trim().to_string();
+    let no_speech_probability = tr
+        .segments
+        .iter()
+        .map(|s| s.no_speech_prob)
+        .reduce(f32::max);
+    let text_dir = args
+        .text_model
+        .clone()
+        .unwrap_or_else(|| workspace_path("models/text-emotion"));
+    let (text, text_skipped) = if transcript.is_empty() {
+        (None, Some("empty transcript".to_string()))
+    } else {
+        let tm = ser_fusion::TextEmotionModel::load(&text_dir).with_context(|| {
+            format!(
+                "loading the text-emotion model {} (run scripts/fetch_minilm.sh)",
+                text_dir.display()
+            )
+        })?;
+        if tm.supports_language(&tr.language) {
+            (Some(tm.predict(&transcript)?), None)
+        } else {
+            (
+                None,
+                Some(format!(
+                    "no text model for language `{}` (the text features are for {}): acoustic only",
+                    tr.language,
+                    tm.card().languages.join(", ")
+                )),
+            )
+        }
+    };
+    Ok(Linguistic {
+        transcript,
+        language: tr.language,
+        language_probability: tr.language_probability,
+        no_speech_probability,
+        text_skipped,
+        text,
+        asr_ms,
+    })
 }
 
 /// Audio files (by extension) directly inside `dir`, sorted.
@@ -74,7 +172,9 @@ fn main() -> Result<()> {
         return ser_examples::timeline::run_cli(&rec, &args.audio, args.json, args.csv.as_deref());
     }
     let t = std::time::Instant::now();
-    let p = match rec.predict_file(&args.audio) {
+    let audio = ser_dsp::Audio::load(&args.audio, Some(16_000))
+        .with_context(|| format!("reading {}", args.audio.display()))?;
+    let p = match rec.predict_samples(&audio.samples, audio.sample_rate) {
         Ok(p) => p,
         Err(ser_models::Error::NoSpeech(d)) => {
             // Not an error of the program: the answer is that there is no speech.
@@ -102,6 +202,11 @@ fn main() -> Result<()> {
         Err(e) => return Err(e).with_context(|| format!("recognising {}", args.audio.display())),
     };
     let ms = t.elapsed().as_secs_f64() * 1000.0;
+    let ling = if args.transcribe {
+        Some(linguistic(&args, &audio.samples)?)
+    } else {
+        None
+    };
     if args.json {
         let out = serde_json::json!({
             "file": args.audio,
@@ -113,6 +218,10 @@ fn main() -> Result<()> {
             "probabilities": p.probabilities.iter().map(|(l, v)| (l.clone(), serde_json::json!(v))).collect::<serde_json::Map<String, serde_json::Value>>(),
             "ms": ms,
         });
+        let mut out = out;
+        if let Some(l) = &ling {
+            out["linguistic"] = serde_json::to_value(l)?;
+        }
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!("{}: {}", args.audio.display(), p.label);
@@ -124,6 +233,29 @@ fn main() -> Result<()> {
                 100.0 * v,
                 "#".repeat((v * 40.0).round() as usize)
             );
+        }
+        if let Some(l) = &ling {
+            println!(
+                "transcript ({}, p {:.2}): \"{}\"",
+                l.language, l.language_probability, l.transcript
+            );
+            match (&l.text, &l.text_skipped) {
+                (Some(te), _) => {
+                    println!(
+                        "text: VADER compound {:+.3}; labels {}; Ekman {}",
+                        te.vader_compound,
+                        te.active.join(", "),
+                        te.top_group
+                    );
+                    let mut g = te.groups.clone();
+                    g.sort_by(|a, b| b.1.total_cmp(&a.1));
+                    for (label, v) in g.iter().take(3) {
+                        println!("  {label:<10} {:>5.1} %", 100.0 * v);
+                    }
+                }
+                (None, Some(why)) => println!("text: {why}"),
+                (None, None) => {}
+            }
         }
     }
     Ok(())

@@ -23,6 +23,8 @@ use clap::Parser;
 use ndarray::Array2;
 use ser_features::linguistic::{lexical_features, SentenceEncoder};
 use ser_fusion::multilabel::{decide, multilabel_macro_f1, tune_thresholds, MultiLabelModel};
+use ser_fusion::text::TextRepr;
+use ser_fusion::text_model::{ekman_group, TextEmotionModel, TextModelCard, TEXT_MODEL_FORMAT};
 use ser_models::TrainConfig;
 
 #[derive(Parser, Debug)]
@@ -46,6 +48,14 @@ struct Args {
     /// Output markdown.
     #[arg(long, default_value = "results/text_emotion.md")]
     out: PathBuf,
+    /// Also save the MLP head as a text-emotion model directory (`ser_fusion::text_model`),
+    /// e.g. models/text-emotion.
+    #[arg(long)]
+    save: Option<PathBuf>,
+    /// Sentence-encoder path written into the saved card, relative to the --save directory
+    /// (default: the --minilm-dir path made relative when possible).
+    #[arg(long)]
+    encoder_ref: Option<String>,
 }
 
 fn read_split(path: &Path, n_labels: usize) -> Result<Vec<(String, Vec<usize>)>> {
@@ -133,46 +143,7 @@ fn vectors(
     Ok(rows)
 }
 
-/// GoEmotions' Ekman mapping (`ekman_mapping.json` of the dataset release) + neutral.
-const EKMAN: [(&str, &[&str]); 7] = [
-    ("anger", &["anger", "annoyance", "disapproval"]),
-    ("disgust", &["disgust"]),
-    ("fear", &["fear", "nervousness"]),
-    (
-        "joy",
-        &[
-            "joy",
-            "amusement",
-            "approval",
-            "excitement",
-            "gratitude",
-            "love",
-            "optimism",
-            "relief",
-            "pride",
-            "admiration",
-            "desire",
-            "caring",
-        ],
-    ),
-    (
-        "sadness",
-        &[
-            "sadness",
-            "disappointment",
-            "embarrassment",
-            "grief",
-            "remorse",
-        ],
-    ),
-    (
-        "surprise",
-        &["surprise", "realization", "confusion", "curiosity"],
-    ),
-    ("neutral", &["neutral"]),
-];
-
-/// Single-label evaluation over `groups` (indices into EKMAN): test examples whose labels
+/// Single-label evaluation over `groups` (indices into EKMAN_GROUPS): test examples whose labels
 /// all map to one group in `groups`; prediction = group of the most probable label.
 fn mapped_accuracy(
     names: &[String],
@@ -180,11 +151,7 @@ fn mapped_accuracy(
     y: &[Vec<usize>],
     groups: &[usize],
 ) -> (usize, f64, f64) {
-    let group_of = |l: usize| {
-        EKMAN
-            .iter()
-            .position(|(_, ls)| ls.contains(&names[l].as_str()))
-    };
+    let group_of = |l: usize| ekman_group(&names[l]);
     let mut yt = Vec::new();
     let mut yp = Vec::new();
     for (p, ls) in proba.iter().zip(y) {
@@ -345,6 +312,42 @@ fn main() -> Result<()> {
             m.best_epoch
         )?;
         eprintln!("{name}: macro-F1 {f05:.3} / tuned {ftuned:.3}, ekman {a7:.3}, 4-class {a4:.3}");
+        if let (Some(dir), true) = (&args.save, hidden > 0) {
+            let encoder = minilm.as_ref().map(|m| {
+                args.encoder_ref
+                    .clone()
+                    .unwrap_or_else(|| m.to_string_lossy().into_owned())
+            });
+            let card = TextModelCard {
+                format: TEXT_MODEL_FORMAT.into(),
+                labels: names.clone(),
+                thresholds: th.clone(),
+                repr: if enc.is_some() {
+                    TextRepr::Both
+                } else {
+                    TextRepr::Lexical
+                },
+                encoder,
+                languages: vec!["en".into()],
+                training: serde_json::json!({
+                    "data": "GoEmotions train (seeded subsample), dev for early stopping and thresholds",
+                    "train_size": train.len(),
+                    "head": name,
+                    "best_epoch": m.best_epoch,
+                    "test_macro_f1_tuned": ftuned,
+                    "test_ekman7_accuracy": a7,
+                    "test_ekman7_ua": u7,
+                    "test_4class_accuracy": a4,
+                    "command": format!(
+                        "text-emotion --train-size {} --epochs {} --seed {} --minilm-dir <all-MiniLM-L6-v2> --save <dir>",
+                        args.train_size, args.epochs, args.seed
+                    ),
+                }),
+            };
+            TextEmotionModel::save(dir, &card, &m)?;
+            TextEmotionModel::load(dir).with_context(|| format!("re-loading {}", dir.display()))?;
+            eprintln!("saved {name} head to {}", dir.display());
+        }
     }
     writeln!(
         md,
