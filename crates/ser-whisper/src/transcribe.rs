@@ -131,6 +131,11 @@ pub struct DecodeOptions {
     /// Maximum tokens generated per window; `None`: up to the decoder's 448 positions
     /// including the prompt. Default: `None`.
     pub max_new_tokens: Option<usize>,
+    /// Caps the tokens generated per window at `16 + rate × window seconds` (speech runs at
+    /// about 3–6 tokens per second). Keeps a hallucinating or high-temperature fallback on a
+    /// short clip or tail from sampling hundreds of tokens per candidate; `None` (faster-whisper's
+    /// behaviour): no cap beyond `max_new_tokens`. Default: `None`.
+    pub max_tokens_per_second: Option<f32>,
     /// Default: [`EncoderInput::Padded`].
     pub encoder_input: EncoderInput,
     /// Seed of the sampling at temperatures above 0. Default: 0.
@@ -158,6 +163,7 @@ impl Default for DecodeOptions {
             suppress_blank: true,
             suppress_tokens: None,
             max_new_tokens: None,
+            max_tokens_per_second: None,
             encoder_input: EncoderInput::Padded,
             seed: 0,
         }
@@ -224,6 +230,12 @@ impl DecodeOptions {
         self
     }
 
+    /// Sets [`max_tokens_per_second`](Self::max_tokens_per_second).
+    pub fn with_max_tokens_per_second(mut self, rate: Option<f32>) -> Self {
+        self.max_tokens_per_second = rate;
+        self
+    }
+
     /// Sets [`encoder_input`](Self::encoder_input).
     pub fn with_encoder_input(mut self, input: EncoderInput) -> Self {
         self.encoder_input = input;
@@ -246,10 +258,11 @@ impl DecodeOptions {
                 self.temperatures
             ));
         }
-        if !(self.patience.is_finite() && self.patience > 0.0)
-            || !self.length_penalty.is_finite()
-            || !self.max_initial_timestamp.is_finite()
-        {
+        let finite = self.patience.is_finite()
+            && self.patience > 0.0
+            && self.length_penalty.is_finite()
+            && self.max_initial_timestamp.is_finite();
+        if !finite {
             return bad(
                 "patience, length_penalty and max_initial_timestamp must be finite (patience > 0)"
                     .into(),
@@ -257,6 +270,15 @@ impl DecodeOptions {
         }
         if self.max_new_tokens == Some(0) {
             return bad("max_new_tokens 0".into());
+        }
+        if self
+            .max_tokens_per_second
+            .is_some_and(|r| !(r.is_finite() && r > 0.0))
+        {
+            return bad(format!(
+                "max_tokens_per_second {:?}: finite and > 0",
+                self.max_tokens_per_second
+            ));
         }
         Ok(())
     }
@@ -522,6 +544,7 @@ fn argmax(x: &[f32]) -> usize {
 
 /// Greedy decoding (`temperature == 0`, one sequence) or sampling of `n` independent
 /// sequences; returns the best by [`score`].
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn sample_decode(
     model: &mut dyn Stepper,
     prompt: &[u32],
@@ -611,6 +634,7 @@ pub(crate) fn sample_decode(
 /// `beam_size + 1` most likely tokens, the `beam_size` best unfinished candidates stay
 /// live, finished ones are collected until `round(beam_size · patience)` are found; the
 /// best finished hypothesis by [`score`] wins (live ones if none finished).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn beam_decode(
     model: &mut dyn Stepper,
     prompt: &[u32],
@@ -1110,9 +1134,28 @@ impl Transcriber {
             if opts.without_timestamps {
                 prompt.push(sp.no_timestamps);
             }
-            let r =
-                self.generate_with_fallback(&cross, &prompt, sot_index, &rules, opts, window)?;
+            let capped;
+            let window_opts = match opts.max_tokens_per_second {
+                Some(rate) => {
+                    let cap = 16 + (rate * segment_duration).ceil() as usize;
+                    capped = DecodeOptions {
+                        max_new_tokens: Some(opts.max_new_tokens.map_or(cap, |m| m.min(cap))),
+                        ..opts.clone()
+                    };
+                    &capped
+                }
+                None => opts,
+            };
+            let r = self.generate_with_fallback(
+                &cross,
+                &prompt,
+                sot_index,
+                &rules,
+                window_opts,
+                window,
+            )?;
             window += 1;
+            if std::env::var_os("SER_WHISPER_DEBUG").is_some() { eprintln!("DEBUG window {window} seek {seek}/{content_frames} T {} lp {:.2} ns {:.2} n_tokens {}", r.temperature, r.avg_logprob, r.no_speech_prob, r.tokens.len()); }
             if let Some(ns) = opts.no_speech_threshold {
                 let mut skip = r.no_speech_prob > ns;
                 if let Some(lp) = opts.log_prob_threshold {
@@ -1372,7 +1415,7 @@ mod tests {
     }
 
     fn fake_logits(last: u32) -> Vec<f32> {
-        let mut p = vec![1e-6f32; 5]; // tokens 0..3 text, 4 = eot
+        let mut p = [1e-6f32; 5]; // tokens 0..3 text, 4 = eot
         match last {
             9 => {
                 p[0] = 0.55;
