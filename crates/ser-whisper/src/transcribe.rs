@@ -28,7 +28,9 @@
 //! details).
 //!
 //! ```
-//! use ser_whisper::{DecodeOptions, Tokenizer, Transcriber, WhisperConfig, WhisperWeights};
+//! use ser_whisper::{
+//!     DecodeOptions, EncoderInput, Tokenizer, Transcriber, WhisperConfig, WhisperWeights,
+//! };
 //! # fn main() -> ser_whisper::Result<()> {
 //! // A random tiny model with a byte-only vocabulary (real ones: `Transcriber::load(dir)`).
 //! let tok = Tokenizer::bytes_only(&["en", "de"], true);
@@ -36,7 +38,10 @@
 //!     .with_decoder(tok.vocab_size(), 64, 64, 2, 1);
 //! let t = Transcriber::from_weights(&WhisperWeights::random(&cfg, 0)?, tok, Default::default())?;
 //! let x: Vec<f32> = (0..16000).map(|i| 0.1 * (i as f32 * 0.05).sin()).collect();
-//! let opts = DecodeOptions::default().with_beam_size(1).with_max_new_tokens(Some(8));
+//! let opts = DecodeOptions::default()
+//!     .with_beam_size(1)
+//!     .with_max_new_tokens(Some(8))
+//!     .with_encoder_input(EncoderInput::RealLength { min_frames: 0 });
 //! let out = t.transcribe(&x, &opts)?;
 //! assert!((out.duration - 1.0).abs() < 1e-6);
 //! assert!(out.language == "en" || out.language == "de");
@@ -578,13 +583,16 @@ pub(crate) fn sample_decode(
             rules.apply(&mut l, &hyps[k].tokens);
             let lp = log_softmax(&l);
             let tok = if temperature > 0.0 {
+                // The maximum once (not per element: that was O(vocabulary²) per token).
+                let top = argmax(&l);
+                let max = l[top];
                 let p: Vec<f64> = l
                     .iter()
-                    .map(|&v| ((v - l[argmax(&l)]) as f64 / temperature as f64).exp())
+                    .map(|&v| ((v - max) as f64 / temperature as f64).exp())
                     .collect();
                 let total: f64 = p.iter().sum();
                 let mut u = rng.uniform() * total;
-                let mut t = argmax(&l);
+                let mut t = top;
                 for (i, &pi) in p.iter().enumerate() {
                     if pi > 0.0 {
                         if u < pi {
@@ -1155,7 +1163,6 @@ impl Transcriber {
                 window,
             )?;
             window += 1;
-            if std::env::var_os("SER_WHISPER_DEBUG").is_some() { eprintln!("DEBUG window {window} seek {seek}/{content_frames} T {} lp {:.2} ns {:.2} n_tokens {}", r.temperature, r.avg_logprob, r.no_speech_prob, r.tokens.len()); }
             if let Some(ns) = opts.no_speech_threshold {
                 let mut skip = r.no_speech_prob > ns;
                 if let Some(lp) = opts.log_prob_threshold {

@@ -89,7 +89,7 @@ fn linguistic(args: &Args, samples: &[f32]) -> Result<Linguistic> {
         )
     })?;
     let t = std::time::Instant::now();
-    let opts = ser_whisper::DecodeOptions::default().with_beam_size(args.beam.max(1));
+    let opts = ser_examples::cli::asr_options(args.beam);
     let tr = asr.transcribe(samples, &opts).context("transcribing")?;
     let asr_ms = t.elapsed().as_secs_f64() * 1000.0;
     let transcript = tr.text.trim().to_string();
