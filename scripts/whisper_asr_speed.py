@@ -10,12 +10,12 @@ detected, Whisper-base (models/whisper-base, CTranslate2 f16 weights loaded as f
 Engines, each at 1 and 2 threads:
   faster-whisper f32 / int8: WhisperModel(dir, device="cpu", compute_type=..., cpu_threads=T)
   ser-whisper: `transcribe --json` with RAYON_NUM_THREADS=T, padded 30 s windows (the default)
-      and --real-length (only the real frames)
+      and --real-length 1000 (the real frames, padded to at least 10 s)
 Reported: real-time factor = wall time of one transcription / audio duration (median over
 --runs after one warm-up run; model loading excluded), and each engine's text.
 
 Usage: /work/venv/bin/python scripts/whisper_asr_speed.py --bin target/release/transcribe
-       [--runs 3] [--threads 1,2] [--json results/whisper-asr/speed.json]
+       [--runs 3] [--threads 1,2] [--settings greedy,beam5] [--json results/whisper-asr/speed.json]
 """
 import argparse
 import json
@@ -52,7 +52,7 @@ def ours_time(binary, wav, setting, real, threads, runs):
     cmd = [binary, "--model", MODEL, "--json"]
     cmd += ["--greedy"] if setting == "greedy" else ["--beam", "5"]
     if real:
-        cmd += ["--real-length"]
+        cmd += ["--real-length", "1000"]
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
     out = subprocess.run(cmd + [wav] * (runs + 1), check=True, capture_output=True, text=True,
                          env=env).stdout
@@ -65,6 +65,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "target/release/transcribe"))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--settings", default="greedy,beam5")
     ap.add_argument("--json", default=os.path.join(ROOT, "results/whisper-asr/speed.json"))
     args = ap.parse_args()
     speech, sr = sf.read(os.path.join(ROOT, "assets/speech.wav"), dtype="float32")
@@ -82,8 +83,9 @@ def main():
         for ct in ["float32", "int8"]:
             engines.append((f"faster-whisper {ct}", WhisperModel(MODEL, device="cpu", compute_type=ct,
                                                                  cpu_threads=threads)))
-        engines += [("ser-whisper padded", None), ("ser-whisper real-length", None)]
-        for setting, kw in SETTINGS.items():
+        engines += [("ser-whisper padded", None), ("ser-whisper real>=10s", None)]
+        for setting in args.settings.split(","):
+            kw = SETTINGS[setting]
             for clip, x in clips.items():
                 dur = len(x) / 16000
                 for name, model in engines:
