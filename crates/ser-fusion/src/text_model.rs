@@ -101,6 +101,119 @@ pub fn group_distribution(labels: &[String], proba: &[f32]) -> Vec<(String, f32)
         .collect()
 }
 
+/// Name of the Ekman group a speech-emotion class reads from the text
+/// (`happiness` ← joy, `calm` ← neutral, otherwise the same name).
+pub fn ekman_of(label: &str) -> &str {
+    match label {
+        "happiness" => "joy",
+        "calm" => "neutral",
+        l => l,
+    }
+}
+
+/// The text's Ekman distribution as a posterior over the classes `labels` of an acoustic
+/// model: a group shared by several classes is split evenly; classes without a group (e.g.
+/// boredom) get a floor of 1e-3 before renormalising.
+pub fn text_posterior(labels: &[String], groups: &[(String, f32)]) -> Vec<f32> {
+    let count = |g: &str| labels.iter().filter(|l| ekman_of(l) == g).count().max(1) as f32;
+    let mut p: Vec<f32> = labels
+        .iter()
+        .map(|l| {
+            let g = ekman_of(l);
+            groups
+                .iter()
+                .find(|(n, _)| n == g)
+                .map_or(0.0, |(_, v)| v / count(g))
+                + 1e-3
+        })
+        .collect();
+    let s: f32 = p.iter().sum();
+    p.iter_mut().for_each(|v| *v /= s);
+    p
+}
+
+/// How the acoustic and text posteriors are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FusionRule {
+    /// `w·pa + (1−w)·pt`.
+    Late,
+    /// Text can only add an emotion: its non-neutral mass `s = (1−w)·(1 − pt(neutral))`
+    /// replaces that share of the acoustic posterior, so neutral words defer to the voice.
+    Defer,
+}
+
+/// A fusion rule with its acoustic weight `w` in [0, 1].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FusionWeight {
+    /// The rule.
+    pub rule: FusionRule,
+    /// Acoustic weight.
+    pub acoustic_weight: f32,
+}
+
+impl FusionWeight {
+    /// Fused posterior over the acoustic model's classes `labels` (`pt` already mapped with
+    /// [`text_posterior`]); `None` text gives the acoustic posterior. Also returns the acoustic
+    /// share of the winning class's fused probability (1 = decided by the voice alone).
+    ///
+    /// ```
+    /// use ser_fusion::text_model::{FusionRule, FusionWeight};
+    /// let labels: Vec<String> = ["neutral", "anger"].iter().map(|s| s.to_string()).collect();
+    /// let f = FusionWeight { rule: FusionRule::Defer, acoustic_weight: 0.5 };
+    /// // Neutral words: the voice decides.
+    /// let (p, share) = f.fuse(&labels, &[0.2, 0.8], Some(&[1.0, 0.0]));
+    /// assert_eq!(p, vec![0.2, 0.8]);
+    /// assert_eq!(share, 1.0);
+    /// // Angry words move half of the posterior to anger.
+    /// let (p, _) = f.fuse(&labels, &[0.8, 0.2], Some(&[0.0, 1.0]));
+    /// assert!((p[1] - 0.6).abs() < 1e-6);
+    /// ```
+    pub fn fuse(&self, labels: &[String], pa: &[f32], pt: Option<&[f32]>) -> (Vec<f32>, f32) {
+        let Some(pt) = pt else {
+            return (pa.to_vec(), 1.0);
+        };
+        let w = self.acoustic_weight.clamp(0.0, 1.0);
+        let (p, acoustic_scale): (Vec<f32>, f32) = match self.rule {
+            FusionRule::Late => (
+                pa.iter()
+                    .zip(pt)
+                    .map(|(a, t)| w * a + (1.0 - w) * t)
+                    .collect(),
+                w,
+            ),
+            FusionRule::Defer => {
+                let neutral: Vec<bool> = labels.iter().map(|l| ekman_of(l) == "neutral").collect();
+                let pn: f32 = pt
+                    .iter()
+                    .zip(&neutral)
+                    .filter(|(_, n)| **n)
+                    .map(|(v, _)| v)
+                    .sum();
+                let rest = (1.0 - pn).max(1e-6);
+                let s = (1.0 - w) * (1.0 - pn);
+                (
+                    pa.iter()
+                        .zip(pt)
+                        .zip(&neutral)
+                        .map(|((a, t), n)| (1.0 - s) * a + if *n { 0.0 } else { s * t / rest })
+                        .collect(),
+                    1.0 - s,
+                )
+            }
+        };
+        let top = (0..p.len())
+            .max_by(|&i, &j| p[i].total_cmp(&p[j]))
+            .unwrap_or(0);
+        let share = if p.is_empty() {
+            1.0
+        } else {
+            (acoustic_scale * pa[top] / p[top].max(1e-12)).min(1.0)
+        };
+        (p, share)
+    }
+}
+
 /// `config.json` of a text-emotion model directory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextModelCard {
@@ -120,6 +233,10 @@ pub struct TextModelCard {
     /// Free-form training summary (data, scores, command).
     #[serde(default)]
     pub training: serde_json::Value,
+    /// How `recognize --transcribe` fuses this model with an acoustic posterior (chosen by
+    /// the `fusion-asr` evaluation); `None`: no fused answer.
+    #[serde(default)]
+    pub fusion: Option<FusionWeight>,
 }
 
 /// What the text branch says about one transcript.
@@ -351,6 +468,7 @@ mod tests {
             encoder: None,
             languages: vec!["en".into()],
             training: serde_json::Value::Null,
+            fusion: None,
         };
         TextEmotionModel::save(dir, &card, &head).expect("save");
         card
@@ -390,6 +508,52 @@ mod tests {
         card.format = "other/1".into();
         assert!(TextEmotionModel::save(dir.path(), &card, &head).is_err());
         assert!(TextEmotionModel::load(dir.path().join("absent")).is_err());
+    }
+
+    #[test]
+    fn text_posterior_and_fusion_rules() {
+        let labels: Vec<String> = ["neutral", "calm", "happiness", "anger", "boredom"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let groups: Vec<(String, f32)> = [("joy", 0.6f32), ("neutral", 0.4), ("anger", 0.0)]
+            .iter()
+            .map(|(n, v)| (n.to_string(), *v))
+            .collect();
+        let pt = text_posterior(&labels, &groups);
+        assert!((pt.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        // Neutral is shared by neutral and calm; boredom only gets the floor.
+        assert!((pt[0] - pt[1]).abs() < 1e-6 && pt[0] > 0.19 && pt[0] < 0.21);
+        assert!(pt[4] < 0.01 && pt[2] > 0.59);
+        let pa = [0.1f32, 0.1, 0.1, 0.6, 0.1];
+        for rule in [FusionRule::Late, FusionRule::Defer] {
+            // w = 1: the voice alone.
+            let f = FusionWeight {
+                rule,
+                acoustic_weight: 1.0,
+            };
+            let (p, share) = f.fuse(&labels, &pa, Some(&pt));
+            assert!(p.iter().zip(&pa).all(|(a, b)| (a - b).abs() < 1e-6));
+            assert!((share - 1.0).abs() < 1e-6);
+            // w = 0: late gives the text; defer keeps the voice for the neutral share.
+            let f = FusionWeight {
+                rule,
+                acoustic_weight: 0.0,
+            };
+            let (p, share) = f.fuse(&labels, &pa, Some(&pt));
+            assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+            assert!(share < 0.5, "{rule:?} {share}");
+            // No text: the acoustic posterior.
+            assert_eq!(f.fuse(&labels, &pa, None), (pa.to_vec(), 1.0));
+        }
+        let (p, _) = FusionWeight {
+            rule: FusionRule::Defer,
+            acoustic_weight: 0.0,
+        }
+        .fuse(&labels, &pa, Some(&pt));
+        // Defer at w = 0: the non-neutral text mass replaces that share of the voice.
+        let pn = pt[0] + pt[1];
+        assert!((p[2] - (pn * pa[2] + pt[2])).abs() < 1e-5);
     }
 
     #[test]

@@ -39,6 +39,7 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use ser_data::{load_corpus, CorpusKind, FeatureCache, LabelMapping};
 use ser_examples::cli::{datasets, workspace};
+use ser_fusion::text_model::{text_posterior, FusionRule, FusionWeight};
 use ser_fusion::TextEmotionModel;
 use ser_metrics::asr::{wer_corpus, BasicTextNormalizer, EnglishTextNormalizer};
 use ser_metrics::protocol::group_k_fold;
@@ -165,66 +166,14 @@ fn transcribe_all(
     Ok(done)
 }
 
-/// Name of the Ekman group a corpus class reads from the text model.
-fn ekman_of(label: &str) -> &str {
-    match label {
-        "happiness" => "joy",
-        "calm" => "neutral",
-        l => l,
+/// Fused posterior with acoustic weight `w` (the library's rule; `None` text → acoustic).
+fn fuse(rule: FusionRule, w: f32, labels: &[String], pa: &[f32], pt: Option<&[f32]>) -> Vec<f32> {
+    FusionWeight {
+        rule,
+        acoustic_weight: w,
     }
-}
-
-/// Text posterior over `labels` from the Ekman group distribution (groups shared by several
-/// classes are split evenly; classes without a group get a floor of 1e-3).
-fn text_over(labels: &[String], groups: &[(String, f32)]) -> Vec<f32> {
-    let count = |g: &str| labels.iter().filter(|l| ekman_of(l) == g).count().max(1) as f32;
-    let mut p: Vec<f32> = labels
-        .iter()
-        .map(|l| {
-            let g = ekman_of(l);
-            groups
-                .iter()
-                .find(|(n, _)| n == g)
-                .map_or(0.0, |(_, v)| v / count(g))
-                + 1e-3
-        })
-        .collect();
-    let s: f32 = p.iter().sum();
-    p.iter_mut().for_each(|v| *v /= s);
-    p
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-enum Rule {
-    Late,
-    Defer,
-}
-
-/// Fused posterior with acoustic weight `w`; `None` text → the acoustic posterior.
-fn fuse(rule: Rule, w: f32, pa: &[f32], pt: Option<&[f32]>, neutral: &[bool]) -> Vec<f32> {
-    let Some(pt) = pt else { return pa.to_vec() };
-    match rule {
-        Rule::Late => pa
-            .iter()
-            .zip(pt)
-            .map(|(a, t)| w * a + (1.0 - w) * t)
-            .collect(),
-        Rule::Defer => {
-            let pn: f32 = pt
-                .iter()
-                .zip(neutral)
-                .filter(|(_, n)| **n)
-                .map(|(v, _)| v)
-                .sum();
-            let rest = (1.0 - pn).max(1e-6);
-            let s = (1.0 - w) * (1.0 - pn);
-            pa.iter()
-                .zip(pt)
-                .zip(neutral)
-                .map(|((a, t), n)| (1.0 - s) * a + if *n { 0.0 } else { s * t / rest })
-                .collect()
-        }
-    }
+    .fuse(labels, pa, pt)
+    .0
 }
 
 fn argmax(p: &[f32]) -> usize {
@@ -259,28 +208,28 @@ struct CorpusRun {
 }
 
 impl CorpusRun {
-    fn neutral(&self) -> Vec<bool> {
-        self.labels
-            .iter()
-            .map(|l| ekman_of(l) == "neutral")
-            .collect()
-    }
-
-    fn predict(&self, rule: Rule, w: f32, idx: &[usize]) -> Vec<usize> {
-        let n = self.neutral();
+    fn predict(&self, rule: FusionRule, w: f32, idx: &[usize]) -> Vec<usize> {
         idx.iter()
-            .map(|&i| argmax(&fuse(rule, w, &self.pa[i], self.pt[i].as_deref(), &n)))
+            .map(|&i| {
+                argmax(&fuse(
+                    rule,
+                    w,
+                    &self.labels,
+                    &self.pa[i],
+                    self.pt[i].as_deref(),
+                ))
+            })
             .collect()
     }
 
     /// UA of `rule` with weight `w` on the clips `idx`.
-    fn ua_at(&self, rule: Rule, w: f32, idx: &[usize]) -> f64 {
+    fn ua_at(&self, rule: FusionRule, w: f32, idx: &[usize]) -> f64 {
         let y: Vec<usize> = idx.iter().map(|&i| self.y[i]).collect();
         ua(&y, &self.predict(rule, w, idx))
     }
 
     /// Best grid weight on `idx` (ties → the larger acoustic weight).
-    fn best_w(&self, rule: Rule, idx: &[usize]) -> f32 {
+    fn best_w(&self, rule: FusionRule, idx: &[usize]) -> f32 {
         let mut best = (f64::NEG_INFINITY, 1.0);
         for i in (0..=GRID).rev() {
             let u = self.ua_at(rule, grid_w(i), idx);
@@ -292,7 +241,7 @@ impl CorpusRun {
     }
 
     /// Out-of-fold predictions with `w` picked on each fold's training part; the weights.
-    fn nested(&self, rule: Rule) -> (Vec<usize>, Vec<f32>) {
+    fn nested(&self, rule: FusionRule) -> (Vec<usize>, Vec<f32>) {
         let mut pred = vec![0; self.y.len()];
         let mut ws = Vec::new();
         for f in &self.folds {
@@ -520,7 +469,7 @@ fn load_run(
         let te = text.predict_many(&sel)?;
         let mut out = vec![None; texts.len()];
         for (i, t) in idx.into_iter().zip(te) {
-            out[i] = Some(text_over(&cd.labels, &t.groups));
+            out[i] = Some(text_posterior(&cd.labels, &t.groups));
         }
         Ok(out)
     };
@@ -595,7 +544,7 @@ fn main() -> Result<()> {
         .collect::<Result<_>>()?;
 
     // Deployable weight per rule: leave one corpus out, and on all corpora for shipping.
-    let mean_ua = |rule: Rule, w: f32, skip: Option<usize>| -> f64 {
+    let mean_ua = |rule: FusionRule, w: f32, skip: Option<usize>| -> f64 {
         let v: Vec<f64> = runs
             .iter()
             .enumerate()
@@ -604,7 +553,7 @@ fn main() -> Result<()> {
             .collect();
         v.iter().sum::<f64>() / v.len().max(1) as f64
     };
-    let best_global = |rule: Rule, skip: Option<usize>| -> f32 {
+    let best_global = |rule: FusionRule, skip: Option<usize>| -> f32 {
         let mut best = (f64::NEG_INFINITY, 1.0);
         for i in (0..=GRID).rev() {
             let u = mean_ua(rule, grid_w(i), skip);
@@ -614,7 +563,7 @@ fn main() -> Result<()> {
         }
         best.1
     };
-    let shipped: Vec<(Rule, f32)> = [Rule::Late, Rule::Defer]
+    let shipped: Vec<(FusionRule, f32)> = [FusionRule::Late, FusionRule::Defer]
         .iter()
         .map(|&r| (r, best_global(r, None)))
         .collect();
@@ -628,7 +577,7 @@ fn main() -> Result<()> {
         let all: Vec<usize> = (0..n).collect();
         let nl = r.labels.len();
         let score = |pred: &[usize]| pooled_scores(&r.y, pred, nl, args.boot, args.seed);
-        let acoustic = r.predict(Rule::Late, 1.0, &all);
+        let acoustic = r.predict(FusionRule::Late, 1.0, &all);
         let mut rows = Vec::new();
         let mut push = |method: String, weights: Vec<f32>, pred: Vec<usize>| -> Result<()> {
             let delta = if method == "acoustic" {
@@ -663,7 +612,7 @@ fn main() -> Result<()> {
                     .collect();
                 push("text (reference transcript)".into(), vec![], text_ref)?;
             }
-            for rule in [Rule::Late, Rule::Defer] {
+            for rule in [FusionRule::Late, FusionRule::Defer] {
                 let (pred, ws) = r.nested(rule);
                 push(
                     format!("{rule:?} fusion, w chosen on training folds").to_lowercase(),
@@ -715,25 +664,15 @@ fn main() -> Result<()> {
         });
         // Per-clip CSV: which modality the shipped defer rule trusted.
         let (_, w) = shipped[1];
-        let neutral = r.neutral();
+        let shipped_rule = FusionWeight {
+            rule: FusionRule::Defer,
+            acoustic_weight: w,
+        };
         let mut csv =
             String::from("path,group,label,acoustic,text,fused,acoustic_share,transcript\n");
         for i in 0..n {
-            let f = fuse(Rule::Defer, w, &r.pa[i], r.pt[i].as_deref(), &neutral);
+            let (f, share) = shipped_rule.fuse(&r.labels, &r.pa[i], r.pt[i].as_deref());
             let top = argmax(&f);
-            let share = match &r.pt[i] {
-                None => 1.0,
-                Some(pt) => {
-                    let pn: f32 = pt
-                        .iter()
-                        .zip(&neutral)
-                        .filter(|(_, n)| **n)
-                        .map(|(v, _)| v)
-                        .sum();
-                    let s = (1.0 - w) * (1.0 - pn);
-                    (1.0 - s) * r.pa[i][top] / f[top].max(1e-12)
-                }
-            };
             writeln!(
                 csv,
                 "{},{},{},{},{},{},{:.3},\"{}\"",

@@ -67,7 +67,19 @@ struct Linguistic {
     /// Why the text branch did not run, if it did not.
     text_skipped: Option<String>,
     text: Option<ser_fusion::TextEmotion>,
+    /// Acoustic + text, with the rule and weight stored in the text model's card.
+    fused: Option<Fused>,
     asr_ms: f64,
+}
+
+/// The fused answer.
+#[derive(serde::Serialize)]
+struct Fused {
+    label: String,
+    probabilities: Vec<(String, f32)>,
+    /// Share of the winning class's probability that came from the voice (1 = acoustic only).
+    acoustic_share: f32,
+    rule: ser_fusion::text_model::FusionWeight,
 }
 
 fn workspace_path(rel: &str) -> PathBuf {
@@ -77,7 +89,11 @@ fn workspace_path(rel: &str) -> PathBuf {
 }
 
 /// Transcribes `samples` (16 kHz) and runs the text-emotion model on the transcript.
-fn linguistic(args: &Args, samples: &[f32]) -> Result<Linguistic> {
+fn linguistic(
+    args: &Args,
+    samples: &[f32],
+    acoustic: &ser_models::Prediction,
+) -> Result<Linguistic> {
     let asr_dir = args
         .asr_model
         .clone()
@@ -102,6 +118,7 @@ fn linguistic(args: &Args, samples: &[f32]) -> Result<Linguistic> {
         .text_model
         .clone()
         .unwrap_or_else(|| workspace_path("models/text-emotion"));
+    let mut fused = None;
     let (text, text_skipped) = if transcript.is_empty() {
         (None, Some("empty transcript".to_string()))
     } else {
@@ -112,7 +129,27 @@ fn linguistic(args: &Args, samples: &[f32]) -> Result<Linguistic> {
             )
         })?;
         if tm.supports_language(&tr.language) {
-            (Some(tm.predict(&transcript)?), None)
+            let te = tm.predict(&transcript)?;
+            if let Some(rule) = tm.card().fusion {
+                let labels: Vec<String> = acoustic
+                    .probabilities
+                    .iter()
+                    .map(|(l, _)| l.clone())
+                    .collect();
+                let pa: Vec<f32> = acoustic.probabilities.iter().map(|(_, p)| *p).collect();
+                let pt = ser_fusion::text_model::text_posterior(&labels, &te.groups);
+                let (p, acoustic_share) = rule.fuse(&labels, &pa, Some(&pt));
+                let top = (0..p.len())
+                    .max_by(|&i, &j| p[i].total_cmp(&p[j]))
+                    .unwrap_or(0);
+                fused = Some(Fused {
+                    label: labels[top].clone(),
+                    probabilities: labels.into_iter().zip(p).collect(),
+                    acoustic_share,
+                    rule,
+                });
+            }
+            (Some(te), None)
         } else {
             (
                 None,
@@ -131,6 +168,7 @@ fn linguistic(args: &Args, samples: &[f32]) -> Result<Linguistic> {
         no_speech_probability,
         text_skipped,
         text,
+        fused,
         asr_ms,
     })
 }
@@ -203,7 +241,7 @@ fn main() -> Result<()> {
     };
     let ms = t.elapsed().as_secs_f64() * 1000.0;
     let ling = if args.transcribe {
-        Some(linguistic(&args, &audio.samples)?)
+        Some(linguistic(&args, &audio.samples, &p)?)
     } else {
         None
     };
@@ -255,6 +293,15 @@ fn main() -> Result<()> {
                 }
                 (None, Some(why)) => println!("text: {why}"),
                 (None, None) => {}
+            }
+            if let Some(f) = &l.fused {
+                println!(
+                    "fused ({:?}, acoustic weight {:.2}): {} ({:.0} % of it from the voice)",
+                    f.rule.rule,
+                    f.rule.acoustic_weight,
+                    f.label,
+                    100.0 * f.acoustic_share
+                );
             }
         }
     }

@@ -329,6 +329,7 @@ fn main() -> Result<()> {
                 },
                 encoder,
                 languages: vec!["en".into()],
+                fusion: None,
                 training: serde_json::json!({
                     "data": "GoEmotions train (seeded subsample), dev for early stopping and thresholds",
                     "train_size": train.len(),
