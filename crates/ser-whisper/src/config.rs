@@ -279,25 +279,10 @@ pub fn sinusoids(length: usize, channels: usize) -> Vec<f32> {
     out
 }
 
-/// CTranslate2 name of an encoder tensor of this crate.
-fn ct2_encoder_name(name: &str) -> Option<String> {
-    let rest = name.strip_prefix("encoder.")?;
-    let fixed = match rest {
-        "conv1.weight" => Some("encoder/conv1/weight"),
-        "conv1.bias" => Some("encoder/conv1/bias"),
-        "conv2.weight" => Some("encoder/conv2/weight"),
-        "conv2.bias" => Some("encoder/conv2/bias"),
-        "positional_embedding" => Some("encoder/position_encodings/encodings"),
-        "ln_post.weight" => Some("encoder/layer_norm/gamma"),
-        "ln_post.bias" => Some("encoder/layer_norm/beta"),
-        _ => None,
-    };
-    if let Some(f) = fixed {
-        return Some(f.to_string());
-    }
-    let rest = rest.strip_prefix("blocks.")?;
-    let (i, rest) = rest.split_once('.')?;
-    let part = match rest {
+/// CTranslate2 name of a block tensor shared by encoder and decoder blocks (self-attention
+/// and feed-forward), `rest` being the name after `blocks.{i}.`.
+fn ct2_block_part(rest: &str) -> Option<&'static str> {
+    Some(match rest {
         "attn_ln.weight" => "self_attention/layer_norm/gamma",
         "attn_ln.bias" => "self_attention/layer_norm/beta",
         "attn.qkv.weight" => "self_attention/linear_0/weight",
@@ -311,49 +296,73 @@ fn ct2_encoder_name(name: &str) -> Option<String> {
         "mlp.2.weight" => "ffn/linear_1/weight",
         "mlp.2.bias" => "ffn/linear_1/bias",
         _ => return None,
+    })
+}
+
+/// CTranslate2 name of an encoder or decoder tensor of this crate (`side` is `encoder` or
+/// `decoder`): the side's fixed tensors, then per-block tensors, with the decoder's
+/// cross-attention.
+fn ct2_name(side: &str, name: &str, fixed: &[(&str, &str)]) -> Option<String> {
+    let rest = name.strip_prefix(side)?.strip_prefix('.')?;
+    if let Some((_, f)) = fixed.iter().find(|(ours, _)| *ours == rest) {
+        return Some((*f).to_string());
+    }
+    let (i, rest) = rest.strip_prefix("blocks.")?.split_once('.')?;
+    let cross = |rest: &str| -> Option<&'static str> {
+        if side != "decoder" {
+            return None;
+        }
+        Some(match rest {
+            "cross_attn_ln.weight" => "attention/layer_norm/gamma",
+            "cross_attn_ln.bias" => "attention/layer_norm/beta",
+            "cross_attn.query.weight" => "attention/linear_0/weight",
+            "cross_attn.query.bias" => "attention/linear_0/bias",
+            "cross_attn.kv.weight" => "attention/linear_1/weight",
+            "cross_attn.kv.bias" => "attention/linear_1/bias",
+            "cross_attn.out.weight" => "attention/linear_2/weight",
+            "cross_attn.out.bias" => "attention/linear_2/bias",
+            _ => return None,
+        })
     };
-    Some(format!("encoder/layer_{i}/{part}"))
+    let part = ct2_block_part(rest).or_else(|| cross(rest))?;
+    Some(format!("{side}/layer_{i}/{part}"))
+}
+
+/// CTranslate2 name of an encoder tensor of this crate.
+fn ct2_encoder_name(name: &str) -> Option<String> {
+    ct2_name(
+        "encoder",
+        name,
+        &[
+            ("conv1.weight", "encoder/conv1/weight"),
+            ("conv1.bias", "encoder/conv1/bias"),
+            ("conv2.weight", "encoder/conv2/weight"),
+            ("conv2.bias", "encoder/conv2/bias"),
+            (
+                "positional_embedding",
+                "encoder/position_encodings/encodings",
+            ),
+            ("ln_post.weight", "encoder/layer_norm/gamma"),
+            ("ln_post.bias", "encoder/layer_norm/beta"),
+        ],
+    )
 }
 
 /// CTranslate2 name of a decoder tensor of this crate.
 fn ct2_decoder_name(name: &str) -> Option<String> {
-    let rest = name.strip_prefix("decoder.")?;
-    let fixed = match rest {
-        "token_embedding.weight" => Some("decoder/embeddings/weight"),
-        "positional_embedding" => Some("decoder/position_encodings/encodings"),
-        "ln.weight" => Some("decoder/layer_norm/gamma"),
-        "ln.bias" => Some("decoder/layer_norm/beta"),
-        _ => None,
-    };
-    if let Some(f) = fixed {
-        return Some(f.to_string());
-    }
-    let rest = rest.strip_prefix("blocks.")?;
-    let (i, rest) = rest.split_once('.')?;
-    let part = match rest {
-        "attn_ln.weight" => "self_attention/layer_norm/gamma",
-        "attn_ln.bias" => "self_attention/layer_norm/beta",
-        "attn.qkv.weight" => "self_attention/linear_0/weight",
-        "attn.qkv.bias" => "self_attention/linear_0/bias",
-        "attn.out.weight" => "self_attention/linear_1/weight",
-        "attn.out.bias" => "self_attention/linear_1/bias",
-        "cross_attn_ln.weight" => "attention/layer_norm/gamma",
-        "cross_attn_ln.bias" => "attention/layer_norm/beta",
-        "cross_attn.query.weight" => "attention/linear_0/weight",
-        "cross_attn.query.bias" => "attention/linear_0/bias",
-        "cross_attn.kv.weight" => "attention/linear_1/weight",
-        "cross_attn.kv.bias" => "attention/linear_1/bias",
-        "cross_attn.out.weight" => "attention/linear_2/weight",
-        "cross_attn.out.bias" => "attention/linear_2/bias",
-        "mlp_ln.weight" => "ffn/layer_norm/gamma",
-        "mlp_ln.bias" => "ffn/layer_norm/beta",
-        "mlp.0.weight" => "ffn/linear_0/weight",
-        "mlp.0.bias" => "ffn/linear_0/bias",
-        "mlp.2.weight" => "ffn/linear_1/weight",
-        "mlp.2.bias" => "ffn/linear_1/bias",
-        _ => return None,
-    };
-    Some(format!("decoder/layer_{i}/{part}"))
+    ct2_name(
+        "decoder",
+        name,
+        &[
+            ("token_embedding.weight", "decoder/embeddings/weight"),
+            (
+                "positional_embedding",
+                "decoder/position_encodings/encodings",
+            ),
+            ("ln.weight", "decoder/layer_norm/gamma"),
+            ("ln.bias", "decoder/layer_norm/beta"),
+        ],
+    )
 }
 
 fn check_shapes(
