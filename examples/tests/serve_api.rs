@@ -535,3 +535,34 @@ async fn non_speech_is_reported() {
         assert_error(s, ct, &b, StatusCode::UNPROCESSABLE_ENTITY, "no_speech");
     }
 }
+
+#[tokio::test]
+async fn transcription_needs_the_text_branch() {
+    let (app, _d) = app();
+    // /health says transcription is off; asking for it is a clear 400, not a silent skip.
+    let (s, _, b) = call(&app, Request::get("/health").body(Body::empty()).unwrap()).await;
+    assert_eq!(s, StatusCode::OK);
+    let h: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(h["transcription"], serde_json::json!(false));
+    let (s, ct, b) = call(
+        &app,
+        post(
+            "/api/predict?transcribe=true",
+            Some("audio/wav"),
+            wav_bytes(),
+        ),
+    )
+    .await;
+    assert_error(
+        s,
+        ct,
+        &b,
+        StatusCode::BAD_REQUEST,
+        "transcription_unavailable",
+    );
+    // Without the flag the same upload is recognised and carries no linguistic block.
+    let (s, _, b) = call(&app, post("/api/predict", Some("audio/wav"), wav_bytes())).await;
+    assert_eq!(s, StatusCode::OK);
+    let r: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert!(r.get("linguistic").is_none());
+}

@@ -5,6 +5,7 @@
 const $ = (id) => document.getElementById(id);
 const TARGET_SR = 16000;
 let labels = [];
+let canTranscribe = false; // /health says the server was started with --transcribe
 
 function setStatus(text, isError = false) {
   const s = $('status');
@@ -52,12 +53,30 @@ function showResult(r) {
     `${r.inference_ms.toFixed(0)} ms · model ${r.model}`;
   $('timeline').textContent = '';
   for (const w of r.windows || []) addWindow(w);
+  const t = $('transcript');
+  const l = r.linguistic;
+  if (!l) {
+    t.hidden = true;
+    return;
+  }
+  let text = `“${l.transcript || '…'}” (${l.language})`;
+  if (l.text) {
+    text += ` · words: ${l.text.top_group}, VADER ${l.text.vader_compound.toFixed(2)}`;
+  } else if (l.text_skipped) {
+    text += ` · ${l.text_skipped}`;
+  }
+  if (l.fused) {
+    text += ` · voice + words: ${l.fused.label} (${(100 * l.fused.acoustic_share).toFixed(0)} % from the voice)`;
+  }
+  t.textContent = text;
+  t.hidden = false;
 }
 
 async function predict(body, type) {
   setStatus('recognising…');
   try {
-    const res = await fetch('/api/predict?timeline=true', {
+    const q = canTranscribe ? '?timeline=true&transcribe=true' : '?timeline=true';
+    const res = await fetch('/api/predict' + q, {
       method: 'POST',
       headers: { 'Content-Type': type || 'application/octet-stream' },
       body,
@@ -222,8 +241,10 @@ $('live').addEventListener('click', async () => {
 // ---- model info ----
 fetch('/health').then((r) => r.json()).then((h) => {
   labels = h.labels;
+  canTranscribe = !!h.transcription;
   const enc = h.encoder ? ` on ${h.encoder.split('/').pop()}` : '';
   $('model').textContent = `model “${h.model}” (${h.arch}${enc}), classes: ${labels.join(', ')} · ` +
-    `uploads up to ${(h.limits.max_body_bytes / 1048576).toFixed(0)} MB / ${h.limits.max_duration_secs} s`;
+    `uploads up to ${(h.limits.max_body_bytes / 1048576).toFixed(0)} MB / ${h.limits.max_duration_secs} s` +
+    (canTranscribe ? ' · uploads are transcribed (Whisper) and the words read' : '');
   drawChart(labels.map((label) => ({ label, probability: 0 })), null);
 }).catch(() => { $('model').textContent = 'server unreachable'; });

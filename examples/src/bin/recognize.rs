@@ -17,6 +17,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use ser_examples::linguistic::TextBranch;
 use ser_models::Recognizer;
 
 #[derive(Parser, Debug)]
@@ -57,122 +58,6 @@ struct Args {
     beam: usize,
 }
 
-/// The linguistic branch's answer for one clip.
-#[derive(serde::Serialize)]
-struct Linguistic {
-    transcript: String,
-    language: String,
-    language_probability: f32,
-    no_speech_probability: Option<f32>,
-    /// Why the text branch did not run, if it did not.
-    text_skipped: Option<String>,
-    text: Option<ser_fusion::TextEmotion>,
-    /// Acoustic + text, with the rule and weight stored in the text model's card.
-    fused: Option<Fused>,
-    asr_ms: f64,
-}
-
-/// The fused answer.
-#[derive(serde::Serialize)]
-struct Fused {
-    label: String,
-    probabilities: Vec<(String, f32)>,
-    /// Share of the winning class's probability that came from the voice (1 = acoustic only).
-    acoustic_share: f32,
-    rule: ser_fusion::text_model::FusionWeight,
-}
-
-fn workspace_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(rel)
-}
-
-/// Transcribes `samples` (16 kHz) and runs the text-emotion model on the transcript.
-fn linguistic(
-    args: &Args,
-    samples: &[f32],
-    acoustic: &ser_models::Prediction,
-) -> Result<Linguistic> {
-    let asr_dir = args
-        .asr_model
-        .clone()
-        .unwrap_or_else(|| workspace_path("models/whisper-base"));
-    let asr = ser_whisper::Transcriber::load(&asr_dir).with_context(|| {
-        format!(
-            "loading the Whisper model {} (run scripts/fetch_whisper.sh base)",
-            asr_dir.display()
-        )
-    })?;
-    let t = std::time::Instant::now();
-    let opts = ser_examples::cli::asr_options(args.beam);
-    let tr = asr.transcribe(samples, &opts).context("transcribing")?;
-    let asr_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let transcript = tr.text.trim().to_string();
-    let no_speech_probability = tr
-        .segments
-        .iter()
-        .map(|s| s.no_speech_prob)
-        .reduce(f32::max);
-    let text_dir = args
-        .text_model
-        .clone()
-        .unwrap_or_else(|| workspace_path("models/text-emotion"));
-    let mut fused = None;
-    let (text, text_skipped) = if transcript.is_empty() {
-        (None, Some("empty transcript".to_string()))
-    } else {
-        let tm = ser_fusion::TextEmotionModel::load(&text_dir).with_context(|| {
-            format!(
-                "loading the text-emotion model {} (run scripts/fetch_minilm.sh)",
-                text_dir.display()
-            )
-        })?;
-        if tm.supports_language(&tr.language) {
-            let te = tm.predict(&transcript)?;
-            if let Some(rule) = tm.card().fusion {
-                let labels: Vec<String> = acoustic
-                    .probabilities
-                    .iter()
-                    .map(|(l, _)| l.clone())
-                    .collect();
-                let pa: Vec<f32> = acoustic.probabilities.iter().map(|(_, p)| *p).collect();
-                let pt = ser_fusion::text_model::text_posterior(&labels, &te.groups);
-                let (p, acoustic_share) = rule.fuse(&labels, &pa, Some(&pt));
-                let top = (0..p.len())
-                    .max_by(|&i, &j| p[i].total_cmp(&p[j]))
-                    .unwrap_or(0);
-                fused = Some(Fused {
-                    label: labels[top].clone(),
-                    probabilities: labels.into_iter().zip(p).collect(),
-                    acoustic_share,
-                    rule,
-                });
-            }
-            (Some(te), None)
-        } else {
-            (
-                None,
-                Some(format!(
-                    "no text model for language `{}` (the text features are for {}): acoustic only",
-                    tr.language,
-                    tm.card().languages.join(", ")
-                )),
-            )
-        }
-    };
-    Ok(Linguistic {
-        transcript,
-        language: tr.language,
-        language_probability: tr.language_probability,
-        no_speech_probability,
-        text_skipped,
-        text,
-        fused,
-        asr_ms,
-    })
-}
-
 /// Audio files (by extension) directly inside `dir`, sorted.
 fn audio_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -189,6 +74,12 @@ fn audio_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
         .collect();
     v.sort();
     Ok(v)
+}
+
+fn workspace_path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(rel)
 }
 
 fn main() -> Result<()> {
@@ -241,7 +132,16 @@ fn main() -> Result<()> {
     };
     let ms = t.elapsed().as_secs_f64() * 1000.0;
     let ling = if args.transcribe {
-        Some(linguistic(&args, &audio.samples, &p)?)
+        let asr_dir = args
+            .asr_model
+            .clone()
+            .unwrap_or_else(|| workspace_path("models/whisper-base"));
+        let text_dir = args
+            .text_model
+            .clone()
+            .unwrap_or_else(|| workspace_path("models/text-emotion"));
+        let branch = TextBranch::load(&asr_dir, &text_dir, args.beam)?;
+        Some(branch.run(&audio.samples, &p)?)
     } else {
         None
     };

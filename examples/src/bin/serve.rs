@@ -41,6 +41,19 @@ struct Args {
     /// VAD threshold, dBFS (frames below are silence).
     #[arg(long, default_value_t = -40.0)]
     vad_db: f32,
+    /// Load Whisper and the text-emotion model so that uploads can ask for
+    /// `?transcribe=true` (transcript, text emotion, fused answer).
+    #[arg(long)]
+    transcribe: bool,
+    /// With `--transcribe`: Whisper checkpoint with a decoder.
+    #[arg(long, default_value = "models/whisper-base")]
+    asr_model: std::path::PathBuf,
+    /// With `--transcribe`: text-emotion model directory.
+    #[arg(long, default_value = "models/text-emotion")]
+    text_model: std::path::PathBuf,
+    /// With `--transcribe`: beam size.
+    #[arg(long, default_value_t = 5)]
+    beam: usize,
 }
 
 #[tokio::main]
@@ -64,7 +77,14 @@ async fn main() -> anyhow::Result<()> {
         .hop_secs(args.hop)
         .vad(VadConfig::default().threshold_db(args.vad_db));
     stream.validate()?;
-    let state = AppState::new(rec, name, limits).with_stream(stream);
+    let mut state = AppState::new(rec, name, limits).with_stream(stream);
+    if args.transcribe {
+        state = state.with_text_branch(ser_examples::linguistic::TextBranch::load(
+            &args.asr_model,
+            &args.text_model,
+            args.beam,
+        )?);
+    }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("binding {}", args.addr))?;

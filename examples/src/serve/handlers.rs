@@ -80,6 +80,8 @@ pub struct Health {
     pub hop_secs: f32,
     /// Free inference slots.
     pub free_slots: usize,
+    /// Whether `?transcribe=true` is available (server started with `--transcribe`).
+    pub transcription: bool,
     /// The limits in force.
     pub limits: super::Limits,
 }
@@ -97,6 +99,7 @@ pub async fn health(State(st): State<AppState>) -> Json<Health> {
         window_secs: st.stream.window_secs,
         hop_secs: st.stream.hop_secs,
         free_slots: st.free_slots(),
+        transcription: st.text.is_some(),
         limits: st.limits.clone(),
     })
 }
@@ -174,6 +177,10 @@ pub struct PredictResponse {
     /// Sliding-window timeline when asked for with `?timeline=true`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub windows: Option<Vec<WindowJson>>,
+    /// Transcript, text emotion and fused answer when asked for with `?transcribe=true`
+    /// (a [`crate::linguistic::Linguistic`] as JSON).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub linguistic: Option<serde_json::Value>,
 }
 
 /// Query of `POST /api/predict`.
@@ -182,6 +189,10 @@ pub struct PredictQuery {
     /// Also return the sliding-window timeline. Default: false.
     #[serde(default)]
     pub timeline: bool,
+    /// Also transcribe the upload and run the text branch (needs `serve --transcribe`).
+    /// Default: false.
+    #[serde(default)]
+    pub transcribe: bool,
 }
 
 fn content_type(headers: &HeaderMap) -> Option<String> {
@@ -285,11 +296,23 @@ pub fn analyse(
     st: &AppState,
     bytes: &[u8],
     with_timeline: bool,
+    transcribe: bool,
 ) -> Result<PredictResponse, ApiError> {
     let t0 = Instant::now();
     if bytes.is_empty() {
         return Err(ApiError::empty());
     }
+    let text_branch = match (transcribe, &st.text) {
+        (false, _) => None,
+        (true, Some(t)) => Some(t),
+        (true, None) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "transcription_unavailable",
+                "this server was started without --transcribe".to_string(),
+            ))
+        }
+    };
     let audio = Audio::from_bytes(bytes, None).map_err(|e| ApiError::from_decode(&e))?;
     let dur = audio.duration_secs();
     if dur > st.limits.max_duration_secs {
@@ -322,6 +345,22 @@ pub fn analyse(
     } else {
         None
     };
+    let linguistic = match text_branch {
+        Some(tb) => {
+            let a16 = if audio.sample_rate == 16_000 {
+                audio.clone()
+            } else {
+                audio
+                    .resample(16_000)
+                    .map_err(|e| ApiError::from_decode(&e))?
+            };
+            let l = tb
+                .run(&a16.samples, &p)
+                .map_err(|e| ApiError::internal(format!("{e:#}")))?;
+            Some(serde_json::to_value(&l).map_err(|e| ApiError::internal(e.to_string()))?)
+        }
+        None => None,
+    };
     Ok(PredictResponse {
         label: p.label.clone(),
         index: p.index,
@@ -331,6 +370,7 @@ pub fn analyse(
         inference_ms: t0.elapsed().as_secs_f64() * 1e3,
         model: st.model_name.clone(),
         windows,
+        linguistic,
     })
 }
 
@@ -345,7 +385,7 @@ pub async fn predict(
         return Err(ApiError::empty());
     }
     let job_state = st.clone();
-    st.run_blocking(move || analyse(&job_state, &bytes, q.timeline))
+    st.run_blocking(move || analyse(&job_state, &bytes, q.timeline, q.transcribe))
         .await
         .map(Json)
 }

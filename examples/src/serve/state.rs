@@ -20,6 +20,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Model name reported by `/health` (the model directory's name).
     pub model_name: String,
+    /// Whisper + text-emotion model for `?transcribe=true` (`serve --transcribe`).
+    pub text: Option<Arc<crate::linguistic::TextBranch>>,
     gate: Arc<Semaphore>,
 }
 
@@ -32,8 +34,15 @@ impl AppState {
             stream: StreamConfig::default(),
             limits,
             model_name: model_name.into(),
+            text: None,
             gate: Arc::new(Semaphore::new(n)),
         }
+    }
+
+    /// Enables `?transcribe=true` with a loaded text branch (chaining).
+    pub fn with_text_branch(mut self, branch: crate::linguistic::TextBranch) -> Self {
+        self.text = Some(Arc::new(branch));
+        self
     }
 
     /// Sets the stream settings (chaining).
