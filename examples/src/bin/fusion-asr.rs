@@ -584,7 +584,7 @@ fn main() -> Result<()> {
                 None
             } else {
                 Some(ser_fusion::paired_difference(
-                    &r.y, &pred, &acoustic, &boot,
+                    &r.y, &acoustic, &pred, &boot,
                 )?)
             };
             rows.push(MethodRow {
@@ -715,7 +715,7 @@ fn main() -> Result<()> {
     for (rule, w) in &shipped {
         writeln!(
             md,
-            "Weight chosen on all corpora together (`recognize --transcribe` ships the defer rule): {rule:?} w = {w:.2}.",
+            "Weight chosen on all corpora together: {rule:?} w = {w:.2} (the defer weight is the one `models/text-emotion`'s card carries for `recognize --transcribe`).",
         )?;
     }
     md.push('\n');
