@@ -164,13 +164,7 @@ impl WhisperConfig {
         ];
         for i in 0..self.n_text_layer {
             let p = format!("decoder.blocks.{i}");
-            for (n, s) in [
-                ("attn_ln.weight", vec![d]),
-                ("attn_ln.bias", vec![d]),
-                ("attn.qkv.weight", vec![3 * d, d]),
-                ("attn.qkv.bias", vec![3 * d]),
-                ("attn.out.weight", vec![d, d]),
-                ("attn.out.bias", vec![d]),
+            let cross = [
                 ("cross_attn_ln.weight", vec![d]),
                 ("cross_attn_ln.bias", vec![d]),
                 ("cross_attn.query.weight", vec![d, d]),
@@ -179,13 +173,8 @@ impl WhisperConfig {
                 ("cross_attn.kv.bias", vec![2 * d]),
                 ("cross_attn.out.weight", vec![d, d]),
                 ("cross_attn.out.bias", vec![d]),
-                ("mlp_ln.weight", vec![d]),
-                ("mlp_ln.bias", vec![d]),
-                ("mlp.0.weight", vec![4 * d, d]),
-                ("mlp.0.bias", vec![4 * d]),
-                ("mlp.2.weight", vec![d, 4 * d]),
-                ("mlp.2.bias", vec![d]),
-            ] {
+            ];
+            for (n, s) in block_shapes(d).into_iter().chain(cross) {
                 v.push((format!("{p}.{n}"), s));
             }
         }
@@ -217,26 +206,32 @@ impl WhisperConfig {
         ];
         for i in 0..self.n_audio_layer {
             let p = format!("encoder.blocks.{i}");
-            for (n, s) in [
-                ("attn_ln.weight", vec![d]),
-                ("attn_ln.bias", vec![d]),
-                ("attn.qkv.weight", vec![3 * d, d]),
-                ("attn.qkv.bias", vec![3 * d]),
-                ("attn.out.weight", vec![d, d]),
-                ("attn.out.bias", vec![d]),
-                ("mlp_ln.weight", vec![d]),
-                ("mlp_ln.bias", vec![d]),
-                ("mlp.0.weight", vec![4 * d, d]),
-                ("mlp.0.bias", vec![4 * d]),
-                ("mlp.2.weight", vec![d, 4 * d]),
-                ("mlp.2.bias", vec![d]),
-            ] {
+            for (n, s) in block_shapes(d) {
                 v.push((format!("{p}.{n}"), s));
             }
         }
         v.sort();
         v
     }
+}
+
+/// Self-attention and feed-forward tensors of one block of width `d` (shared by encoder and
+/// decoder blocks), names after `blocks.{i}.`.
+fn block_shapes(d: usize) -> [(&'static str, Vec<usize>); 12] {
+    [
+        ("attn_ln.weight", vec![d]),
+        ("attn_ln.bias", vec![d]),
+        ("attn.qkv.weight", vec![3 * d, d]),
+        ("attn.qkv.bias", vec![3 * d]),
+        ("attn.out.weight", vec![d, d]),
+        ("attn.out.bias", vec![d]),
+        ("mlp_ln.weight", vec![d]),
+        ("mlp_ln.bias", vec![d]),
+        ("mlp.0.weight", vec![4 * d, d]),
+        ("mlp.0.bias", vec![4 * d]),
+        ("mlp.2.weight", vec![d, 4 * d]),
+        ("mlp.2.bias", vec![d]),
+    ]
 }
 
 /// Contents of a converted model directory's `config.json`.

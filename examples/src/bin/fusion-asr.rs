@@ -188,8 +188,18 @@ fn ua(y: &[usize], pred: &[usize]) -> f64 {
 
 const GRID: usize = 20;
 
-fn grid_w(i: usize) -> f32 {
-    i as f32 / GRID as f32
+/// The grid weight in {0, 1/GRID, …, 1} with the best `score` (ties → the larger acoustic
+/// weight).
+fn best_grid_w(score: impl Fn(f32) -> f64) -> f32 {
+    let mut best = (f64::NEG_INFINITY, 1.0);
+    for i in (0..=GRID).rev() {
+        let w = i as f32 / GRID as f32;
+        let u = score(w);
+        if u > best.0 + 1e-12 {
+            best = (u, w);
+        }
+    }
+    best.1
 }
 
 /// Everything one corpus contributes.
@@ -230,14 +240,7 @@ impl CorpusRun {
 
     /// Best grid weight on `idx` (ties → the larger acoustic weight).
     fn best_w(&self, rule: FusionRule, idx: &[usize]) -> f32 {
-        let mut best = (f64::NEG_INFINITY, 1.0);
-        for i in (0..=GRID).rev() {
-            let u = self.ua_at(rule, grid_w(i), idx);
-            if u > best.0 + 1e-12 {
-                best = (u, grid_w(i));
-            }
-        }
-        best.1
+        best_grid_w(|w| self.ua_at(rule, w, idx))
     }
 
     /// Out-of-fold predictions with `w` picked on each fold's training part; the weights.
@@ -311,7 +314,7 @@ fn load_run(
         other => bail!("unknown corpus {other}"),
     };
     let mapping = if acted {
-        LabelMapping::native(corpus_kind_of(name)?)?
+        LabelMapping::native(ser_examples::cli::corpus_kind(name)?)?
     } else {
         LabelMapping::from_corpus(&corpus)?
     };
@@ -396,25 +399,19 @@ fn load_run(
         for i in (1..order.len()).rev() {
             order.swap(i, (next() % (i as u64 + 1)) as usize);
         }
-        // Sort by (speaker, class) round-robin so each speaker keeps a spread of classes.
-        let mut per: HashMap<&str, Vec<usize>> = HashMap::new();
+        // Per speaker and class, clips in shuffled order; then classes round-robin.
+        let mut per: HashMap<&str, Vec<Vec<usize>>> = HashMap::new();
         for &i in &order {
-            per.entry(cd.groups[i].as_str()).or_default().push(i);
+            per.entry(cd.groups[i].as_str())
+                .or_insert_with(|| vec![Vec::new(); cd.labels.len()])[cd.y[i]]
+                .push(i);
         }
         let mut keep = Vec::new();
-        for v in per.values_mut() {
-            v.sort_by_key(|&i| (cd.y[i], i));
-            let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); cd.labels.len()];
-            for &i in v.iter() {
-                by_class[cd.y[i]].push(i);
-            }
-            for c in by_class.iter_mut() {
-                c.sort_by_key(|&i| order.iter().position(|&o| o == i));
-            }
+        for by_class in per.values() {
             let mut taken = 0;
             let mut round = 0;
             while taken < args.per_speaker && by_class.iter().any(|c| round < c.len()) {
-                for c in &by_class {
+                for c in by_class {
                     if taken < args.per_speaker && round < c.len() {
                         keep.push(c[round]);
                         taken += 1;
@@ -512,10 +509,6 @@ fn load_run(
     })
 }
 
-fn corpus_kind_of(name: &str) -> Result<CorpusKind> {
-    ser_examples::cli::corpus_kind(name)
-}
-
 fn count_groups(g: &[String]) -> usize {
     let mut v: Vec<&String> = g.iter().collect();
     v.sort();
@@ -553,16 +546,8 @@ fn main() -> Result<()> {
             .collect();
         v.iter().sum::<f64>() / v.len().max(1) as f64
     };
-    let best_global = |rule: FusionRule, skip: Option<usize>| -> f32 {
-        let mut best = (f64::NEG_INFINITY, 1.0);
-        for i in (0..=GRID).rev() {
-            let u = mean_ua(rule, grid_w(i), skip);
-            if u > best.0 + 1e-12 {
-                best = (u, grid_w(i));
-            }
-        }
-        best.1
-    };
+    let best_global =
+        |rule: FusionRule, skip: Option<usize>| best_grid_w(|w| mean_ua(rule, w, skip));
     let shipped: Vec<(FusionRule, f32)> = [FusionRule::Late, FusionRule::Defer]
         .iter()
         .map(|&r| (r, best_global(r, None)))

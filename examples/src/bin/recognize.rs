@@ -76,12 +76,6 @@ fn audio_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
     Ok(v)
 }
 
-fn workspace_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(rel)
-}
-
 fn main() -> Result<()> {
     let args = Args::parse();
     let dir = args.model.clone().unwrap_or_else(|| {
@@ -135,11 +129,11 @@ fn main() -> Result<()> {
         let asr_dir = args
             .asr_model
             .clone()
-            .unwrap_or_else(|| workspace_path("models/whisper-base"));
+            .unwrap_or_else(|| ser_examples::cli::workspace().join("models/whisper-base"));
         let text_dir = args
             .text_model
             .clone()
-            .unwrap_or_else(|| workspace_path("models/text-emotion"));
+            .unwrap_or_else(|| ser_examples::cli::workspace().join("models/text-emotion"));
         let branch = TextBranch::load(&asr_dir, &text_dir, args.beam)?;
         Some(branch.run(&audio.samples, &p)?)
     } else {
