@@ -52,6 +52,7 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 mod basic;
+mod codec;
 mod dspx;
 mod error;
 mod filter;
@@ -64,6 +65,7 @@ mod stretch;
 mod transform;
 
 pub use basic::{ClippingDistortion, Gain, PolarityInversion, TimeShift};
+pub use codec::{MuLaw, Resample};
 pub use error::{Error, Result};
 pub use filter::{BandLimit, Biquad, Butterworth, FilterKind};
 pub use mixup::{Mixed, Mixup};

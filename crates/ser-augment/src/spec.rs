@@ -33,6 +33,11 @@
 //! | `lowpass` / `highpass` | `cutoff` (Hz) | `order`, `zero_phase` |
 //! | `bandpass` | – | `low`, `high` (Hz), `order`, `zero_phase` |
 //! | `telephone` | – | `order`, `zero_phase` (300–3400 Hz band-pass) |
+//! | `resample` | `rate` (Hz, round trip; default 8000) | |
+//! | `mulaw` | `bits` (default 8) | `mu` (default 255) |
+//!
+//! A telephone channel (band, 8 kHz narrowband, 8-bit μ-law) is
+//! `telephone; resample:8000; mulaw:8`.
 //!
 //! Unset keys take the struct defaults (e.g. `noise` alone is white noise at
 //! 5..40 dB). Errors ([`crate::Error::Parse`]) quote the offending token.
@@ -48,6 +53,7 @@
 //! ```
 
 use crate::basic::{ClippingDistortion, Gain, PolarityInversion, TimeShift};
+use crate::codec::{MuLaw, Resample};
 use crate::error::{Error, Result};
 use crate::filter::BandLimit;
 use crate::noise::{AddBackgroundNoise, AddNoise, NoiseColor};
@@ -156,6 +162,8 @@ fn main_key(name: &str) -> Option<&'static str> {
         "speed" => "factor",
         "stretch" => "rate",
         "reverb" => "rt60",
+        "mulaw" => "bits",
+        "resample" => "rate",
         "lowpass" | "highpass" => "cutoff",
         _ => return None,
     })
@@ -300,6 +308,23 @@ pub fn parse_pipeline_with_sr(spec: &str, sr: Option<u32>) -> Result<Compose> {
                 }
                 Box::new(t.n_fft(n_fft, hop).p(s.p()?))
             }
+            "mulaw" => {
+                let mut t = MuLaw::default();
+                if let Some(b) = s.usize("bits")? {
+                    t.bits = u32::try_from(b).unwrap_or(u32::MAX);
+                }
+                if let Some(m) = s.number("mu")? {
+                    t.mu = m;
+                }
+                Box::new(t.p(s.p()?))
+            }
+            "resample" => {
+                let mut t = Resample::default();
+                if let Some(r) = s.range("rate")? {
+                    t.rate = r;
+                }
+                Box::new(t.p(s.p()?))
+            }
             "reverb" => {
                 let mut t = match s.take("rir") {
                     Some((v, tok)) => {
@@ -378,10 +403,13 @@ mod tests {
         let c = parse_pipeline(
             "noise:snr=10..20,p=0.5;pitch:semitones=-2..2;speed:0.9..1.1; gain:-6..6; polarity; \
              shift:0.1,rollover=false; clip:10; stretch:rate=0.9..1.1,keep_length=true; reverb:rt60=0.3..0.5,wet=0.5; \
-             lowpass:4000,order=6; highpass:cutoff=100; bandpass:low=200,high=3000; telephone:zero_phase=true;",
+             lowpass:4000,order=6; highpass:cutoff=100; bandpass:low=200,high=3000; telephone:zero_phase=true; \
+             resample:8000; mulaw:bits=8,mu=255",
         )
         .unwrap();
-        assert_eq!(c.len(), 13);
+        assert_eq!(c.len(), 15);
+        let names: Vec<_> = c.transforms.iter().map(|t| t.name()).collect();
+        assert_eq!(&names[13..], ["resample", "mulaw"]);
         let names: Vec<_> = c.transforms.iter().map(|t| t.name()).collect();
         assert_eq!(names[0], "noise");
         assert_eq!(c.transforms[0].probability(), 0.5);
@@ -404,6 +432,8 @@ mod tests {
             "files=/nonexistent/x.wav"
         );
         assert_eq!(token_of("reverb:rt60=0.3,rir=a.wav"), "rt60=0.3");
+        assert_eq!(token_of("mulaw:bits=1"), "mulaw:bits=1");
+        assert_eq!(token_of("resample:rate=10"), "resample:rate=10");
     }
 
     #[test]

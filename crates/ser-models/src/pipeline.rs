@@ -291,7 +291,7 @@ impl FeaturePipeline {
     pub fn matrix(&self, samples: &[f32]) -> Result<Array2<f32>> {
         if let (FeatureSpec::Whisper(w), Some(enc)) = (&self.spec, &self.whisper) {
             let stats = enc
-                .layer_stats(samples)
+                .layer_stats_upto(samples, w.end_layer)
                 .map_err(|e| Error::Features(e.to_string()))?;
             let sel = stats.slice(ndarray::s![w.first_layer..w.end_layer, ..]);
             let v = sel.mean_axis(ndarray::Axis(0)).ok_or_else(|| {

@@ -581,6 +581,20 @@ impl AudioEncoder {
     /// Runs the encoder on log-mel features `(batch, n_mels, frames)` with
     /// `2 <= frames <= 2 · n_audio_ctx` (30 s), returning every layer's hidden states.
     pub fn forward(&self, mel: &Tensor) -> Result<EncoderOutput> {
+        self.forward_states(mel, self.blocks.len() + 1)
+    }
+
+    /// [`forward`](Self::forward) stopped after the first `n_states` hidden states
+    /// (`1..=n_audio_layer + 1`): only the blocks they need run, so a probe on an early layer
+    /// costs a fraction of the full encoder. The states are the same values `forward`
+    /// returns (the final layer norm applies only when every block runs).
+    pub fn forward_states(&self, mel: &Tensor, n_states: usize) -> Result<EncoderOutput> {
+        if n_states == 0 || n_states > self.blocks.len() + 1 {
+            return Err(Error::InvalidArgument(format!(
+                "{n_states} hidden states requested, the encoder has 1..={}",
+                self.blocks.len() + 1
+            )));
+        }
         let (b, n_mels, frames) = mel.dims3()?;
         if n_mels != self.cfg.n_mels {
             return Err(Error::InvalidInput(format!(
@@ -610,15 +624,17 @@ impl AudioEncoder {
             &pos,
             Epilogue3::GeluPositions,
         )?; // (B·T, D)
-        let mut hidden_states = Vec::with_capacity(self.blocks.len() + 1);
+        let mut hidden_states = Vec::with_capacity(n_states);
         hidden_states.push(x.reshape((b, t, d))?);
-        for block in &self.blocks {
+        for block in self.blocks.iter().take(n_states - 1) {
             x = block.forward(&x, t)?;
             hidden_states.push(x.reshape((b, t, d))?);
         }
-        let last = self.ln_post.forward(&x)?.reshape((b, t, d))?;
-        if let Some(l) = hidden_states.last_mut() {
-            *l = last;
+        if n_states == self.blocks.len() + 1 {
+            let last = self.ln_post.forward(&x)?.reshape((b, t, d))?;
+            if let Some(l) = hidden_states.last_mut() {
+                *l = last;
+            }
         }
         Ok(EncoderOutput { hidden_states })
     }
@@ -762,5 +778,19 @@ mod tests {
             println!("hidden state {l}: max |diff| {e:.2e}");
             assert!(e < 1e-4, "hidden state {l}: max |diff| {e}");
         }
+        // Stopping early returns the same first states, bit for bit; bad counts are errors.
+        for n in 1..=2 {
+            let part = enc.forward_states(&mel, n).unwrap();
+            assert_eq!(part.hidden_states.len(), n);
+            for (a, b) in part.hidden_states.iter().zip(&got.hidden_states) {
+                let (a, b) = (
+                    a.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                    b.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                );
+                assert_eq!(a, b);
+            }
+        }
+        assert!(enc.forward_states(&mel, 0).is_err());
+        assert!(enc.forward_states(&mel, 4).is_err());
     }
 }

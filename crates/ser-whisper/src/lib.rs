@@ -124,10 +124,15 @@ impl Whisper {
     /// is computed over the whole clip first, as openai-whisper does) and the windows'
     /// frames are concatenated; a last window of a single mel frame is dropped.
     pub fn hidden_states(&self, samples: &[f32]) -> Result<Vec<Array2<f32>>> {
+        self.hidden_states_upto(samples, self.config().n_audio_layer + 1)
+    }
+
+    /// The first `n_states` of [`hidden_states`](Self::hidden_states), running only the
+    /// encoder blocks they need (see [`AudioEncoder::forward_states`]).
+    pub fn hidden_states_upto(&self, samples: &[f32], n_states: usize) -> Result<Vec<Array2<f32>>> {
         let mel = self.logmel.compute(samples)?; // (n_mels, frames)
         let (n_mels, frames) = mel.dim();
         let win = 2 * self.config().n_audio_ctx;
-        let n_states = self.config().n_audio_layer + 1;
         let mut parts: Vec<Vec<Array2<f32>>> = Vec::new();
         let mut start = 0;
         while start < frames {
@@ -138,7 +143,7 @@ impl Whisper {
             let chunk = mel.slice(ndarray::s![.., start..start + len]);
             let data: Vec<f32> = chunk.iter().copied().collect();
             let t = Tensor::from_vec(data, (1, n_mels, len), &Device::Cpu)?;
-            let out = self.encoder.forward(&t)?;
+            let out = self.encoder.forward_states(&t, n_states)?;
             let mut layers = Vec::with_capacity(n_states);
             for l in 0..n_states {
                 let (v, tt, d) = AudioEncoder::layer_matrix(&out, l)?;
@@ -166,7 +171,13 @@ impl Whisper {
     /// followed by its standard deviation (population, `ddof = 0`); shape
     /// `(n_audio_layer + 1, 2 · n_audio_state)`.
     pub fn layer_stats(&self, samples: &[f32]) -> Result<Array2<f32>> {
-        let states = self.hidden_states(samples)?;
+        self.layer_stats_upto(samples, self.config().n_audio_layer + 1)
+    }
+
+    /// The first `n_states` rows of [`layer_stats`](Self::layer_stats), running only the
+    /// encoder blocks they need.
+    pub fn layer_stats_upto(&self, samples: &[f32], n_states: usize) -> Result<Array2<f32>> {
+        let states = self.hidden_states_upto(samples, n_states)?;
         let d = self.config().n_audio_state;
         let mut out = Array2::<f32>::zeros((states.len(), 2 * d));
         for (l, h) in states.iter().enumerate() {
