@@ -2,5 +2,6 @@
 
 pub mod cli;
 pub mod linguistic;
+pub mod robust;
 pub mod serve;
 pub mod timeline;

@@ -69,7 +69,9 @@ pub use codec::{MuLaw, Resample};
 pub use error::{Error, Result};
 pub use filter::{BandLimit, Biquad, Butterworth, FilterKind};
 pub use mixup::{Mixed, Mixup};
-pub use noise::{coloured_noise, mean_power, snr_db, AddBackgroundNoise, AddNoise, NoiseColor};
+pub use noise::{
+    babble, coloured_noise, mean_power, snr_db, AddBackgroundNoise, AddNoise, NoiseColor,
+};
 pub use reverb::{
     energy_decay_curve_db, estimate_rt60, fft_convolve, synthetic_rir, Reverb, RirSource,
 };

@@ -117,6 +117,40 @@ pub fn cross_validate(
     groups: &[String],
     folds: &[Fold],
     augment: Option<&Augment>,
+    on_epoch: impl FnMut(usize, &EpochLog),
+    on_fold: impl FnMut(&FoldReport, &Trained),
+) -> Result<CvResult> {
+    cross_validate_with_copies(
+        cfg,
+        tcfg,
+        cv,
+        x,
+        &[],
+        y,
+        groups,
+        folds,
+        augment,
+        on_epoch,
+        on_fold,
+    )
+}
+
+/// [`cross_validate`] with offline data augmentation: `copies[k][i]` is the `k`-th augmented
+/// version of utterance `i` (e.g. its waveform with noise or reverberation added, through
+/// the same feature pipeline). The copies of a fold's *training* utterances join its
+/// training set (and the refit set); inner validation and test utterances are always the
+/// originals, so early stopping and scores see no augmented audio.
+#[allow(clippy::too_many_arguments)]
+pub fn cross_validate_with_copies(
+    cfg: &ModelConfig,
+    tcfg: &TrainConfig,
+    cv: &CvConfig,
+    x: &[Sequence],
+    copies: &[Vec<Sequence>],
+    y: &[usize],
+    groups: &[String],
+    folds: &[Fold],
+    augment: Option<&Augment>,
     mut on_epoch: impl FnMut(usize, &EpochLog),
     mut on_fold: impl FnMut(&FoldReport, &Trained),
 ) -> Result<CvResult> {
@@ -126,6 +160,13 @@ pub fn cross_validate(
             what: "labels / groups".into(),
             expected: n.to_string(),
             got: format!("{} / {}", y.len(), groups.len()),
+        });
+    }
+    if let Some(c) = copies.iter().find(|c| c.len() != n) {
+        return Err(Error::ShapeMismatch {
+            what: "augmented copies".into(),
+            expected: n.to_string(),
+            got: c.len().to_string(),
         });
     }
     let mut pred: Vec<Option<usize>> = vec![None; n];
@@ -160,7 +201,16 @@ pub fn cross_validate(
                 idx.iter().map(|&i| y[i]).collect(),
             )
         };
-        let (xtr, ytr) = pick(&tr);
+        // Training sets: the originals, then every copy of them.
+        let pick_train = |idx: &[usize]| -> (Vec<Sequence>, Vec<usize>) {
+            let (mut xs, mut ys) = pick(idx);
+            for c in copies {
+                xs.extend(idx.iter().map(|&i| c[i].clone()));
+                ys.extend(idx.iter().map(|&i| y[i]));
+            }
+            (xs, ys)
+        };
+        let (xtr, ytr) = pick_train(&tr);
         let (xva, yva) = pick(&va);
         let (xte, yte) = pick(&fold.test);
         let valid = if va.is_empty() {
@@ -172,7 +222,7 @@ pub fn cross_validate(
             on_epoch(k, l)
         })?;
         if cv.refit && !va.is_empty() {
-            let (xall, yall) = pick(&fold.train);
+            let (xall, yall) = pick_train(&fold.train);
             let t2 = tcfg.clone().epochs(trained.best_epoch.max(1));
             let refit = train(cfg, &t2, Labeled::new(&xall, &yall)?, None, augment, |l| {
                 on_epoch(k, l)

@@ -2,7 +2,8 @@
 //! once per corpus and [`FeatureSpec`] through `ser-data`'s [`FeatureCache`] (in parallel),
 //! speakers kept as groups for speaker-independent protocols.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use ser_data::{CacheStatus, Corpus, FeatureCache, LabelMapping};
 
@@ -68,6 +69,51 @@ pub fn load_corpus_features(
     spec: &FeatureSpec,
     cache: &FeatureCache,
 ) -> Result<CorpusData> {
+    let pipeline = FeaturePipeline::new(spec)?;
+    corpus_features(
+        corpus,
+        mapping,
+        &pipeline,
+        cache,
+        &(spec, ser_features::REVISION),
+        |_, path, sr| Ok(ser_dsp::Audio::load(path, Some(sr)).map_err(derr)?.samples),
+    )
+}
+
+/// [`load_corpus_features`] of *transformed* audio, e.g. with noise added for a robustness
+/// test or an augmented training copy: `audio(i, path, sr)` returns the samples (at `sr`)
+/// to compute the features of utterance `i` (in the order of the label-mapped corpus,
+/// i.e. of [`CorpusData`]) from. `variant` names the transformation (anything
+/// serialisable, e.g. the augmentation spec, copy index and seed) and is part of the cache
+/// key, so every variant is computed once and cached beside the clean features.
+pub fn load_corpus_features_with<V, F>(
+    corpus: &Corpus,
+    mapping: &LabelMapping,
+    pipeline: &FeaturePipeline,
+    cache: &FeatureCache,
+    variant: &V,
+    audio: F,
+) -> Result<CorpusData>
+where
+    V: serde::Serialize + ?Sized,
+    F: Fn(usize, &Path, u32) -> Result<Vec<f32>> + Sync + Send,
+{
+    let key = (pipeline.spec(), ser_features::REVISION, "variant", variant);
+    corpus_features(corpus, mapping, pipeline, cache, &key, audio)
+}
+
+fn corpus_features<K, F>(
+    corpus: &Corpus,
+    mapping: &LabelMapping,
+    pipeline: &FeaturePipeline,
+    cache: &FeatureCache,
+    key: &K,
+    audio: F,
+) -> Result<CorpusData>
+where
+    K: serde::Serialize + ?Sized,
+    F: Fn(usize, &Path, u32) -> Result<Vec<f32>> + Sync + Send,
+{
     let corpus = corpus.map_labels(mapping);
     if corpus.utterances.is_empty() {
         return Err(Error::InvalidArgument(
@@ -75,17 +121,20 @@ pub fn load_corpus_features(
         ));
     }
     let y = corpus.class_indices(mapping).map_err(derr)?;
-    let pipeline = FeaturePipeline::new(spec)?;
     let sr = pipeline.sample_rate();
+    let index: HashMap<&Path, usize> = corpus
+        .utterances
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.path.as_path(), i))
+        .collect();
     let cached = cache
-        .get_or_compute(
-            &corpus,
-            &(spec, ser_features::REVISION),
-            |path| -> Result<ndarray::Array2<f32>> {
-                let audio = ser_dsp::Audio::load(path, Some(sr)).map_err(derr)?;
-                pipeline.matrix(&audio.samples)
-            },
-        )
+        .get_or_compute(&corpus, key, |path| -> Result<ndarray::Array2<f32>> {
+            let i = *index.get(path).ok_or_else(|| {
+                Error::InvalidArgument(format!("{} is not in the corpus", path.display()))
+            })?;
+            pipeline.matrix(&audio(i, path, sr)?)
+        })
         .map_err(derr)?;
     let x = cached
         .features

@@ -89,9 +89,12 @@ mod tests;
 
 pub use batch::{Batch, Sequence};
 pub use cv::{
-    cross_validate, pooled_scores, CvConfig, CvResult, FoldReport, MetricCi, PooledScores,
+    cross_validate, cross_validate_with_copies, pooled_scores, CvConfig, CvResult, FoldReport,
+    MetricCi, PooledScores,
 };
-pub use dataset::{load_corpus_features, speaker_standardize, CorpusData};
+pub use dataset::{
+    load_corpus_features, load_corpus_features_with, speaker_standardize, CorpusData,
+};
 pub use error::{Error, Result};
 pub use features::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec, WhisperSpec};
 pub use infer::{Prediction, Recognizer};

@@ -715,3 +715,91 @@ fn functional_set_names_match_lengths() {
     );
     assert!(functional_set_names("nope", 16000).is_err());
 }
+
+/// Augmented copies join the training folds only: cross-validating with copies equals
+/// training each fold on originals ++ copies by hand and testing on the originals; a copy
+/// set of the wrong length is an error.
+#[test]
+fn cross_validation_with_copies_trains_on_copies_tests_on_originals() {
+    let (x, y) = toy_set(24, 4, 3);
+    let (noisy, _) = toy_set(24, 4, 4); // same classes (i % 2), other noise
+    let groups: Vec<String> = (0..24).map(|i| format!("spk{}", i % 4)).collect();
+    let folds = ser_metrics::protocol::group_k_fold(&groups, 2).unwrap();
+    let cfg = tiny_configs(4, 2).remove(0);
+    let tcfg = TrainConfig::default().epochs(3).batch_size(8);
+    let cv = CvConfig::default().inner_val_fraction(0.0);
+    let copies = vec![noisy.clone()];
+    let mut tested = Vec::new();
+    let got = cross_validate_with_copies(
+        &cfg,
+        &tcfg,
+        &cv,
+        &x,
+        &copies,
+        &y,
+        &groups,
+        &folds,
+        None,
+        |_, _| {},
+        |r, _| tested.push(r.n_test),
+    )
+    .unwrap();
+    assert_eq!(
+        tested,
+        folds.iter().map(|f| f.test.len()).collect::<Vec<_>>()
+    );
+    for (k, fold) in folds.iter().enumerate() {
+        let mut xs: Vec<Sequence> = fold.train.iter().map(|&i| x[i].clone()).collect();
+        xs.extend(fold.train.iter().map(|&i| noisy[i].clone()));
+        let ys: Vec<usize> = fold
+            .train
+            .iter()
+            .chain(&fold.train)
+            .map(|&i| y[i])
+            .collect();
+        let t = train(
+            &cfg,
+            &tcfg,
+            Labeled::new(&xs, &ys).unwrap(),
+            None,
+            None,
+            |_| {},
+        )
+        .unwrap();
+        let xte: Vec<Sequence> = fold.test.iter().map(|&i| x[i].clone()).collect();
+        let p = predict_proba(&t.model, &xte, 64).unwrap();
+        for (&i, row) in fold.test.iter().zip(p) {
+            assert_eq!(got.proba[i], row, "fold {k} item {i}");
+        }
+    }
+    // Without copies the folds train on fewer items and give other probabilities.
+    let plain = cross_validate(
+        &cfg,
+        &tcfg,
+        &cv,
+        &x,
+        &y,
+        &groups,
+        &folds,
+        None,
+        |_, _| {},
+        |_, _| {},
+    )
+    .unwrap();
+    assert_ne!(plain.proba, got.proba);
+    let short = vec![noisy[..23].to_vec()];
+    assert!(cross_validate_with_copies(
+        &cfg,
+        &tcfg,
+        &cv,
+        &x,
+        &short,
+        &y,
+        &groups,
+        &folds,
+        None,
+        |_, _| {},
+        |_, _| {},
+    )
+    .is_err());
+}

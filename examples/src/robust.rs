@@ -1,0 +1,259 @@
+//! Corrupted and augmented audio for the robustness benchmark (`robustness`) and for
+//! training with waveform augmentation (`train --augment`).
+//!
+//! A [`Corruption`] is a `ser-augment` pipeline spec (`noise:snr=10,color=pink; reverb:…`)
+//! plus one step `ser-augment` cannot build from text alone: `babble:snr=…,talkers=N,p=…`,
+//! other people talking, made with [`ser_augment::babble`] from clips of a talker pool the
+//! caller chooses per clip (e.g. speakers of the training folds only, never the test
+//! speaker) and mixed with [`ser_augment::AddBackgroundNoise`] at the drawn SNR. Everything
+//! else — SNR, RT60, band edges, μ-law — is `ser-augment`'s own, measured transforms.
+
+use anyhow::{bail, Context, Result};
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rayon::prelude::*;
+use ser_augment::{
+    babble, parse_pipeline, rng_from_seed, AddBackgroundNoise, AugRng, Compose, ParamRange,
+    Transform,
+};
+use ser_dsp::Audio;
+use std::path::PathBuf;
+
+enum Step {
+    Chain(Compose),
+    Babble {
+        snr: ParamRange,
+        talkers: usize,
+        p: f32,
+    },
+}
+
+/// A parsed corruption / augmentation spec (see the [module docs](self)).
+pub struct Corruption {
+    spec: String,
+    steps: Vec<Step>,
+}
+
+impl std::fmt::Debug for Corruption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Corruption")
+            .field("spec", &self.spec)
+            .finish()
+    }
+}
+
+fn parse_babble(args: &str) -> Result<Step> {
+    let (mut snr, mut talkers, mut p) = (ParamRange::new(0.0, 20.0), 4usize, 1.0f32);
+    for a in args.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        let (k, v) = a.split_once('=').unwrap_or(("snr", a));
+        match k.trim() {
+            "snr" => {
+                snr = match v.split_once("..") {
+                    Some((lo, hi)) => ParamRange::new(lo.trim().parse()?, hi.trim().parse()?),
+                    None => ParamRange::fixed(v.trim().parse()?),
+                }
+            }
+            "talkers" => talkers = v.trim().parse()?,
+            "p" => p = v.trim().parse()?,
+            other => bail!("babble: unknown parameter `{other}` in `{a}`"),
+        }
+    }
+    if talkers == 0 || !(0.0..=1.0).contains(&p) || snr.min > snr.max {
+        bail!("babble: need talkers >= 1, 0 <= p <= 1 and snr min <= max in `{args}`");
+    }
+    Ok(Step::Babble { snr, talkers, p })
+}
+
+impl Corruption {
+    /// Parses `spec`: `ser-augment` pipeline steps and `babble:snr=a..b,talkers=N,p=P`
+    /// steps (defaults 0..20 dB, 4 talkers, p = 1), applied in order. An empty spec is the
+    /// identity (clean audio).
+    pub fn parse(spec: &str) -> Result<Self> {
+        let mut steps = Vec::new();
+        let mut run: Vec<&str> = Vec::new();
+        let flush = |run: &mut Vec<&str>, steps: &mut Vec<Step>| -> Result<()> {
+            if !run.is_empty() {
+                let c = parse_pipeline(&run.join(";"))
+                    .with_context(|| format!("augmentation spec `{}`", run.join(";")))?;
+                steps.push(Step::Chain(c));
+                run.clear();
+            }
+            Ok(())
+        };
+        for step in spec.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            let (name, args) = step.split_once(':').unwrap_or((step, ""));
+            if name.trim() == "babble" {
+                flush(&mut run, &mut steps)?;
+                steps.push(parse_babble(args)?);
+            } else {
+                run.push(step);
+            }
+        }
+        flush(&mut run, &mut steps)?;
+        Ok(Self {
+            spec: spec.trim().to_string(),
+            steps,
+        })
+    }
+
+    /// The spec it was parsed from.
+    pub fn spec(&self) -> &str {
+        &self.spec
+    }
+
+    /// Whether a `babble` step needs a talker pool.
+    pub fn needs_talkers(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s, Step::Babble { .. }))
+    }
+
+    /// Corrupts `x` (at `sr`). Babble talkers are drawn (without replacement) from
+    /// `bank[j]` for `j` in `pool`; an empty pool with a babble step is an error.
+    pub fn apply(
+        &self,
+        x: &[f32],
+        sr: u32,
+        bank: &[Vec<f32>],
+        pool: &[usize],
+        rng: &mut AugRng,
+    ) -> Result<Vec<f32>> {
+        let mut y = x.to_vec();
+        for step in &self.steps {
+            y = match step {
+                Step::Chain(c) => c.apply(&y, sr, rng)?,
+                Step::Babble { snr, talkers, p } => {
+                    if rng.gen::<f32>() >= *p {
+                        continue;
+                    }
+                    if pool.is_empty() {
+                        bail!("babble needs a talker pool, none given");
+                    }
+                    let chosen: Vec<&[f32]> = pool
+                        .choose_multiple(rng, (*talkers).min(pool.len()))
+                        .map(|&j| bank[j].as_slice())
+                        .collect();
+                    let b = babble(&chosen, y.len(), rng)?;
+                    let mix = AddBackgroundNoise::new(vec![Audio::new(b, sr)?])?
+                        .snr_db(snr.min, snr.max)
+                        .p(1.0);
+                    mix.apply(&y, sr, rng)?
+                }
+            };
+        }
+        Ok(y)
+    }
+}
+
+/// A reproducible per-clip seed from a base seed, the clip index and a tag (e.g. the
+/// condition's spec and the copy number), by FNV-1a over the tag and a SplitMix64 finish.
+pub fn clip_seed(seed: u64, clip: usize, tag: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in tag.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut z = h ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (clip as u64).rotate_left(32);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The per-clip RNG of [`clip_seed`].
+pub fn clip_rng(seed: u64, clip: usize, tag: &str) -> AugRng {
+    rng_from_seed(clip_seed(seed, clip, tag))
+}
+
+/// Loads every file at `sr` (mono), in parallel.
+pub fn load_bank(paths: &[PathBuf], sr: u32) -> Result<Vec<Vec<f32>>> {
+    paths
+        .par_iter()
+        .map(|p| {
+            Ok(Audio::load(p, Some(sr))
+                .with_context(|| format!("loading {}", p.display()))?
+                .samples)
+        })
+        .collect()
+}
+
+/// Who may be heard in the babble behind clip `i`, given each clip's speaker and block
+/// (e.g. the outer fold in which it is tested).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TalkerPool {
+    /// Speakers of other blocks — for test clips: the training folds' speakers.
+    OtherBlocks,
+    /// Other speakers of the same block — for training copies: a training clip's babble
+    /// then never contains a speaker of a fold it is tested against.
+    SameBlockOtherSpeakers,
+}
+
+impl TalkerPool {
+    /// The candidate clips for clip `i`.
+    pub fn candidates(self, i: usize, groups: &[String], block: &[usize]) -> Vec<usize> {
+        (0..groups.len())
+            .filter(|&j| match self {
+                TalkerPool::OtherBlocks => block[j] != block[i],
+                TalkerPool::SameBlockOtherSpeakers => {
+                    block[j] == block[i] && groups[j] != groups[i]
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(n: usize, f: f32) -> Vec<f32> {
+        (0..n).map(|i| (i as f32 * f).sin()).collect()
+    }
+
+    #[test]
+    fn babble_is_mixed_at_the_drawn_snr_from_the_pool_only() {
+        let bank = vec![tone(8000, 0.01), tone(6000, 0.3), vec![0.0; 5000]];
+        let x = tone(16_000, 0.05);
+        let c = Corruption::parse("babble:snr=10,talkers=2").unwrap();
+        assert!(c.needs_talkers());
+        let mut rng = rng_from_seed(0);
+        let y = c.apply(&x, 16_000, &bank, &[0, 1], &mut rng).unwrap();
+        let noise: Vec<f32> = y.iter().zip(&x).map(|(a, b)| a - b).collect();
+        let snr = ser_augment::snr_db(&x, &noise);
+        assert!((snr - 10.0).abs() < 0.1, "{snr}");
+        // The silent clip 2 is never in the pool, so it is never drawn; an empty pool errs.
+        assert!(c.apply(&x, 16_000, &bank, &[], &mut rng).is_err());
+    }
+
+    #[test]
+    fn chains_and_babble_parse_in_order_and_clean_is_identity() {
+        let c =
+            Corruption::parse("noise:snr=5,color=pink; babble:snr=0..20,p=0.5; telephone").unwrap();
+        assert_eq!(c.steps.len(), 3);
+        let clean = Corruption::parse("").unwrap();
+        let x = tone(1000, 0.1);
+        assert_eq!(
+            clean
+                .apply(&x, 16_000, &[], &[], &mut rng_from_seed(0))
+                .unwrap(),
+            x
+        );
+        assert!(Corruption::parse("babble:talkers=0").is_err());
+        assert!(Corruption::parse("babble:volume=3").is_err());
+        assert!(Corruption::parse("noise:snr=ten").is_err());
+    }
+
+    #[test]
+    fn pools_exclude_the_test_block_or_the_speaker() {
+        let groups: Vec<String> = ["a", "a", "b", "c", "d"].map(String::from).to_vec();
+        let block = [0, 0, 0, 1, 1];
+        assert_eq!(
+            TalkerPool::OtherBlocks.candidates(0, &groups, &block),
+            [3, 4]
+        );
+        assert_eq!(
+            TalkerPool::SameBlockOtherSpeakers.candidates(0, &groups, &block),
+            [2]
+        );
+        assert_ne!(clip_seed(0, 1, "x"), clip_seed(0, 2, "x"));
+        assert_ne!(clip_seed(0, 1, "x"), clip_seed(0, 1, "y"));
+        assert_eq!(clip_seed(3, 1, "x"), clip_seed(3, 1, "x"));
+    }
+}
