@@ -1,10 +1,10 @@
 //! Pieces the example binaries share: workspace-relative paths, the corpus kinds that ship
 //! audio in `shared/datasets`, and the speaker-independent protocols by name.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use ser_data::CorpusKind;
+use ser_data::{load_corpus, Corpus, CorpusKind, LabelMapping};
 use ser_metrics::protocol::{group_k_fold, leave_one_group_out, Fold};
 
 /// The workspace root (the parent of the `examples` package).
@@ -25,6 +25,46 @@ pub fn corpus_kind(s: &str) -> Result<CorpusKind> {
         "emodb" => CorpusKind::EmoDb,
         "ravdess" => CorpusKind::Ravdess,
         other => bail!("unsupported corpus kind {other} (emodb, ravdess)"),
+    })
+}
+
+/// The corpora of a comma-separated kind list (`emodb`, `emodb,ravdess`, …) and their
+/// union (speakers stay distinct), read from `dir` when one kind is given with a folder,
+/// else from the datasets folder.
+pub fn load_corpora(kinds: &str, dir: Option<&Path>) -> Result<(Corpus, Vec<CorpusKind>)> {
+    let kinds = kinds
+        .split(',')
+        .map(corpus_kind)
+        .collect::<Result<Vec<_>>>()?;
+    if kinds.len() > 1 && dir.is_some() {
+        bail!(
+            "--corpus names one folder; with several kinds each is read from the datasets folder"
+        );
+    }
+    let mut corpora = Vec::new();
+    for &kind in &kinds {
+        let d = dir
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| datasets().join(kind.name()));
+        corpora.push(load_corpus(&d, kind).with_context(|| format!("loading {}", d.display()))?);
+    }
+    let corpus = if corpora.len() == 1 {
+        corpora.remove(0)
+    } else {
+        let name = kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join("+");
+        Corpus::concat(name, &corpora)
+    };
+    Ok((corpus, kinds))
+}
+
+/// A label set by name for `corpus` made of `kinds`: `native` (one corpus: its classes;
+/// several: every label present, RAVDESS calm merged into neutral) or `four-class`.
+pub fn label_mapping(labels: &str, kinds: &[CorpusKind], corpus: &Corpus) -> Result<LabelMapping> {
+    Ok(match labels {
+        "native" if kinds.len() == 1 => LabelMapping::native(kinds[0])?,
+        "native" => LabelMapping::from_corpus(corpus)?.calm_as_neutral(),
+        "four-class" => LabelMapping::four_class(),
+        other => bail!("unknown label set {other} (native, four-class)"),
     })
 }
 

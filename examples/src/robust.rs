@@ -16,7 +16,10 @@ use ser_augment::{
     babble, parse_pipeline, rng_from_seed, AddBackgroundNoise, AugRng, Compose, ParamRange,
     Transform,
 };
+use ser_data::{Corpus, FeatureCache, LabelMapping};
 use ser_dsp::Audio;
+use ser_metrics::protocol::Fold;
+use ser_models::{load_corpus_features_with, CorpusData, FeaturePipeline, Sequence};
 use std::path::PathBuf;
 
 enum Step {
@@ -197,6 +200,109 @@ impl TalkerPool {
             })
             .collect()
     }
+}
+
+/// Each clip's block: the index of the fold that tests it (`folds` must test every clip of
+/// `n` once; clips in no fold get block 0). One block for all when there are no folds.
+pub fn fold_blocks(folds: Option<&[Fold]>, n: usize) -> Vec<usize> {
+    let mut block = vec![0usize; n];
+    for (k, f) in folds.unwrap_or(&[]).iter().enumerate() {
+        for &i in &f.test {
+            if i < n {
+                block[i] = k;
+            }
+        }
+    }
+    block
+}
+
+/// What [`corrupted_features`] needs besides the corruption: the corpus with its label
+/// mapping, the feature pipeline and cache, the clips' audio at the pipeline's rate (in
+/// [`ser_models::CorpusData`] order), their speakers and blocks, and the protocol / seed
+/// that, with the corruption's spec and a tag, key the cache.
+pub struct CorruptionContext<'a> {
+    /// The corpus (before label mapping).
+    pub corpus: &'a Corpus,
+    /// Its label mapping.
+    pub mapping: &'a LabelMapping,
+    /// Feature pipeline.
+    pub pipeline: &'a FeaturePipeline,
+    /// Feature cache.
+    pub cache: &'a FeatureCache,
+    /// Every clip's samples at `pipeline.sample_rate()`.
+    pub bank: &'a [Vec<f32>],
+    /// Every clip's speaker.
+    pub groups: &'a [String],
+    /// Every clip's block ([`fold_blocks`]).
+    pub block: &'a [usize],
+    /// Protocol name (part of the cache key: it decides the babble pools).
+    pub protocol: &'a str,
+    /// Seed of the per-clip corruptions.
+    pub seed: u64,
+}
+
+/// Features of every clip after `c` (seeded per clip by `seed`, `tag` and the spec; babble
+/// from `pool`), computed once and cached under `(tag, spec, protocol, seed)`.
+pub fn corrupted_features(
+    ctx: &CorruptionContext<'_>,
+    c: &Corruption,
+    pool: TalkerPool,
+    tag: &str,
+) -> Result<CorpusData> {
+    let sr = ctx.pipeline.sample_rate();
+    let rng_tag = format!("{tag}|{}", c.spec());
+    Ok(load_corpus_features_with(
+        ctx.corpus,
+        ctx.mapping,
+        ctx.pipeline,
+        ctx.cache,
+        &(tag, c.spec(), ctx.protocol, ctx.seed),
+        |i, _path, sr_in| {
+            if sr_in != sr || i >= ctx.bank.len() {
+                return Err(ser_models::Error::InvalidArgument(format!(
+                    "clip {i} at {sr_in} Hz: the bank has {} clips at {sr} Hz",
+                    ctx.bank.len()
+                )));
+            }
+            let cand = if c.needs_talkers() {
+                pool.candidates(i, ctx.groups, ctx.block)
+            } else {
+                Vec::new()
+            };
+            let mut rng = clip_rng(ctx.seed, i, &rng_tag);
+            c.apply(&ctx.bank[i], sr, ctx.bank, &cand, &mut rng)
+                .map_err(|e| ser_models::Error::Features(format!("{e:#}")))
+        },
+    )?)
+}
+
+/// The cache tag of the `k`-th augmented training copy (shared by `train --augment` and
+/// `robustness`, so both reuse the same cached copies).
+pub fn copy_tag(k: usize) -> String {
+    format!("train-copy-{k}")
+}
+
+/// One augmented copy of every clip per spec in `augments` (babble from other speakers of
+/// the clip's own block), for [`ser_models::cross_validate_with_copies`] and final fits.
+pub fn augmented_copies(
+    ctx: &CorruptionContext<'_>,
+    augments: &[Corruption],
+) -> Result<Vec<Vec<Sequence>>> {
+    augments
+        .iter()
+        .enumerate()
+        .map(|(k, a)| {
+            let t = std::time::Instant::now();
+            let d = corrupted_features(ctx, a, TalkerPool::SameBlockOtherSpeakers, &copy_tag(k))?;
+            eprintln!(
+                "augmented copy {k} `{}`: {} ({:.1} s)",
+                a.spec(),
+                if d.cache_hit { "cached" } else { "computed" },
+                t.elapsed().as_secs_f64()
+            );
+            Ok(d.x)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -118,6 +118,11 @@ pub struct WhisperSpec {
     pub end_layer: usize,
     /// Encoder width (`n_audio_state`; 512 for base). Default: 512.
     pub width: usize,
+    /// Energy-based frame selection before pooling: pool only this fraction (0, 1] of the
+    /// encoder frames, the loudest (by the energy of their 20 ms of input audio), so pauses
+    /// — which noise fills — weigh less. `None` pools every frame. Default: `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loudest_frames: Option<f32>,
 }
 
 impl Default for WhisperSpec {
@@ -127,6 +132,7 @@ impl Default for WhisperSpec {
             first_layer: 3,
             end_layer: 4,
             width: 512,
+            loudest_frames: None,
         }
     }
 }
@@ -148,6 +154,12 @@ impl WhisperSpec {
     /// Sets `width` (chaining).
     pub fn width(mut self, v: usize) -> Self {
         self.width = v;
+        self
+    }
+
+    /// Sets `loudest_frames` (chaining).
+    pub fn loudest_frames(mut self, v: Option<f32>) -> Self {
+        self.loudest_frames = v;
         self
     }
 }

@@ -290,9 +290,25 @@ impl FeaturePipeline {
     /// feature cache.
     pub fn matrix(&self, samples: &[f32]) -> Result<Array2<f32>> {
         if let (FeatureSpec::Whisper(w), Some(enc)) = (&self.spec, &self.whisper) {
-            let stats = enc
-                .layer_stats_upto(samples, w.end_layer)
-                .map_err(|e| Error::Features(e.to_string()))?;
+            let werr = |e: ser_whisper::Error| Error::Features(e.to_string());
+            let stats = match w.loudest_frames {
+                None => enc.layer_stats_upto(samples, w.end_layer).map_err(werr)?,
+                Some(f) => {
+                    let states = enc.hidden_states_upto(samples, w.end_layer).map_err(werr)?;
+                    let keep = loudest_frames(samples, states[0].nrows(), f)?;
+                    let d = states[0].ncols();
+                    let mut out = Array2::<f32>::zeros((states.len(), 2 * d));
+                    for (l, h) in states.iter().enumerate() {
+                        let (mean, std) = ser_whisper::mean_std(&h.select(ndarray::Axis(0), &keep));
+                        let mut row = out.row_mut(l);
+                        for j in 0..d {
+                            row[j] = mean[j];
+                            row[d + j] = std[j];
+                        }
+                    }
+                    out
+                }
+            };
             let sel = stats.slice(ndarray::s![w.first_layer..w.end_layer, ..]);
             let v = sel.mean_axis(ndarray::Axis(0)).ok_or_else(|| {
                 Error::InvalidConfig("whisper spec selects no hidden state".into())
@@ -369,6 +385,36 @@ impl FeaturePipeline {
         let audio = Audio::load(path, Some(self.sample_rate())).map_err(ferr)?;
         matrix_to_sequence(&self.matrix(&audio.samples)?)
     }
+}
+
+/// Indices (ascending) of the `ceil(fraction · n_frames)` Whisper encoder frames whose
+/// 20 ms of input audio (320 samples at 16 kHz from `t · 320`) carry the most energy; ties
+/// keep the earlier frame. Errors unless `0 < fraction <= 1`.
+pub fn loudest_frames(samples: &[f32], n_frames: usize, fraction: f32) -> Result<Vec<usize>> {
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        return Err(Error::InvalidConfig(format!(
+            "loudest_frames must be in (0, 1], got {fraction}"
+        )));
+    }
+    const HOP: usize = 320;
+    let energy: Vec<f64> = (0..n_frames)
+        .map(|t| {
+            let a = (t * HOP).min(samples.len());
+            let b = (a + HOP).min(samples.len());
+            samples[a..b]
+                .iter()
+                .map(|&v| f64::from(v) * f64::from(v))
+                .sum()
+        })
+        .collect();
+    // f32 fractions like 0.3 are a hair above their decimal value: ceil with a tolerance.
+    let k =
+        ((f64::from(fraction) * n_frames as f64 - 1e-6).ceil() as usize).clamp(1, n_frames.max(1));
+    let mut order: Vec<usize> = (0..n_frames).collect();
+    order.sort_by(|&i, &j| energy[j].total_cmp(&energy[i]).then(i.cmp(&j)));
+    let mut keep: Vec<usize> = order.into_iter().take(k).collect();
+    keep.sort_unstable();
+    Ok(keep)
 }
 
 /// Converts a librosa-layout `(n_features, n_frames)` matrix to a [`Sequence`].

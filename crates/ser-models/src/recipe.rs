@@ -91,11 +91,13 @@ fn default_inner_val_fraction() -> f64 {
 /// cross-validation on inner training speakers (`scripts/whisper_probe.py`).
 pub const WHISPER_C: f64 = 0.1;
 
-/// Recipe names accepted by [`Recipe::named`]: every [`Arch`] name plus `linear`, `whisper`
-/// and `whisper-mlp`.
-pub const RECIPE_NAMES: [&str; 9] = [
+/// Recipe names accepted by [`Recipe::named`]: every [`Arch`] name plus `linear`, `whisper`,
+/// `whisper-loudest` (`whisper` pooling only the loudest half of the frames,
+/// [`WhisperSpec::loudest_frames`]) and `whisper-mlp`.
+pub const RECIPE_NAMES: [&str; 10] = [
     "linear",
     "whisper",
+    "whisper-loudest",
     "whisper-mlp",
     "mlp",
     "cnn",
@@ -139,6 +141,10 @@ impl Recipe {
             }
             "whisper" => {
                 let f = FeatureSpec::Whisper(WhisperSpec::default());
+                return Ok(Self::linear_on(f, n_classes, WHISPER_C));
+            }
+            "whisper-loudest" => {
+                let f = FeatureSpec::Whisper(WhisperSpec::default().loudest_frames(Some(0.5)));
                 return Ok(Self::linear_on(f, n_classes, WHISPER_C));
             }
             "whisper-mlp" => {

@@ -803,3 +803,25 @@ fn cross_validation_with_copies_trains_on_copies_tests_on_originals() {
     )
     .is_err());
 }
+
+/// Frame selection keeps the loudest `ceil(f · n)` encoder frames in time order and rejects
+/// fractions outside (0, 1].
+#[test]
+fn loudest_frames_keeps_the_loud_part_in_order() {
+    // 10 frames of 320 samples; frames 2, 5 and 7 are loud, frame 5 the loudest.
+    let mut x = vec![0.01f32; 3200];
+    for (f, a) in [(2usize, 0.5f32), (5, 0.9), (7, 0.6)] {
+        for v in &mut x[f * 320..(f + 1) * 320] {
+            *v = a;
+        }
+    }
+    assert_eq!(loudest_frames(&x, 10, 0.3).unwrap(), [2, 5, 7]);
+    assert_eq!(loudest_frames(&x, 10, 0.1).unwrap(), [5]);
+    assert_eq!(loudest_frames(&x, 10, 1.0).unwrap().len(), 10);
+    // Frames past the audio (the encoder's last, padded frame) have no energy.
+    assert_eq!(loudest_frames(&x, 11, 0.05).unwrap(), [5]);
+    for bad in [0.0, -0.5, 1.5, f32::NAN] {
+        assert!(loudest_frames(&x, 10, bad).is_err());
+    }
+    assert!(Recipe::named("whisper-loudest", 4).is_ok());
+}

@@ -8,17 +8,20 @@
 //! ```
 #![allow(clippy::unwrap_used)]
 
-use ser_examples::cli::{corpus_kind, datasets, speaker_folds, workspace};
+use ser_examples::cli::{label_mapping, load_corpora, speaker_folds, workspace};
+use ser_examples::robust::{
+    augmented_copies, fold_blocks, load_bank, Corruption, CorruptionContext,
+};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use ser_data::{load_corpus, FeatureCache, LabelMapping};
+use ser_data::FeatureCache;
 use ser_models::{
-    cross_validate, load_corpus_features, plot_history, pooled_scores, save_model_dir, train,
-    write_history_csv, CorpusData, Labeled, ModelCard, Recipe,
+    cross_validate_with_copies, load_corpus_features, plot_history, pooled_scores, save_model_dir,
+    train, write_history_csv, CorpusData, FeaturePipeline, Labeled, ModelCard, Recipe,
 };
 
 #[derive(Parser, Debug)]
@@ -58,6 +61,12 @@ struct Args {
     /// Standardise features per speaker (transductive; see `speaker_standardize`).
     #[arg(long)]
     speaker_norm: bool,
+    /// Waveform augmentation: one augmented copy of every training utterance per spec
+    /// (`ser-augment` pipeline steps plus `babble:snr=..,talkers=..,p=..`; repeat the flag
+    /// for more copies). Copies join training only (never validation or test); their
+    /// features are cached. Babble comes from other speakers of the same outer fold.
+    #[arg(long)]
+    augment: Vec<String>,
 }
 
 fn bar(len: u64, prefix: String) -> ProgressBar {
@@ -73,36 +82,8 @@ fn bar(len: u64, prefix: String) -> ProgressBar {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let kinds = args
-        .corpus_kind
-        .split(',')
-        .map(corpus_kind)
-        .collect::<Result<Vec<_>>>()?;
-    if kinds.len() > 1 && args.corpus.is_some() {
-        bail!("--corpus names one folder; with several --corpus-kind each is read from the datasets folder");
-    }
-    let mut corpora = Vec::new();
-    for &kind in &kinds {
-        let dir = args
-            .corpus
-            .clone()
-            .unwrap_or_else(|| datasets().join(kind.name()));
-        corpora
-            .push(load_corpus(&dir, kind).with_context(|| format!("loading {}", dir.display()))?);
-    }
-    let corpus = if corpora.len() == 1 {
-        corpora.remove(0)
-    } else {
-        let name = kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join("+");
-        ser_data::Corpus::concat(name, &corpora)
-    };
-    let mapping = match args.labels.as_str() {
-        "native" if kinds.len() == 1 => LabelMapping::native(kinds[0])?,
-        // Several corpora: every label present, RAVDESS calm merged into neutral.
-        "native" => LabelMapping::from_corpus(&corpus)?.calm_as_neutral(),
-        "four-class" => LabelMapping::four_class(),
-        other => bail!("unknown label set {other}"),
-    };
+    let (corpus, kinds) = load_corpora(&args.corpus_kind, args.corpus.as_deref())?;
+    let mapping = label_mapping(&args.labels, &kinds, &corpus)?;
     let mut recipe = Recipe::named(&args.model, mapping.n_classes())?;
     let arch = &args.model;
     if let Some(e) = args.epochs {
@@ -132,17 +113,46 @@ fn main() -> Result<()> {
     );
     let augment = recipe.spec_augment.map(|s| s.augmenter());
     std::fs::create_dir_all(&args.out)?;
+    let folds = speaker_folds(&args.protocol, &data.groups)?;
+    let copies: Vec<Vec<ser_models::Sequence>> = if args.augment.is_empty() {
+        Vec::new()
+    } else {
+        if args.speaker_norm {
+            bail!("--augment and --speaker-norm together are not supported");
+        }
+        let pipeline = FeaturePipeline::new(&recipe.features)?;
+        let bank = load_bank(&data.paths, pipeline.sample_rate())?;
+        let block = fold_blocks(folds.as_deref(), data.len());
+        let ctx = CorruptionContext {
+            corpus: &corpus,
+            mapping: &mapping,
+            pipeline: &pipeline,
+            cache: &cache,
+            bank: &bank,
+            groups: &data.groups,
+            block: &block,
+            protocol: &args.protocol,
+            seed: args.seed,
+        };
+        let specs = args
+            .augment
+            .iter()
+            .map(|s| Corruption::parse(s))
+            .collect::<Result<Vec<_>>>()?;
+        augmented_copies(&ctx, &specs)?
+    };
 
     let mut cv_json = serde_json::Value::Null;
-    if let Some(folds) = speaker_folds(&args.protocol, &data.groups)? {
+    if let Some(folds) = folds {
         let n_folds = folds.len();
         let pb: std::cell::RefCell<Option<ProgressBar>> = std::cell::RefCell::new(None);
         let mut current = usize::MAX;
-        let cv = cross_validate(
+        let cv = cross_validate_with_copies(
             &recipe.model,
             &recipe.train,
             &recipe.cv_config(args.seed),
             &data.x,
+            &copies,
             &data.y,
             &data.groups,
             &folds,
@@ -242,7 +252,11 @@ fn main() -> Result<()> {
             idx.iter().map(|&i| data.y[i]).collect(),
         )
     };
-    let (xtr, ytr) = pick(&split.train);
+    let (mut xtr, mut ytr) = pick(&split.train);
+    for c in &copies {
+        xtr.extend(split.train.iter().map(|&i| c[i].clone()));
+        ytr.extend(split.train.iter().map(|&i| data.y[i]));
+    }
     let (xva, yva) = pick(&split.test);
     let valid = if xva.is_empty() {
         None
@@ -296,6 +310,11 @@ fn main() -> Result<()> {
         "class_counts": data.class_counts(),
         "label_set": args.labels,
         "train_utterances": split.train.len(),
+        "augmentation": {
+            "specs": args.augment,
+            "copies_per_utterance": copies.len(),
+            "train_items": xtr.len(),
+        },
         "early_stopping_speakers": val_speakers,
         "best_epoch": trained.best_epoch,
         "epochs_run": trained.history.len(),
