@@ -28,8 +28,8 @@ use plotters::prelude::*;
 use ser_data::FeatureCache;
 use ser_examples::cli::{label_mapping, load_corpora, speaker_folds, workspace};
 use ser_examples::robust::{
-    augmented_copies, corrupted_features, fold_blocks, load_bank, Corruption, CorruptionContext,
-    TalkerPool,
+    augmented_copies, corrupted_features, expand_augment, fold_blocks, load_bank, Corruption,
+    CorruptionContext, TalkerPool,
 };
 use ser_fusion::cv::paired_difference;
 use ser_metrics::BootstrapOptions;
@@ -42,14 +42,6 @@ use serde::Serialize;
 /// The corruptions tested by default.
 const CONDITIONS: &str = "clean,white@20,white@10,white@5,white@0,pink@20,pink@10,pink@5,pink@0,\
 babble@20,babble@10,babble@5,babble@0,reverb@0.3,reverb@0.6,reverb@1.0,telephone,level@-20,clipping@10";
-
-/// The default training augmentation: two copies of every training utterance, the paper's
-/// noise / pitch / speed plus reverberation and babble. Telephone, level and clipping are
-/// left out on purpose, so the benchmark also shows corruptions the model never heard.
-const AUGMENT: [&str; 2] = [
-    "speed:0.9..1.1,p=0.5; pitch:-2..2,p=0.3; reverb:rt60=0.2..1.0,p=0.3; noise:snr=0..20,color=white,p=0.6",
-    "speed:0.9..1.1,p=0.5; pitch:-2..2,p=0.3; reverb:rt60=0.2..1.0,p=0.3; babble:snr=0..20,p=0.5; noise:snr=0..20,color=pink,p=0.4",
-];
 
 #[derive(Parser, Debug)]
 #[command(
@@ -77,8 +69,9 @@ struct Args {
     #[arg(long, default_value = CONDITIONS)]
     conditions: String,
     /// Augmentation spec of one training copy (repeat for more copies); `ser-augment`
-    /// pipeline steps plus `babble:snr=..,talkers=..,p=..`.
-    #[arg(long = "augment", default_values_t = AUGMENT.map(String::from))]
+    /// pipeline steps plus `babble:snr=..,talkers=..,p=..`; `default` = the three specs of
+    /// `ser_examples::robust::DEFAULT_AUGMENT`.
+    #[arg(long = "augment", default_value = "default")]
     augment: Vec<String>,
     /// Output directory (robustness.md / .png / .json).
     #[arg(long, default_value = "results")]
@@ -164,7 +157,8 @@ fn pct(m: &MetricCi) -> String {
 }
 
 fn main() -> Result<()> {
-    let a = Args::parse();
+    let mut a = Args::parse();
+    a.augment = expand_augment(&a.augment);
     let out = if a.out.is_relative() {
         workspace().join(&a.out)
     } else {

@@ -10,7 +10,7 @@
 
 use ser_examples::cli::{label_mapping, load_corpora, speaker_folds, workspace};
 use ser_examples::robust::{
-    augmented_copies, fold_blocks, load_bank, Corruption, CorruptionContext,
+    augmented_copies, expand_augment, fold_blocks, load_bank, Corruption, CorruptionContext,
 };
 use std::path::PathBuf;
 use std::time::Instant;
@@ -65,6 +65,7 @@ struct Args {
     /// (`ser-augment` pipeline steps plus `babble:snr=..,talkers=..,p=..`; repeat the flag
     /// for more copies). Copies join training only (never validation or test); their
     /// features are cached. Babble comes from other speakers of the same outer fold.
+    /// `default` = `ser_examples::robust::DEFAULT_AUGMENT` (three copies).
     #[arg(long)]
     augment: Vec<String>,
 }
@@ -81,7 +82,8 @@ fn bar(len: u64, prefix: String) -> ProgressBar {
 }
 
 fn main() -> Result<()> {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    args.augment = expand_augment(&args.augment);
     let (corpus, kinds) = load_corpora(&args.corpus_kind, args.corpus.as_deref())?;
     let mapping = label_mapping(&args.labels, &kinds, &corpus)?;
     let mut recipe = Recipe::named(&args.model, mapping.n_classes())?;
