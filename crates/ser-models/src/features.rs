@@ -123,6 +123,11 @@ pub struct WhisperSpec {
     /// — which noise fills — weigh less. `None` pools every frame. Default: `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loudest_frames: Option<f32>,
+    /// Per-utterance level normalisation: scale the clip so that its RMS is this many dBFS
+    /// before the encoder (Whisper's log-mel is not level-invariant, so a quiet microphone
+    /// shifts every input value). `None` leaves the level as recorded. Default: `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rms_dbfs: Option<f32>,
 }
 
 impl Default for WhisperSpec {
@@ -133,6 +138,7 @@ impl Default for WhisperSpec {
             end_layer: 4,
             width: 512,
             loudest_frames: None,
+            rms_dbfs: None,
         }
     }
 }
@@ -154,6 +160,12 @@ impl WhisperSpec {
     /// Sets `width` (chaining).
     pub fn width(mut self, v: usize) -> Self {
         self.width = v;
+        self
+    }
+
+    /// Sets `rms_dbfs` (chaining).
+    pub fn rms_dbfs(mut self, v: Option<f32>) -> Self {
+        self.rms_dbfs = v;
         self
     }
 

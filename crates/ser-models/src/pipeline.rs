@@ -291,6 +291,14 @@ impl FeaturePipeline {
     pub fn matrix(&self, samples: &[f32]) -> Result<Array2<f32>> {
         if let (FeatureSpec::Whisper(w), Some(enc)) = (&self.spec, &self.whisper) {
             let werr = |e: ser_whisper::Error| Error::Features(e.to_string());
+            let normalised;
+            let samples = match w.rms_dbfs {
+                None => samples,
+                Some(db) => {
+                    normalised = normalize_rms(samples, db)?;
+                    &normalised[..]
+                }
+            };
             let stats = match w.loudest_frames {
                 None => enc.layer_stats_upto(samples, w.end_layer).map_err(werr)?,
                 Some(f) => {
@@ -385,6 +393,28 @@ impl FeaturePipeline {
         let audio = Audio::load(path, Some(self.sample_rate())).map_err(ferr)?;
         matrix_to_sequence(&self.matrix(&audio.samples)?)
     }
+}
+
+/// `samples` scaled so that their RMS is `dbfs` dB relative to full scale (a digitally
+/// silent clip is returned unchanged). Errors on a non-finite or positive target.
+pub fn normalize_rms(samples: &[f32], dbfs: f32) -> Result<Vec<f32>> {
+    if !(dbfs.is_finite() && dbfs <= 0.0) {
+        return Err(Error::InvalidConfig(format!(
+            "rms_dbfs must be a finite level <= 0 dBFS, got {dbfs}"
+        )));
+    }
+    let n = samples.len().max(1) as f64;
+    let rms = (samples
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum::<f64>()
+        / n)
+        .sqrt();
+    if rms <= 0.0 {
+        return Ok(samples.to_vec());
+    }
+    let g = (10f64.powf(f64::from(dbfs) / 20.0) / rms) as f32;
+    Ok(samples.iter().map(|&v| v * g).collect())
 }
 
 /// Indices (ascending) of the `ceil(fraction · n_frames)` Whisper encoder frames whose

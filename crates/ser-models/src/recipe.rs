@@ -92,11 +92,13 @@ fn default_inner_val_fraction() -> f64 {
 pub const WHISPER_C: f64 = 0.1;
 
 /// Recipe names accepted by [`Recipe::named`]: every [`Arch`] name plus `linear`, `whisper`,
+/// `whisper-norm` (`whisper` on clips normalised to −25 dBFS RMS, [`WhisperSpec::rms_dbfs`]),
 /// `whisper-loudest` (`whisper` pooling only the loudest half of the frames,
 /// [`WhisperSpec::loudest_frames`]) and `whisper-mlp`.
-pub const RECIPE_NAMES: [&str; 10] = [
+pub const RECIPE_NAMES: [&str; 11] = [
     "linear",
     "whisper",
+    "whisper-norm",
     "whisper-loudest",
     "whisper-mlp",
     "mlp",
@@ -141,6 +143,10 @@ impl Recipe {
             }
             "whisper" => {
                 let f = FeatureSpec::Whisper(WhisperSpec::default());
+                return Ok(Self::linear_on(f, n_classes, WHISPER_C));
+            }
+            "whisper-norm" => {
+                let f = FeatureSpec::Whisper(WhisperSpec::default().rms_dbfs(Some(-25.0)));
                 return Ok(Self::linear_on(f, n_classes, WHISPER_C));
             }
             "whisper-loudest" => {

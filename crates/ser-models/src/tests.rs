@@ -825,3 +825,20 @@ fn loudest_frames_keeps_the_loud_part_in_order() {
     }
     assert!(Recipe::named("whisper-loudest", 4).is_ok());
 }
+
+/// Level normalisation hits the target RMS, makes a clip and its −20 dB copy identical, and
+/// leaves silence alone; positive or non-finite targets are errors.
+#[test]
+fn normalize_rms_reaches_the_target_level() {
+    let x: Vec<f32> = (0..16_000).map(|i| 0.3 * (i as f32 * 0.01).sin()).collect();
+    let y = normalize_rms(&x, -25.0).unwrap();
+    let rms = (y.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / y.len() as f64).sqrt();
+    assert!((20.0 * rms.log10() + 25.0).abs() < 1e-3, "{rms}");
+    let quiet: Vec<f32> = x.iter().map(|v| v * 0.1).collect();
+    let yq = normalize_rms(&quiet, -25.0).unwrap();
+    assert!(y.iter().zip(&yq).all(|(a, b)| (a - b).abs() < 1e-5));
+    assert_eq!(normalize_rms(&[0.0; 10], -25.0).unwrap(), vec![0.0; 10]);
+    assert!(normalize_rms(&x, 3.0).is_err());
+    assert!(normalize_rms(&x, f32::NAN).is_err());
+    assert!(Recipe::named("whisper-norm", 8).is_ok());
+}
