@@ -68,6 +68,16 @@ pub fn label_mapping(labels: &str, kinds: &[CorpusKind], corpus: &Corpus) -> Res
     })
 }
 
+/// A score with its CI in percent, `"78.4 [76.7, 80.1]"` (result tables).
+pub fn pct(m: &ser_models::MetricCi) -> String {
+    format!(
+        "{:.1} [{:.1}, {:.1}]",
+        100.0 * m.estimate,
+        100.0 * m.lower,
+        100.0 * m.upper
+    )
+}
+
 /// Speaker folds of a protocol by name: `loso`, `group-kfold:K`, or `none` (`Ok(None)`).
 pub fn speaker_folds(protocol: &str, groups: &[String]) -> Result<Option<Vec<Fold>>> {
     if protocol == "none" {

@@ -17,7 +17,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Parser;
 use ser_data::{load_corpus, FeatureCache, LabelMapping};
-use ser_examples::cli::{corpus_kind, datasets, workspace};
+use ser_examples::cli::{corpus_kind, datasets, pct, workspace};
 use ser_models::{
     fit_standardizer, load_corpus_features, pooled_scores, predict_proba, set_standardizer, train,
     Labeled, PooledScores, Recipe,
@@ -54,15 +54,6 @@ struct Row {
     n_test: usize,
     pooled: PooledScores,
     wall_secs: f64,
-}
-
-fn pct(m: &ser_models::MetricCi) -> String {
-    format!(
-        "{:.1} [{:.1}, {:.1}]",
-        100.0 * m.estimate,
-        100.0 * m.lower,
-        100.0 * m.upper
-    )
 }
 
 fn main() -> Result<()> {

@@ -10,7 +10,7 @@
 //! ```
 #![allow(clippy::unwrap_used)]
 
-use ser_examples::cli::{corpus_kind, datasets, speaker_folds, workspace};
+use ser_examples::cli::{corpus_kind, datasets, pct, speaker_folds, workspace};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -229,15 +229,6 @@ fn paper(arch: &str) -> &'static str {
         "transformer" => "90 %",
         _ => "—",
     }
-}
-
-fn pct(m: &ser_models::MetricCi) -> String {
-    format!(
-        "{:.1} [{:.1}, {:.1}]",
-        100.0 * m.estimate,
-        100.0 * m.lower,
-        100.0 * m.upper
-    )
 }
 
 fn write_table(out: &Path, args: &Args) -> Result<()> {

@@ -26,7 +26,7 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use plotters::prelude::*;
 use ser_data::FeatureCache;
-use ser_examples::cli::{label_mapping, load_corpora, speaker_folds, workspace};
+use ser_examples::cli::{label_mapping, load_corpora, pct, speaker_folds, workspace};
 use ser_examples::robust::{
     augmented_copies, corrupted_features, expand_augment, fold_blocks, load_bank, Corruption,
     CorruptionContext, TalkerPool,
@@ -145,15 +145,6 @@ fn argmax(p: &[f32]) -> usize {
     (0..p.len())
         .max_by(|&i, &j| p[i].total_cmp(&p[j]))
         .unwrap_or(0)
-}
-
-fn pct(m: &MetricCi) -> String {
-    format!(
-        "{:.1} [{:.1}, {:.1}]",
-        100.0 * m.estimate,
-        100.0 * m.lower,
-        100.0 * m.upper
-    )
 }
 
 fn main() -> Result<()> {
