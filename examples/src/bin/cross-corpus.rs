@@ -1,9 +1,11 @@
 //! Cross-corpus evaluation: train on all of one corpus, test on all of another, on the classes
 //! they share (neutral, happiness, sadness, anger; RAVDESS calm merged into neutral).
 //!
-//! Rows are `ser-models` recipes (`whisper`, `linear`, …); a `+adapt` suffix standardises the
-//! test corpus with its own (unlabelled) feature statistics instead of the training corpus's
-//! — what `Recognizer::adapt` / `recognize --adapt` do for a user's own recordings.
+//! Rows are `ser-models` recipes (`whisper`, `linear`, …); a `+aug` suffix trains with three
+//! augmented copies of every training clip (`ser_examples::robust::DEFAULT_AUGMENT`, the
+//! shipped default's augmentation); a final `+adapt` suffix standardises the test corpus with
+//! its own (unlabelled) feature statistics instead of the training corpus's — what
+//! `Recognizer::adapt` / `recognize --adapt` do for a user's own recordings.
 //! Writes `<out>/cross_corpus.md` and `<out>/cross_corpus.json`.
 //!
 //! ```text
@@ -18,9 +20,12 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use ser_data::{load_corpus, FeatureCache, LabelMapping};
 use ser_examples::cli::{corpus_kind, datasets, pct, workspace};
+use ser_examples::robust::{
+    augmented_copies, fold_blocks, load_bank, Corruption, CorruptionContext, DEFAULT_AUGMENT,
+};
 use ser_models::{
     fit_standardizer, load_corpus_features, pooled_scores, predict_proba, set_standardizer, train,
-    Labeled, PooledScores, Recipe,
+    FeaturePipeline, Labeled, PooledScores, Recipe,
 };
 use serde::Serialize;
 
@@ -30,7 +35,8 @@ struct Args {
     /// Comma-separated `train:test` corpus pairs.
     #[arg(long, default_value = "emodb:ravdess,ravdess:emodb")]
     pairs: String,
-    /// Comma-separated recipes; `+adapt` standardises the test corpus with its own statistics.
+    /// Comma-separated recipes; `+aug` trains with the default augmentation, `+adapt`
+    /// standardises the test corpus with its own statistics (order: `whisper+aug+adapt`).
     #[arg(long, default_value = "whisper,whisper+adapt,linear,linear+adapt")]
     models: String,
     /// Output directory.
@@ -74,6 +80,10 @@ fn main() -> Result<()> {
                 Some(n) => (n, true),
                 None => (row, false),
             };
+            let (name, aug) = match name.strip_suffix("+aug") {
+                Some(n) => (n, true),
+                None => (name, false),
+            };
             let t0 = Instant::now();
             let mut recipe = Recipe::named(name, mapping.n_classes())?;
             recipe.train.seed = a.seed;
@@ -89,6 +99,33 @@ fn main() -> Result<()> {
             };
             let dtr = load(tr)?;
             let dte = load(te)?;
+            // `+aug`: three augmented copies of every training clip (the default model's
+            // augmentation; babble from other speakers of the training corpus).
+            let copies = if aug {
+                let k = corpus_kind(tr)?;
+                let c = load_corpus(datasets().join(k.name()), k)?;
+                let pipeline = FeaturePipeline::new(&recipe.features)?;
+                let bank = load_bank(&dtr.paths, pipeline.sample_rate())?;
+                let block = fold_blocks(None, dtr.len());
+                let ctx = CorruptionContext {
+                    corpus: &c,
+                    mapping: &mapping,
+                    pipeline: &pipeline,
+                    cache: &cache,
+                    bank: &bank,
+                    groups: &dtr.groups,
+                    block: &block,
+                    protocol: "none",
+                    seed: a.seed,
+                };
+                let specs = DEFAULT_AUGMENT
+                    .iter()
+                    .map(|s| Corruption::parse(s))
+                    .collect::<Result<Vec<_>>>()?;
+                augmented_copies(&ctx, &specs)?
+            } else {
+                Vec::new()
+            };
             // Early-stopping recipes hold out training speakers; convex ones train to the end.
             let (train_idx, val_idx) = if recipe.inner_val_fraction > 0.0 {
                 let split = ser_metrics::protocol::group_train_test_split(
@@ -106,7 +143,11 @@ fn main() -> Result<()> {
                     idx.iter().map(|&i| dtr.y[i]).collect(),
                 )
             };
-            let (xt, yt) = pick(&train_idx);
+            let (mut xt, mut yt) = pick(&train_idx);
+            for c in &copies {
+                xt.extend(train_idx.iter().map(|&i| c[i].clone()));
+                yt.extend(train_idx.iter().map(|&i| dtr.y[i]));
+            }
             let (xv, yv) = pick(&val_idx);
             let valid = if xv.is_empty() {
                 None
