@@ -199,7 +199,9 @@ fn main() -> Result<()> {
     md.push_str(&format!(
         "Classes: {} (RAVDESS calm merged into neutral; other classes dropped). Every file of the \
          training corpus trains the model (early-stopping recipes hold out 20 % of its speakers); every \
-         file of the other corpus is tested. `+adapt`: the test corpus is standardised with its own \
+         file of the other corpus is tested. `+aug`: three augmented copies of every training file \
+         join training (the shipped default's `--augment default`; the train count includes them). \
+         `+adapt`: the test corpus is standardised with its own \
          unlabelled feature statistics instead of the training corpus's (no labels used). Brackets: \
          95 % bootstrap CIs ({} resamples, seed {}).\n\n",
         rows.first().map(|r| r.labels.join(", ")).unwrap_or_default(),
