@@ -330,6 +330,46 @@ pub fn augmented_copies(
         .collect()
 }
 
+/// The augmented training copies of `data` (the label-mapped `corpus` through `pipeline`),
+/// one per spec in `specs` (none for no spec): the clips are loaded once, babble comes from
+/// other speakers of the clip's fold in `folds` (any other speaker without folds), and the
+/// features are cached under `protocol` and `seed` — what `train --augment` and
+/// `cross-corpus … +aug` train with.
+#[allow(clippy::too_many_arguments)]
+pub fn training_copies(
+    corpus: &Corpus,
+    mapping: &LabelMapping,
+    pipeline: &FeaturePipeline,
+    cache: &FeatureCache,
+    data: &CorpusData,
+    folds: Option<&[Fold]>,
+    protocol: &str,
+    specs: &[String],
+    seed: u64,
+) -> Result<Vec<Vec<Sequence>>> {
+    if specs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let augments = specs
+        .iter()
+        .map(|s| Corruption::parse(s))
+        .collect::<Result<Vec<_>>>()?;
+    let bank = load_bank(&data.paths, pipeline.sample_rate())?;
+    let block = fold_blocks(folds, data.len());
+    let ctx = CorruptionContext {
+        corpus,
+        mapping,
+        pipeline,
+        cache,
+        bank: &bank,
+        groups: &data.groups,
+        block: &block,
+        protocol,
+        seed,
+    };
+    augmented_copies(&ctx, &augments)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

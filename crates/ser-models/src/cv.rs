@@ -135,6 +135,25 @@ pub fn cross_validate(
     )
 }
 
+/// The training set of the items `idx`: their sequences and labels, then those of every
+/// augmented copy of them (`copies[k][i]` is the `k`-th copy of item `i`, labelled `y[i]`),
+/// in that order. Every `copies[k]` must be as long as `x`.
+pub fn with_copies(
+    x: &[Sequence],
+    y: &[usize],
+    copies: &[Vec<Sequence>],
+    idx: &[usize],
+) -> (Vec<Sequence>, Vec<usize>) {
+    let n = idx.len() * (1 + copies.len());
+    let mut xs = Vec::with_capacity(n);
+    let mut ys = Vec::with_capacity(n);
+    for c in std::iter::once(x).chain(copies.iter().map(Vec::as_slice)) {
+        xs.extend(idx.iter().map(|&i| c[i].clone()));
+        ys.extend(idx.iter().map(|&i| y[i]));
+    }
+    (xs, ys)
+}
+
 /// [`cross_validate`] with offline data augmentation: `copies[k][i]` is the `k`-th augmented
 /// version of utterance `i` (e.g. its waveform with noise or reverberation added, through
 /// the same feature pipeline). The copies of a fold's *training* utterances join its
@@ -195,21 +214,9 @@ pub fn cross_validate_with_copies(
         } else {
             (fold.train.clone(), Vec::new())
         };
-        let pick = |idx: &[usize]| -> (Vec<Sequence>, Vec<usize>) {
-            (
-                idx.iter().map(|&i| x[i].clone()).collect(),
-                idx.iter().map(|&i| y[i]).collect(),
-            )
-        };
-        // Training sets: the originals, then every copy of them.
-        let pick_train = |idx: &[usize]| -> (Vec<Sequence>, Vec<usize>) {
-            let (mut xs, mut ys) = pick(idx);
-            for c in copies {
-                xs.extend(idx.iter().map(|&i| c[i].clone()));
-                ys.extend(idx.iter().map(|&i| y[i]));
-            }
-            (xs, ys)
-        };
+        // Validation and test: originals only; training: originals and their copies.
+        let pick = |idx: &[usize]| with_copies(x, y, &[], idx);
+        let pick_train = |idx: &[usize]| with_copies(x, y, copies, idx);
         let (xtr, ytr) = pick_train(&tr);
         let (xva, yva) = pick(&va);
         let (xte, yte) = pick(&fold.test);

@@ -69,13 +69,23 @@ pub fn load_corpus_features(
     spec: &FeatureSpec,
     cache: &FeatureCache,
 ) -> Result<CorpusData> {
-    let pipeline = FeaturePipeline::new(spec)?;
+    load_corpus_features_from(corpus, mapping, &FeaturePipeline::new(spec)?, cache)
+}
+
+/// [`load_corpus_features`] with a pipeline already built (e.g. one Whisper encoder shared
+/// with [`load_corpus_features_with`]); same cache entries.
+pub fn load_corpus_features_from(
+    corpus: &Corpus,
+    mapping: &LabelMapping,
+    pipeline: &FeaturePipeline,
+    cache: &FeatureCache,
+) -> Result<CorpusData> {
     corpus_features(
         corpus,
         mapping,
-        &pipeline,
+        pipeline,
         cache,
-        &(spec, ser_features::REVISION),
+        &(pipeline.spec(), ser_features::REVISION),
         |_, path, sr| Ok(ser_dsp::Audio::load(path, Some(sr)).map_err(derr)?.samples),
     )
 }

@@ -89,11 +89,12 @@ mod tests;
 
 pub use batch::{Batch, Sequence};
 pub use cv::{
-    cross_validate, cross_validate_with_copies, pooled_scores, CvConfig, CvResult, FoldReport,
-    MetricCi, PooledScores,
+    cross_validate, cross_validate_with_copies, pooled_scores, with_copies, CvConfig, CvResult,
+    FoldReport, MetricCi, PooledScores,
 };
 pub use dataset::{
-    load_corpus_features, load_corpus_features_with, speaker_standardize, CorpusData,
+    load_corpus_features, load_corpus_features_from, load_corpus_features_with,
+    speaker_standardize, CorpusData,
 };
 pub use error::{Error, Result};
 pub use features::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec, WhisperSpec};

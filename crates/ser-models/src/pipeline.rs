@@ -304,17 +304,11 @@ impl FeaturePipeline {
                 Some(f) => {
                     let states = enc.hidden_states_upto(samples, w.end_layer).map_err(werr)?;
                     let keep = loudest_frames(samples, states[0].nrows(), f)?;
-                    let d = states[0].ncols();
-                    let mut out = Array2::<f32>::zeros((states.len(), 2 * d));
-                    for (l, h) in states.iter().enumerate() {
-                        let (mean, std) = ser_whisper::mean_std(&h.select(ndarray::Axis(0), &keep));
-                        let mut row = out.row_mut(l);
-                        for j in 0..d {
-                            row[j] = mean[j];
-                            row[d + j] = std[j];
-                        }
-                    }
-                    out
+                    let loud: Vec<Array2<f32>> = states
+                        .iter()
+                        .map(|h| h.select(ndarray::Axis(0), &keep))
+                        .collect();
+                    ser_whisper::stats_rows(&loud)
                 }
             };
             let sel = stats.slice(ndarray::s![w.first_layer..w.end_layer, ..]);
@@ -403,13 +397,7 @@ pub fn normalize_rms(samples: &[f32], dbfs: f32) -> Result<Vec<f32>> {
             "rms_dbfs must be a finite level <= 0 dBFS, got {dbfs}"
         )));
     }
-    let n = samples.len().max(1) as f64;
-    let rms = (samples
-        .iter()
-        .map(|&v| f64::from(v) * f64::from(v))
-        .sum::<f64>()
-        / n)
-        .sqrt();
+    let rms = ser_augment::mean_power(samples).sqrt();
     if rms <= 0.0 {
         return Ok(samples.to_vec());
     }

@@ -177,19 +177,25 @@ impl Whisper {
     /// The first `n_states` rows of [`layer_stats`](Self::layer_stats), running only the
     /// encoder blocks they need.
     pub fn layer_stats_upto(&self, samples: &[f32], n_states: usize) -> Result<Array2<f32>> {
-        let states = self.hidden_states_upto(samples, n_states)?;
-        let d = self.config().n_audio_state;
-        let mut out = Array2::<f32>::zeros((states.len(), 2 * d));
-        for (l, h) in states.iter().enumerate() {
-            let (mean, std) = mean_std(h);
-            let mut row = out.row_mut(l);
-            for j in 0..d {
-                row[j] = mean[j];
-                row[d + j] = std[j];
-            }
-        }
-        Ok(out)
+        Ok(stats_rows(&self.hidden_states_upto(samples, n_states)?))
     }
+}
+
+/// Utterance statistics of hidden states (e.g. from [`Whisper::hidden_states`], possibly
+/// restricted to some frames): row `l` is [`mean_std`] of `states[l]`, the means followed by
+/// the standard deviations; shape `(states.len(), 2 · width)`.
+pub fn stats_rows(states: &[Array2<f32>]) -> Array2<f32> {
+    let d = states.first().map_or(0, |h| h.ncols());
+    let mut out = Array2::<f32>::zeros((states.len(), 2 * d));
+    for (l, h) in states.iter().enumerate() {
+        let (mean, std) = mean_std(h);
+        let mut row = out.row_mut(l);
+        for j in 0..d {
+            row[j] = mean[j];
+            row[d + j] = std[j];
+        }
+    }
+    out
 }
 
 /// Column mean and population standard deviation of a `(frames, width)` matrix, in f64.

@@ -20,12 +20,10 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use ser_data::{load_corpus, FeatureCache, LabelMapping};
 use ser_examples::cli::{corpus_kind, datasets, pct, workspace};
-use ser_examples::robust::{
-    augmented_copies, fold_blocks, load_bank, Corruption, CorruptionContext, DEFAULT_AUGMENT,
-};
+use ser_examples::robust::{training_copies, DEFAULT_AUGMENT};
 use ser_models::{
-    fit_standardizer, load_corpus_features, pooled_scores, predict_proba, set_standardizer, train,
-    FeaturePipeline, Labeled, PooledScores, Recipe,
+    fit_standardizer, load_corpus_features_from, pooled_scores, predict_proba, set_standardizer,
+    train, with_copies, FeaturePipeline, Labeled, PooledScores, Recipe,
 };
 use serde::Serialize;
 
@@ -87,45 +85,25 @@ fn main() -> Result<()> {
             let t0 = Instant::now();
             let mut recipe = Recipe::named(name, mapping.n_classes())?;
             recipe.train.seed = a.seed;
+            let pipeline = FeaturePipeline::new(&recipe.features)?;
             let load = |kind: &str| -> Result<_> {
                 let k = corpus_kind(kind)?;
                 let c = load_corpus(datasets().join(k.name()), k)?;
-                Ok(load_corpus_features(
-                    &c,
-                    &mapping,
-                    &recipe.features,
-                    &cache,
-                )?)
+                let d = load_corpus_features_from(&c, &mapping, &pipeline, &cache)?;
+                Ok((c, d))
             };
-            let dtr = load(tr)?;
-            let dte = load(te)?;
+            let (ctr, dtr) = load(tr)?;
+            let (_, dte) = load(te)?;
             // `+aug`: three augmented copies of every training clip (the default model's
             // augmentation; babble from other speakers of the training corpus).
-            let copies = if aug {
-                let k = corpus_kind(tr)?;
-                let c = load_corpus(datasets().join(k.name()), k)?;
-                let pipeline = FeaturePipeline::new(&recipe.features)?;
-                let bank = load_bank(&dtr.paths, pipeline.sample_rate())?;
-                let block = fold_blocks(None, dtr.len());
-                let ctx = CorruptionContext {
-                    corpus: &c,
-                    mapping: &mapping,
-                    pipeline: &pipeline,
-                    cache: &cache,
-                    bank: &bank,
-                    groups: &dtr.groups,
-                    block: &block,
-                    protocol: "none",
-                    seed: a.seed,
-                };
-                let specs = DEFAULT_AUGMENT
-                    .iter()
-                    .map(|s| Corruption::parse(s))
-                    .collect::<Result<Vec<_>>>()?;
-                augmented_copies(&ctx, &specs)?
+            let specs: Vec<String> = if aug {
+                DEFAULT_AUGMENT.iter().map(|s| s.to_string()).collect()
             } else {
                 Vec::new()
             };
+            let copies = training_copies(
+                &ctr, &mapping, &pipeline, &cache, &dtr, None, "none", &specs, a.seed,
+            )?;
             // Early-stopping recipes hold out training speakers; convex ones train to the end.
             let (train_idx, val_idx) = if recipe.inner_val_fraction > 0.0 {
                 let split = ser_metrics::protocol::group_train_test_split(
@@ -137,18 +115,8 @@ fn main() -> Result<()> {
             } else {
                 ((0..dtr.len()).collect(), Vec::new())
             };
-            let pick = |idx: &[usize]| -> (Vec<_>, Vec<usize>) {
-                (
-                    idx.iter().map(|&i| dtr.x[i].clone()).collect(),
-                    idx.iter().map(|&i| dtr.y[i]).collect(),
-                )
-            };
-            let (mut xt, mut yt) = pick(&train_idx);
-            for c in &copies {
-                xt.extend(train_idx.iter().map(|&i| c[i].clone()));
-                yt.extend(train_idx.iter().map(|&i| dtr.y[i]));
-            }
-            let (xv, yv) = pick(&val_idx);
+            let (xt, yt) = with_copies(&dtr.x, &dtr.y, &copies, &train_idx);
+            let (xv, yv) = with_copies(&dtr.x, &dtr.y, &[], &val_idx);
             let valid = if xv.is_empty() {
                 None
             } else {

@@ -31,10 +31,10 @@ use ser_examples::robust::{
     augmented_copies, corrupted_features, expand_augment, fold_blocks, load_bank, Corruption,
     CorruptionContext, TalkerPool,
 };
-use ser_fusion::cv::paired_difference;
+use ser_fusion::{argmax, cv::paired_difference};
 use ser_metrics::BootstrapOptions;
 use ser_models::{
-    cross_validate_with_copies, fit_standardizer, load_corpus_features, pooled_scores,
+    cross_validate_with_copies, fit_standardizer, load_corpus_features_from, pooled_scores,
     predict_proba, set_standardizer, FeaturePipeline, MetricCi, Recipe, Sequence,
 };
 use serde::Serialize;
@@ -141,12 +141,6 @@ struct Gain {
     delta: MetricCi,
 }
 
-fn argmax(p: &[f32]) -> usize {
-    (0..p.len())
-        .max_by(|&i, &j| p[i].total_cmp(&p[j]))
-        .unwrap_or(0)
-}
-
 fn main() -> Result<()> {
     let mut a = Args::parse();
     a.augment = expand_augment(&a.augment);
@@ -188,7 +182,7 @@ fn main() -> Result<()> {
         recipe.train.seed = a.seed;
         let pipeline = FeaturePipeline::new(&recipe.features)?;
         let t0 = Instant::now();
-        let clean = load_corpus_features(&corpus, &mapping, &recipe.features, &cache)?;
+        let clean = load_corpus_features_from(&corpus, &mapping, &pipeline, &cache)?;
         timings.push((model.into(), "clean".into(), t0.elapsed().as_secs_f64()));
         labels = clean.labels.clone();
         n_utts = clean.len();
@@ -238,11 +232,14 @@ fn main() -> Result<()> {
         ));
 
         let variants: Vec<&str> = a.variants.split(',').map(str::trim).collect();
-        let mut trained_variants: Vec<&str> = variants
-            .iter()
-            .map(|v| v.strip_suffix("+adapt").unwrap_or(v))
-            .collect();
-        trained_variants.dedup();
+        // Each training variant once, in first-mention order (`aug+adapt` trains `aug`).
+        let mut trained_variants: Vec<&str> = Vec::new();
+        for v in &variants {
+            let tv = v.strip_suffix("+adapt").unwrap_or(v);
+            if !trained_variants.contains(&tv) {
+                trained_variants.push(tv);
+            }
+        }
         let mut preds: BTreeMap<String, Vec<Vec<usize>>> = BTreeMap::new();
         for tv in trained_variants {
             let use_copies: &[Vec<Sequence>] = match tv {

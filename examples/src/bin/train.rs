@@ -9,9 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 use ser_examples::cli::{label_mapping, load_corpora, speaker_folds, workspace};
-use ser_examples::robust::{
-    augmented_copies, expand_augment, fold_blocks, load_bank, Corruption, CorruptionContext,
-};
+use ser_examples::robust::{expand_augment, training_copies};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -20,8 +18,9 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use ser_data::FeatureCache;
 use ser_models::{
-    cross_validate_with_copies, load_corpus_features, plot_history, pooled_scores, save_model_dir,
-    train, write_history_csv, CorpusData, FeaturePipeline, Labeled, ModelCard, Recipe,
+    cross_validate_with_copies, load_corpus_features_from, plot_history, pooled_scores,
+    save_model_dir, train, with_copies, write_history_csv, CorpusData, FeaturePipeline, Labeled,
+    ModelCard, Recipe,
 };
 
 #[derive(Parser, Debug)]
@@ -98,7 +97,8 @@ fn main() -> Result<()> {
             .unwrap_or_else(|| workspace().join("target/ser-feature-cache")),
     )?;
     let t0 = Instant::now();
-    let mut data: CorpusData = load_corpus_features(&corpus, &mapping, &recipe.features, &cache)?;
+    let pipeline = FeaturePipeline::new(&recipe.features)?;
+    let mut data: CorpusData = load_corpus_features_from(&corpus, &mapping, &pipeline, &cache)?;
     if args.speaker_norm {
         ser_models::speaker_standardize(&mut data.x, &data.groups)?;
     }
@@ -116,33 +116,20 @@ fn main() -> Result<()> {
     let augment = recipe.spec_augment.map(|s| s.augmenter());
     std::fs::create_dir_all(&args.out)?;
     let folds = speaker_folds(&args.protocol, &data.groups)?;
-    let copies: Vec<Vec<ser_models::Sequence>> = if args.augment.is_empty() {
-        Vec::new()
-    } else {
-        if args.speaker_norm {
-            bail!("--augment and --speaker-norm together are not supported");
-        }
-        let pipeline = FeaturePipeline::new(&recipe.features)?;
-        let bank = load_bank(&data.paths, pipeline.sample_rate())?;
-        let block = fold_blocks(folds.as_deref(), data.len());
-        let ctx = CorruptionContext {
-            corpus: &corpus,
-            mapping: &mapping,
-            pipeline: &pipeline,
-            cache: &cache,
-            bank: &bank,
-            groups: &data.groups,
-            block: &block,
-            protocol: &args.protocol,
-            seed: args.seed,
-        };
-        let specs = args
-            .augment
-            .iter()
-            .map(|s| Corruption::parse(s))
-            .collect::<Result<Vec<_>>>()?;
-        augmented_copies(&ctx, &specs)?
-    };
+    if args.speaker_norm && !args.augment.is_empty() {
+        bail!("--augment and --speaker-norm together are not supported");
+    }
+    let copies = training_copies(
+        &corpus,
+        &mapping,
+        &pipeline,
+        &cache,
+        &data,
+        folds.as_deref(),
+        &args.protocol,
+        &args.augment,
+        args.seed,
+    )?;
 
     let mut cv_json = serde_json::Value::Null;
     if let Some(folds) = folds {
@@ -248,18 +235,8 @@ fn main() -> Result<()> {
             test: Vec::new(),
         }
     };
-    let pick = |idx: &[usize]| -> (Vec<_>, Vec<usize>) {
-        (
-            idx.iter().map(|&i| data.x[i].clone()).collect(),
-            idx.iter().map(|&i| data.y[i]).collect(),
-        )
-    };
-    let (mut xtr, mut ytr) = pick(&split.train);
-    for c in &copies {
-        xtr.extend(split.train.iter().map(|&i| c[i].clone()));
-        ytr.extend(split.train.iter().map(|&i| data.y[i]));
-    }
-    let (xva, yva) = pick(&split.test);
+    let (xtr, ytr) = with_copies(&data.x, &data.y, &copies, &split.train);
+    let (xva, yva) = with_copies(&data.x, &data.y, &[], &split.test);
     let valid = if xva.is_empty() {
         None
     } else {
