@@ -93,16 +93,6 @@ pub fn speaker_folds(protocol: &str, groups: &[String]) -> Result<Option<Vec<Fol
     bail!("unknown protocol {protocol} (loso, group-kfold:K, none)")
 }
 
-/// Whisper decoding options of the emotion tools (`recognize --transcribe`, `serve`,
-/// `fusion-asr`): faster-whisper's defaults (beam search, temperature fallback, no-speech
-/// skip) with `beam` beams, and at most 16 + 8 tokens per second of window so that a
-/// hallucinating fallback on a short clip or tail stays bounded.
-pub fn asr_options(beam: usize) -> ser_whisper::DecodeOptions {
-    ser_whisper::DecodeOptions::default()
-        .with_beam_size(beam.max(1))
-        .with_max_tokens_per_second(Some(8.0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -141,3 +141,89 @@ async fn live_stream_over_websocket_matches_library_timeline() {
         .unwrap()
         .unwrap();
 }
+
+/// The text branch of the live mode, or `None` (with `SKIPPED:`) without the Whisper
+/// checkpoint and the sentence encoder.
+fn text_branch() -> Option<ser_fusion::TextBranch> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let asr = root.join("models/whisper-tiny.en");
+    let text = root.join("models/text-emotion");
+    let encoder = root.join("models/all-MiniLM-L6-v2");
+    if !asr.join("model.bin").is_file() || !encoder.is_dir() {
+        println!(
+            "SKIPPED: live transcription needs {} and {} (scripts/fetch_whisper.sh tiny.en, scripts/fetch_minilm.sh)",
+            asr.display(),
+            encoder.display()
+        );
+        return None;
+    }
+    Some(
+        ser_fusion::TextBranch::load(asr, text)
+            .unwrap()
+            .with_options(ser_fusion::spoken::asr_options(1)),
+    )
+}
+
+/// `transcribe=true`: two sentences separated by 3 s of silence come back as two
+/// `utterance` messages, each after the window that closed it, with Whisper's transcript;
+/// without `--transcribe` on the server the upgrade is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_stream_transcribes_each_utterance() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = AppState::new(recognizer(dir.path()), "live-test", Limits::default());
+    let Some(branch) = text_branch() else { return };
+    let state = plain.clone().with_text_branch(branch);
+    let serve = |state: AppState| async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router(state)).await });
+        addr
+    };
+    let off = serve(plain).await;
+    let refused = format!("ws://{off}/api/stream?transcribe=true");
+    assert!(tokio_tungstenite::connect_async(refused).await.is_err());
+
+    let addr = serve(state).await;
+    let url = format!("ws://{addr}/api/stream?sample_rate=16000&format=f32&transcribe=true");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let ready = next_json(&mut ws).await;
+    assert_eq!(ready["transcribe"], true);
+    let s = speech().samples;
+    let mut x = s.clone();
+    x.extend(std::iter::repeat_n(0.0, 3 * 16000));
+    x.extend(&s);
+    for chunk in x.chunks(3200) {
+        let bytes: Vec<u8> = chunk.iter().flat_map(|v| v.to_le_bytes()).collect();
+        ws.send(Message::binary(bytes)).await.unwrap();
+    }
+    ws.send(Message::text("stop")).await.unwrap();
+    let mut utterances = Vec::new();
+    let mut last_window_end = 0.0;
+    loop {
+        let m = next_json(&mut ws).await;
+        match m["type"].as_str().unwrap() {
+            "window" => last_window_end = m["end"].as_f64().unwrap(),
+            "utterance" => {
+                assert!(m["end"].as_f64().unwrap() <= last_window_end + 1e-9);
+                utterances.push(m)
+            }
+            "done" => break,
+            other => panic!("unexpected message {other}: {m}"),
+        }
+    }
+    assert_eq!(utterances.len(), 2, "{utterances:?}");
+    let secs = s.len() as f64 / 16000.0;
+    assert!(utterances[0]["start"].as_f64().unwrap() < 0.5);
+    assert!(utterances[0]["end"].as_f64().unwrap() < secs + 2.5);
+    assert!(utterances[1]["start"].as_f64().unwrap() > secs + 0.5);
+    for u in &utterances {
+        let text = u["linguistic"]["transcript"]
+            .as_str()
+            .unwrap()
+            .to_lowercase();
+        println!("utterance {}–{}: {text:?}", u["start"], u["end"]);
+        assert!(text.contains("wonderful"), "{text}");
+        assert_eq!(u["linguistic"]["language"], "en");
+        assert!(u["linguistic"]["text"]["vader_compound"].is_number());
+    }
+}

@@ -53,13 +53,17 @@ function showResult(r) {
     `${r.inference_ms.toFixed(0)} ms · model ${r.model}`;
   $('timeline').textContent = '';
   for (const w of r.windows || []) addWindow(w);
+  showLinguistic(r.linguistic);
+}
+
+// Transcript, text emotion and fused answer of an upload or a live utterance.
+function showLinguistic(l, prefix = '') {
   const t = $('transcript');
-  const l = r.linguistic;
   if (!l) {
     t.hidden = true;
     return;
   }
-  let text = `“${l.transcript || '…'}” (${l.language})`;
+  let text = `${prefix}“${l.transcript || '…'}” (${l.language})`;
   if (l.text) {
     text += ` · words: ${l.text.top_group}, VADER ${l.text.vader_compound.toFixed(2)}`;
   } else if (l.text_skipped) {
@@ -194,7 +198,8 @@ async function startLive() {
   const src = ctx.createMediaStreamSource(media);
   const node = new AudioWorkletNode(ctx, 'pcm-forwarder');
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(`${proto}//${location.host}/api/stream?sample_rate=${ctx.sampleRate}&format=f32`);
+  const tq = canTranscribe ? '&transcribe=true' : '';
+  const ws = new WebSocket(`${proto}//${location.host}/api/stream?sample_rate=${ctx.sampleRate}&format=f32${tq}`);
   ws.binaryType = 'arraybuffer';
   $('timeline').textContent = '';
   ws.onmessage = (ev) => {
@@ -204,12 +209,15 @@ async function startLive() {
       if (m.label) { showLabel(m.label); drawChart(m.probabilities, m.label); }
       $('meta').textContent = `live · window ${m.start.toFixed(1)}–${m.end.toFixed(1)} s` +
         (m.label ? '' : ' · silence');
+    } else if (m.type === 'utterance') {
+      showLinguistic(m.linguistic, `${m.start.toFixed(1)}–${m.end.toFixed(1)} s, voice ${m.label}: `);
     } else if (m.type === 'error') {
       setStatus(`error: ${m.error}`, true);
     } else if (m.type === 'done') {
       ws.close();
     } else if (m.type === 'ready') {
-      setStatus(`live: ${m.window_secs} s windows every ${m.hop_secs} s`);
+      setStatus(`live: ${m.window_secs} s windows every ${m.hop_secs} s` +
+        (m.transcribe ? ' · each utterance is transcribed when you pause' : ''));
     }
   };
   ws.onclose = () => { if (live && live.ws === ws) stopLive(false); };

@@ -37,6 +37,10 @@ pub enum Error {
     #[error("metrics: {0}")]
     Metrics(#[from] ser_metrics::Error),
 
+    /// An error from `ser-whisper` (speech recognition of the text branch).
+    #[error("whisper: {0}")]
+    Whisper(#[from] ser_whisper::Error),
+
     /// An error from `ser-features` (text features, sentence encoder).
     #[error("features: {0}")]
     Features(#[from] ser_features::Error),

@@ -23,7 +23,13 @@
 //! * Text-emotion head ([`multilabel`]): a multi-label MLP / logistic regression over text
 //!   vectors with per-label thresholds tuned on development data (GoEmotions).
 //!
-//! Layering: depends on `ser-features` (feature `linguistic`), `ser-models`, `ser-metrics`.
+//! * Spoken text ([`spoken`]): Whisper transcribes the audio, the text-emotion model reads
+//!   the transcript and the card's fusion rule combines it with the acoustic posterior —
+//!   [`SpokenRecognizer`] for clips, [`UtteranceTracker`] to transcribe live streams by
+//!   utterance.
+//!
+//! Layering: depends on `ser-features` (feature `linguistic`), `ser-models`, `ser-metrics`,
+//! `ser-whisper` (speech recognition) and `ser-dsp`.
 //! The `fusion` binary of `ser-examples` produces `results/fusion.md`.
 //!
 //! ## Example
@@ -62,6 +68,7 @@ pub mod error;
 pub mod late;
 pub mod multilabel;
 pub mod net;
+pub mod spoken;
 pub mod text;
 pub mod text_model;
 pub mod train;
@@ -71,6 +78,7 @@ pub use data::{Multimodal, Standardizer};
 pub use error::{Error, Result};
 pub use late::LateFusion;
 pub use net::{FusionKind, FusionNet, FusionOutput, NetConfig};
+pub use spoken::{Linguistic, SpokenPrediction, SpokenRecognizer, TextBranch, UtteranceTracker};
 pub use text_model::{TextEmotion, TextEmotionModel, TextModelCard};
 pub use train::{argmax, fit, text_contribution, FitConfig, FusionModel};
 

@@ -162,6 +162,12 @@ impl Recognizer {
         Ok(seqs.len())
     }
 
+    /// The feature pipeline audio goes through (encoder paths resolved against the model
+    /// directory); `None` for a model on [`FeatureSpec::Precomputed`] features.
+    pub fn feature_pipeline(&self) -> Option<&FeaturePipeline> {
+        self.pipeline.as_ref()
+    }
+
     /// The model card (`config.json`).
     pub fn card(&self) -> &ModelCard {
         &self.inner.card

@@ -54,7 +54,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::Sequence;
 use crate::infer::{Prediction, Recognizer};
-use crate::pipeline::FeaturePipeline;
 use crate::{Error, Result};
 
 /// Energy voice-activity detection applied to each window before classification.
@@ -286,7 +285,6 @@ pub struct WindowEstimate {
 #[derive(Debug)]
 pub struct StreamingRecognizer<R: Borrow<Recognizer>> {
     rec: R,
-    pipeline: FeaturePipeline,
     sr: u32,
     cfg: StreamConfig,
     win: usize,
@@ -317,7 +315,11 @@ impl<R: Borrow<Recognizer>> StreamingRecognizer<R> {
                 ser_dsp::MAX_SAMPLE_RATE
             )));
         }
-        let pipeline = FeaturePipeline::new(&rec.borrow().card().features)?;
+        if rec.borrow().feature_pipeline().is_none() {
+            return Err(Error::InvalidArgument(
+                "this model takes precomputed features; it cannot stream audio".into(),
+            ));
+        }
         let win = (cfg.window_secs as f64 * sr as f64).round() as usize;
         let hop = (cfg.hop_secs as f64 * sr as f64).round() as usize;
         if win == 0 || hop == 0 {
@@ -328,7 +330,6 @@ impl<R: Borrow<Recognizer>> StreamingRecognizer<R> {
         let min_len = ((cfg.min_secs as f64 * sr as f64).round() as usize).max(1);
         Ok(Self {
             rec,
-            pipeline,
             sr,
             cfg,
             win,
@@ -438,6 +439,10 @@ impl<R: Borrow<Recognizer>> StreamingRecognizer<R> {
         if spans.is_empty() {
             return Ok(Vec::new());
         }
+        let rec = self.rec.borrow();
+        let pipeline = rec.feature_pipeline().ok_or_else(|| {
+            Error::InvalidArgument("this model takes precomputed features".into())
+        })?;
         let mut out = Vec::with_capacity(spans.len());
         let mut seqs: Vec<Sequence> = Vec::new();
         let mut which = Vec::new();
@@ -445,7 +450,7 @@ impl<R: Borrow<Recognizer>> StreamingRecognizer<R> {
             let w = &self.buf[s - self.buf_start..e - self.buf_start];
             let ratio = self.cfg.vad.speech_ratio(w, self.sr);
             if !self.cfg.vad.enabled || ratio >= self.cfg.vad.min_speech_ratio {
-                seqs.push(self.pipeline.sequence(w, self.sr)?);
+                seqs.push(pipeline.sequence(w, self.sr)?);
                 which.push(out.len());
             }
             out.push(WindowEstimate {
@@ -461,7 +466,7 @@ impl<R: Borrow<Recognizer>> StreamingRecognizer<R> {
             self.covered = self.covered.max(e);
         }
         if !seqs.is_empty() {
-            let preds = self.rec.borrow().predict_sequences(&seqs)?;
+            let preds = rec.predict_sequences(&seqs)?;
             for (i, p) in which.into_iter().zip(preds) {
                 out[i].prediction = Some(p);
             }

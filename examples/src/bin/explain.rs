@@ -38,8 +38,7 @@ use ser_models::explain::{
     PermutationImportance,
 };
 use ser_models::{
-    cross_validate, load_corpus_features, Arch, FeaturePipeline, FeatureSpec, Recipe, Recognizer,
-    Sequence,
+    cross_validate, load_corpus_features, Arch, FeatureSpec, Recipe, Recognizer, Sequence,
 };
 
 #[derive(Parser, Debug)]
@@ -66,6 +65,16 @@ enum Cmd {
         /// Number of top features listed.
         #[arg(long, default_value_t = 12)]
         top: usize,
+        /// Also transcribe the clip (Whisper), read the words (text-emotion model) and
+        /// report which modality the fused answer trusted.
+        #[arg(long)]
+        transcribe: bool,
+        /// Whisper checkpoint with a decoder for `--transcribe` (default: models/whisper-base).
+        #[arg(long)]
+        asr_model: Option<PathBuf>,
+        /// Text-emotion model directory for `--transcribe` (default: models/text-emotion).
+        #[arg(long)]
+        text_model: Option<PathBuf>,
     },
     /// Corpus-level permutation importance (EmoDB, leave-one-speaker-out) as Markdown.
     Importance {
@@ -94,7 +103,18 @@ fn main() -> Result<()> {
             model,
             out,
             top,
-        } => explain_file(&audio, model, &out, top),
+            transcribe,
+            asr_model,
+            text_model,
+        } => {
+            explain_file(&audio, model.clone(), &out, top)?;
+            if transcribe {
+                let asr = asr_model.unwrap_or_else(|| workspace().join("models/whisper-base"));
+                let text = text_model.unwrap_or_else(|| workspace().join("models/text-emotion"));
+                explain_modalities(&audio, model, &asr, &text)?;
+            }
+            Ok(())
+        }
         Cmd::Importance {
             corpus,
             repeats,
@@ -103,6 +123,54 @@ fn main() -> Result<()> {
             seed,
         } => importance(corpus, repeats, epochs, &out, seed),
     }
+}
+
+/// `file --transcribe`: the acoustic and the linguistic answers and the share of the fused
+/// answer that came from the voice.
+fn explain_modalities(audio: &Path, model: Option<PathBuf>, asr: &Path, text: &Path) -> Result<()> {
+    let dir = model.unwrap_or_else(|| workspace().join("models/default"));
+    let rec = ser_fusion::SpokenRecognizer::new(
+        Recognizer::load(&dir).with_context(|| format!("loading model {}", dir.display()))?,
+        ser_fusion::TextBranch::load(asr, text)?,
+    );
+    let p = rec
+        .predict_file(audio)
+        .with_context(|| format!("recognising {}", audio.display()))?;
+    let l = &p.linguistic;
+    println!(
+        "modalities of {}:\n  voice: {} ({:.0} %)\n  words: \"{}\" ({})",
+        audio.display(),
+        p.acoustic.label,
+        100.0 * p.acoustic.probabilities[p.acoustic.index].1,
+        l.transcript,
+        l.language
+    );
+    match (&l.text, &l.text_skipped) {
+        (Some(te), _) => println!(
+            "         Ekman {} ({:.0} %), VADER {:+.2}",
+            te.top_group,
+            100.0
+                * te.groups
+                    .iter()
+                    .find(|g| g.0 == te.top_group)
+                    .map_or(0.0, |g| g.1),
+            te.vader_compound
+        ),
+        (None, Some(why)) => println!("         {why}"),
+        (None, None) => {}
+    }
+    match &l.fused {
+        Some(f) => println!(
+            "  fused ({:?}, acoustic weight {:.2}): {} — {:.0} % of its probability from the voice, {:.0} % from the words",
+            f.rule.rule,
+            f.rule.acoustic_weight,
+            f.label,
+            100.0 * f.acoustic_share,
+            100.0 * (1.0 - f.acoustic_share)
+        ),
+        None => println!("  fused: none (acoustic only: 100 % from the voice)"),
+    }
+    Ok(())
 }
 
 /// Names of the values of a feature spec (functionals by their set's names).
@@ -120,6 +188,10 @@ fn feature_names(spec: &FeatureSpec) -> Vec<String> {
                     _ => format!("mfcc{c}_delta2"),
                 }
             })
+            .collect(),
+        FeatureSpec::Whisper(w) => ["mean", "std"]
+            .iter()
+            .flat_map(|k| (0..w.width).map(move |i| format!("whisper_{k}{i}")))
             .collect(),
         other => (0..other.n_features()).map(|i| format!("f{i}")).collect(),
     }
@@ -207,7 +279,9 @@ fn explain_file(audio_path: &Path, model: Option<PathBuf>, out: &Path, top: usiz
     let dir = model.unwrap_or_else(|| workspace().join("models/default"));
     let rec = Recognizer::load(&dir).with_context(|| format!("loading model {}", dir.display()))?;
     let card = rec.card().clone();
-    let pipeline = FeaturePipeline::new(&card.features)?;
+    let pipeline = rec
+        .feature_pipeline()
+        .context("this model takes precomputed features; explain needs audio features")?;
     let sr = pipeline.sample_rate();
     let audio = Audio::load(audio_path, Some(sr))
         .with_context(|| format!("loading {}", audio_path.display()))?;
@@ -311,8 +385,9 @@ fn explain_file(audio_path: &Path, model: Option<PathBuf>, out: &Path, top: usiz
             println!("{}: {label}; wrote {}", audio_path.display(), out.display());
             return Ok(());
         }
-        FeatureSpec::Functionals(_) => {
-            // Occlusion over time: 250 ms of audio replaced by silence at a time.
+        FeatureSpec::Functionals(_) | FeatureSpec::Whisper(_) => {
+            // Utterance-level vectors: occlusion over time, 250 ms of audio replaced by
+            // silence at a time.
             let seg = (sr / 4) as usize;
             let p0 = sal.probabilities[class];
             let mut drop = Vec::new();
@@ -334,15 +409,31 @@ fn explain_file(audio_path: &Path, model: Option<PathBuf>, out: &Path, top: usiz
                 normalise(&per_frame),
             ));
             let (sign_vals, _) = (sal.values.clone(), ());
-            top_title = format!("top functionals for `{label}` (gradient × input)");
-            shares_title = "attribution share by feature family".to_string();
-            shares = FAMILIES
+            let whisper = matches!(card.features, FeatureSpec::Whisper(_));
+            let (what, families): (&str, &[&str]) = if whisper {
+                ("Whisper statistics", &["whisper_mean", "whisper_std"])
+            } else {
+                ("functionals", &FAMILIES)
+            };
+            top_title = format!("top {what} for `{label}` (gradient × input)");
+            shares_title = if whisper {
+                "attribution share: frame means vs standard deviations".to_string()
+            } else {
+                "attribution share by feature family".to_string()
+            };
+            shares = families
                 .iter()
                 .map(|f| {
                     let s: f32 = names
                         .iter()
                         .zip(&sal.values)
-                        .filter(|(n, _)| family(n) == *f)
+                        .filter(|(n, _)| {
+                            if whisper {
+                                n.starts_with(f)
+                            } else {
+                                family(n) == *f
+                            }
+                        })
                         .map(|(_, v)| v.abs())
                         .sum();
                     (f.to_string(), s / abs_total)
@@ -359,7 +450,7 @@ fn explain_file(audio_path: &Path, model: Option<PathBuf>, out: &Path, top: usiz
                 out,
                 &View {
                     title: format!(
-                        "{}: {} ({:.0} %) — {} on {} functionals",
+                        "{}: {} ({:.0} %) — {} on {} {what}",
                         audio_path
                             .file_name()
                             .map_or("audio".into(), |s| s.to_string_lossy()),

@@ -128,7 +128,7 @@ fn transcribe_all(
         .create(true)
         .append(true)
         .open(file)?;
-    let opts = ser_examples::cli::asr_options(beam);
+    let opts = ser_fusion::spoken::asr_options(beam);
     let todo: Vec<&PathBuf> = paths.iter().filter(|p| !done.contains_key(*p)).collect();
     let t_all = Instant::now();
     for (i, p) in todo.iter().enumerate() {

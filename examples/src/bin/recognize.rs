@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use ser_examples::linguistic::TextBranch;
+use ser_fusion::TextBranch;
 use ser_models::Recognizer;
 
 #[derive(Parser, Debug)]
@@ -134,8 +134,9 @@ fn main() -> Result<()> {
             .text_model
             .clone()
             .unwrap_or_else(|| ser_examples::cli::workspace().join("models/text-emotion"));
-        let branch = TextBranch::load(&asr_dir, &text_dir, args.beam)?;
-        Some(branch.run(&audio.samples, &p)?)
+        let branch = TextBranch::load(&asr_dir, &text_dir)?
+            .with_options(ser_fusion::spoken::asr_options(args.beam));
+        Some(branch.run(&audio.samples, audio.sample_rate, &p)?)
     } else {
         None
     };

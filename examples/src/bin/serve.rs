@@ -79,11 +79,10 @@ async fn main() -> anyhow::Result<()> {
     stream.validate()?;
     let mut state = AppState::new(rec, name, limits).with_stream(stream);
     if args.transcribe {
-        state = state.with_text_branch(ser_examples::linguistic::TextBranch::load(
-            &args.asr_model,
-            &args.text_model,
-            args.beam,
-        )?);
+        state = state.with_text_branch(
+            ser_fusion::TextBranch::load(&args.asr_model, &args.text_model)?
+                .with_options(ser_fusion::spoken::asr_options(args.beam)),
+        );
     }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use ser_dsp::Audio;
+use ser_fusion::spoken::{Utterance, UtteranceTracker};
 use ser_models::streaming::{timeline, WindowEstimate};
 use ser_models::{Prediction, Recognizer, StreamingRecognizer};
 use serde::{Deserialize, Serialize};
@@ -178,7 +179,7 @@ pub struct PredictResponse {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub windows: Option<Vec<WindowJson>>,
     /// Transcript, text emotion and fused answer when asked for with `?transcribe=true`
-    /// (a [`crate::linguistic::Linguistic`] as JSON).
+    /// (a [`ser_fusion::Linguistic`] as JSON).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub linguistic: Option<serde_json::Value>,
 }
@@ -347,15 +348,8 @@ pub fn analyse(
     };
     let linguistic = match text_branch {
         Some(tb) => {
-            let a16 = if audio.sample_rate == 16_000 {
-                audio.clone()
-            } else {
-                audio
-                    .resample(16_000)
-                    .map_err(|e| ApiError::from_decode(&e))?
-            };
             let l = tb
-                .run(&a16.samples, &p)
+                .run(&audio.samples, audio.sample_rate, &p)
                 .map_err(|e| ApiError::internal(format!("{e:#}")))?;
             Some(serde_json::to_value(&l).map_err(|e| ApiError::internal(e.to_string()))?)
         }
@@ -399,6 +393,32 @@ pub struct StreamQuery {
     /// `f32` (little-endian float) or `i16` (little-endian int16). Default: `f32`.
     #[serde(default = "default_format")]
     pub format: String,
+    /// Also transcribe each utterance and run the text branch (needs `serve --transcribe`).
+    /// Default: false.
+    #[serde(default)]
+    pub transcribe: bool,
+}
+
+/// Longest utterance transcribed at once in the live mode, seconds (a longer stretch of
+/// speech without a pause is cut there).
+pub const MAX_UTTERANCE_SECS: f32 = 15.0;
+
+/// One utterance of the live mode with its transcript (`{"type":"utterance", ...}`).
+#[derive(Debug, Clone, Serialize)]
+pub struct UtteranceJson {
+    /// Always `"utterance"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Start, seconds.
+    pub start: f64,
+    /// End, seconds.
+    pub end: f64,
+    /// Acoustic label: argmax of the mean of the utterance's window posteriors.
+    pub label: String,
+    /// That mean posterior.
+    pub probabilities: Vec<ClassProb>,
+    /// Transcript, text emotion and fused answer ([`ser_fusion::Linguistic`]).
+    pub linguistic: ser_fusion::Linguistic,
 }
 
 fn default_sr() -> u32 {
@@ -458,11 +478,15 @@ impl PcmFormat {
 
 /// `GET /api/stream` (WebSocket): live recognition.
 ///
-/// Protocol: query `?sample_rate=16000&format=f32|i16`; the client sends binary messages of
-/// mono PCM; the server answers with JSON text messages: one `{"type":"ready", ...}`, then a
-/// `{"type":"window", ...}` ([`WindowJson`]) per completed window, `{"type":"error",
-/// "code", "error"}` for a bad message (the session continues) and, after the client sends
-/// the text `stop`, the tail window(s) and `{"type":"done"}` (the stream restarts at 0).
+/// Protocol: query `?sample_rate=16000&format=f32|i16[&transcribe=true]`; the client sends
+/// binary messages of mono PCM; the server answers with JSON text messages: one
+/// `{"type":"ready", ...}`, then a `{"type":"window", ...}` ([`WindowJson`]) per completed
+/// window, `{"type":"error", "code", "error"}` for a bad message (the session continues)
+/// and, after the client sends the text `stop`, the tail window(s) and `{"type":"done"}`
+/// (the stream restarts at 0). With `transcribe=true` (server started with
+/// `--transcribe`), each utterance — speech windows up to a non-speech window, at most
+/// [`MAX_UTTERANCE_SECS`] — is transcribed when it ends and sent as
+/// `{"type":"utterance", ...}` ([`UtteranceJson`]) after the window that closed it.
 pub async fn stream_ws(
     State(st): State<AppState>,
     Query(q): Query<StreamQuery>,
@@ -475,18 +499,66 @@ pub async fn stream_ws(
             format!("format must be f32 or i16, got `{}`", q.format),
         ));
     };
+    let utterances = match (q.transcribe, &st.text) {
+        (false, _) => None,
+        (true, None) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "transcription_unavailable",
+                "this server was started without --transcribe".to_string(),
+            ))
+        }
+        (true, Some(_)) => Some(
+            UtteranceTracker::new(q.sample_rate, MAX_UTTERANCE_SECS)
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_stream", e.to_string()))?,
+        ),
+    };
     let stream =
         StreamingRecognizer::new(Arc::clone(&st.recognizer), q.sample_rate, st.stream.clone())
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_stream", e.to_string()))?;
     let max = st.limits.max_ws_message_bytes;
+    let session = Session { stream, utterances };
     Ok(ws
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| live(socket, st, stream, fmt)))
+        .on_upgrade(move |socket| live(socket, st, session, fmt)))
 }
 
-type Stream = StreamingRecognizer<Arc<Recognizer>>;
-type Job = Box<dyn FnOnce(&mut Stream) -> ser_models::Result<Vec<WindowEstimate>> + Send>;
+/// A live session: the sliding-window stream and, when transcribing, its utterances.
+#[derive(Debug)]
+struct Session {
+    stream: StreamingRecognizer<Arc<Recognizer>>,
+    utterances: Option<UtteranceTracker>,
+}
+
+impl Session {
+    fn push(
+        &mut self,
+        samples: &[f32],
+    ) -> ser_models::Result<(Vec<WindowEstimate>, Vec<Utterance>)> {
+        let w = self.stream.push(samples)?;
+        let u = self
+            .utterances
+            .as_mut()
+            .map(|t| t.push(samples, &w))
+            .unwrap_or_default();
+        Ok((w, u))
+    }
+
+    fn finish(&mut self) -> ser_models::Result<(Vec<WindowEstimate>, Vec<Utterance>)> {
+        let w = self.stream.finish()?;
+        let u = self
+            .utterances
+            .as_mut()
+            .map(|t| t.finish(&w))
+            .unwrap_or_default();
+        Ok((w, u))
+    }
+}
+
+type Job = Box<
+    dyn FnOnce(&mut Session) -> ser_models::Result<(Vec<WindowEstimate>, Vec<Utterance>)> + Send,
+>;
 
 fn json_msg<T: Serialize>(v: &T) -> Message {
     Message::Text(
@@ -500,17 +572,39 @@ fn error_msg(code: &str, error: &str) -> Message {
     json_msg(&serde_json::json!({ "type": "error", "code": code, "error": error }))
 }
 
-async fn live(mut socket: WebSocket, st: AppState, stream: Stream, fmt: PcmFormat) {
-    let sr = stream.sample_rate();
+/// Transcribes a closed utterance on the worker pool.
+async fn transcribe_utterance(st: &AppState, u: Utterance, sr: u32) -> Result<Message, ApiError> {
+    let Some(tb) = st.text.clone() else {
+        return Err(ApiError::internal("no text branch"));
+    };
+    st.run_blocking(move || {
+        let linguistic = tb
+            .run(&u.samples, sr, &u.acoustic)
+            .map_err(|e| ApiError::internal(format!("transcribing: {e}")))?;
+        Ok(json_msg(&UtteranceJson {
+            kind: "utterance",
+            start: u.start,
+            end: u.end,
+            label: u.acoustic.label.clone(),
+            probabilities: probs(&u.acoustic),
+            linguistic,
+        }))
+    })
+    .await
+}
+
+async fn live(mut socket: WebSocket, st: AppState, session: Session, fmt: PcmFormat) {
+    let sr = session.stream.sample_rate();
     let max_samples = (st.limits.max_stream_secs * sr as f64) as usize;
     let ready = serde_json::json!({
         "type": "ready",
         "sample_rate": sr,
-        "window_secs": stream.config().window_secs,
-        "hop_secs": stream.config().hop_secs,
+        "window_secs": session.stream.config().window_secs,
+        "hop_secs": session.stream.config().hop_secs,
         "labels": st.recognizer.card().labels,
+        "transcribe": session.utterances.is_some(),
     });
-    let stream = Arc::new(Mutex::new(stream));
+    let session = Arc::new(Mutex::new(session));
     if socket.send(json_msg(&ready)).await.is_err() {
         return;
     }
@@ -527,7 +621,7 @@ async fn live(mut socket: WebSocket, st: AppState, stream: Stream, fmt: PcmForma
                         continue;
                     }
                 };
-                let seen = stream.lock().map(|s| s.samples_seen()).unwrap_or(0);
+                let seen = session.lock().map(|s| s.stream.samples_seen()).unwrap_or(0);
                 if seen + samples.len() > max_samples {
                     let _ = socket
                         .send(error_msg(
@@ -540,11 +634,11 @@ async fn live(mut socket: WebSocket, st: AppState, stream: Stream, fmt: PcmForma
                         .await;
                     return;
                 }
-                Box::new(move |s: &mut Stream| s.push(&samples))
+                Box::new(move |s: &mut Session| s.push(&samples))
             }
             Ok(Message::Text(t)) if t.trim() == "stop" => {
                 stop = true;
-                Box::new(|s: &mut Stream| s.finish())
+                Box::new(|s: &mut Session| s.finish())
             }
             Ok(Message::Text(_)) => {
                 if socket
@@ -559,7 +653,7 @@ async fn live(mut socket: WebSocket, st: AppState, stream: Stream, fmt: PcmForma
             Ok(Message::Close(_)) | Err(_) => return,
             Ok(_) => continue,
         };
-        let shared = Arc::clone(&stream);
+        let shared = Arc::clone(&session);
         let res = st
             .run_blocking(move || {
                 let mut s = shared
@@ -575,9 +669,18 @@ async fn live(mut socket: WebSocket, st: AppState, stream: Stream, fmt: PcmForma
             })
             .await;
         match res {
-            Ok(windows) => {
+            Ok((windows, utterances)) => {
                 for w in &windows {
                     if socket.send(json_msg(&WindowJson::from(w))).await.is_err() {
+                        return;
+                    }
+                }
+                for u in utterances {
+                    let msg = match transcribe_utterance(&st, u, sr).await {
+                        Ok(m) => m,
+                        Err(e) => error_msg(e.code, &e.message),
+                    };
+                    if socket.send(msg).await.is_err() {
                         return;
                     }
                 }

@@ -21,7 +21,7 @@ pub struct AppState {
     /// Model name reported by `/health` (the model directory's name).
     pub model_name: String,
     /// Whisper + text-emotion model for `?transcribe=true` (`serve --transcribe`).
-    pub text: Option<Arc<crate::linguistic::TextBranch>>,
+    pub text: Option<Arc<ser_fusion::TextBranch>>,
     gate: Arc<Semaphore>,
 }
 
@@ -40,7 +40,7 @@ impl AppState {
     }
 
     /// Enables `?transcribe=true` with a loaded text branch (chaining).
-    pub fn with_text_branch(mut self, branch: crate::linguistic::TextBranch) -> Self {
+    pub fn with_text_branch(mut self, branch: ser_fusion::TextBranch) -> Self {
         self.text = Some(Arc::new(branch));
         self
     }
