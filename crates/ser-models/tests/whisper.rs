@@ -73,6 +73,25 @@ fn whisper_model_directory_round_trip() {
     assert_eq!(rec.card().features.encoder_name(), Some("../enc"));
     let p = rec.predict_samples(&x, 16000).unwrap();
     assert_eq!(p.probabilities.len(), 2);
+    // The stream classifies with the recogniser's own pipeline (encoder path resolved
+    // against the model directory, not the working directory): windows equal clip
+    // predictions of the same samples.
+    let tl = ser_models::streaming::timeline(&rec, &x, 16000, &ser_models::StreamConfig::default())
+        .unwrap();
+    let w = tl
+        .iter()
+        .find_map(|w| w.prediction.as_ref().map(|p| (w, p)))
+        .unwrap();
+    let direct = rec
+        .predict_sequence(
+            &pipe
+                .sequence(&x[w.0.start_sample..w.0.end_sample], 16000)
+                .unwrap(),
+        )
+        .unwrap();
+    for (a, b) in w.1.probabilities.iter().zip(&direct.probabilities) {
+        assert!((a.1 - b.1).abs() < 1e-5);
+    }
     // Non-speech is reported, not classified.
     let tone: Vec<f32> = (0..32000).map(|i| 0.3 * (i as f32 * 0.1).sin()).collect();
     assert!(matches!(
