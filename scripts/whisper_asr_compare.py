@@ -9,7 +9,9 @@ decoding settings) once per encoder-input mode:
   real:N       only the real frames, padded to at least N frames (N = 0: none)
 and reports, per model x corpus x mode, the share of clips whose normalised transcript equals
 faster-whisper's (lowercase, punctuation removed, whitespace collapsed), the WER of both
-against the sentence read (jiwer, same normalisation) and the language agreement.
+against the sentence read (jiwer, same normalisation) and the language agreement. --decode beam5 compares reference_<model>_<corpus>_beam5.jsonl
+(faster-whisper's defaults: beam 5 with temperature fallback) with `transcribe --beam 5
+--no-condition` (the same settings).
 
 Usage: /work/venv/bin/python scripts/whisper_asr_compare.py --bin target/release/transcribe
        [--modes padded,real:0,real:1000] [--models base,tiny.en] [--corpora ravdess,emodb]
@@ -40,8 +42,9 @@ def wer(refs, hyps):
     return jiwer.wer(r, h)
 
 
-def run(binary, model, mode, paths, threads):
-    cmd = [binary, "--model", os.path.join(ROOT, "models", f"whisper-{model}"), "--greedy", "--json"]
+def run(binary, model, mode, paths, threads, decode="greedy"):
+    flags = ["--greedy"] if decode == "greedy" else ["--beam", "5", "--no-condition"]
+    cmd = [binary, "--model", os.path.join(ROOT, "models", f"whisper-{model}"), *flags, "--json"]
     if mode.startswith("real"):
         cmd += ["--real-length", mode.split(":")[1]]
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
@@ -59,25 +62,28 @@ def main():
     ap.add_argument("--corpora", default="ravdess,emodb")
     ap.add_argument("--step", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--decode", default="greedy", choices=["greedy", "beam5"])
     ap.add_argument("--json", default=os.path.join(ROOT, "results/whisper-asr/compare.json"))
     args = ap.parse_args()
+    suffix = "" if args.decode == "greedy" else "_beam5"
     results = []
     print(f"{'model':8} {'corpus':8} {'mode':10} {'n':>4} {'agree':>7} {'lang':>6} "
           f"{'WER ours':>9} {'WER fw':>7} {'s/clip':>7}")
     for model in args.models.split(","):
         for corpus in args.corpora.split(","):
-            ref = os.path.join(ROOT, f"results/whisper-asr/reference_{model}_{corpus}.jsonl")
+            ref = os.path.join(ROOT, f"results/whisper-asr/reference_{model}_{corpus}{suffix}.jsonl")
             if not os.path.exists(ref):
                 continue
             refs = [json.loads(l) for l in open(ref)][:: args.step]
             paths = [r["path"] for r in refs]
             for mode in args.modes.split(","):
-                rows, secs = run(args.bin, model, mode, paths, args.threads)
+                rows, secs = run(args.bin, model, mode, paths, args.threads, args.decode)
                 assert [r["path"] for r in rows] == paths
                 same = [norm(a["text"]) == norm(b["text"]) for a, b in zip(rows, refs)]
                 lang = [a["language"] == b["language"] for a, b in zip(rows, refs)]
                 res = {
-                    "model": model, "corpus": corpus, "mode": mode, "n": len(refs),
+                    "model": model, "corpus": corpus, "mode": mode, "decode": args.decode,
+                    "n": len(refs),
                     "agreement": sum(same) / len(same),
                     "language_agreement": sum(lang) / len(lang),
                     "wer_ours": wer([r["ref_text"] for r in refs], [a["text"] for a in rows]),

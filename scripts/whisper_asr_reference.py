@@ -13,9 +13,12 @@
    -> results/whisper-asr/reference_<model>_<corpus>.jsonl, one
    {"path", "ref_text", "text", "language", "language_probability", "segments": [[start, end, text]]}
    per line (ref_text: the sentence the speaker read).
+   With --decode beam5: beam_size=5 with faster-whisper's temperature fallback (its defaults)
+   -> reference_<model>_<corpus>_beam5.jsonl, on the clips already in --clips (--corpus-only).
 
 Usage: /work/venv/bin/python scripts/whisper_asr_reference.py [--clips /tmp/ser_asr_clips]
        [--ravdess-step 6] [--emodb-step 3] [--threads 1] [--skip-corpora]
+       [--decode greedy|beam5] [--corpus-only] [--subsample K]
 """
 import argparse
 import csv
@@ -71,13 +74,26 @@ def main():
     ap.add_argument("--emodb-step", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--skip-corpora", action="store_true")
+    ap.add_argument("--decode", default="greedy", choices=["greedy", "beam5"])
+    ap.add_argument("--corpus-only", action="store_true", help="skip the speech.wav fixture")
+    ap.add_argument("--subsample", type=int, default=1, help="every K-th of the selected clips")
     args = ap.parse_args()
+    decode = dict(beam_size=1, temperature=0.0) if args.decode == "greedy" else dict(beam_size=5)
+    suffix = "" if args.decode == "greedy" else "_beam5"
 
     models = {
         m: WhisperModel(os.path.join(ROOT, "models", f"whisper-{m}"), device="cpu",
                         compute_type="float32", cpu_threads=args.threads)
         for m in ["base", "tiny.en"]
     }
+    if not args.corpus_only:
+        speech_fixture(models)
+    if args.skip_corpora:
+        return
+    corpora(args, models, decode, suffix)
+
+
+def speech_fixture(models):
     speech = decode_audio(os.path.join(ROOT, "assets/speech.wav"))
     fixture = {}
     for m, model in models.items():
@@ -90,11 +106,12 @@ def main():
     with open(path, "w") as f:
         json.dump(fixture, f, ensure_ascii=False, indent=1)
         f.write("\n")
-    if args.skip_corpora:
-        return
 
+
+def corpora(args, models, decode, suffix):
     os.makedirs(os.path.join(ROOT, "results/whisper-asr"), exist_ok=True)
     for corpus, clips in corpus_clips(args).items():
+        clips = clips[:: args.subsample]
         os.makedirs(os.path.join(args.clips, corpus), exist_ok=True)
         audios = []
         for p, ref in clips:
@@ -106,11 +123,11 @@ def main():
         for m, model in models.items():
             if m == "tiny.en" and corpus == "emodb":
                 continue  # German speech, English-only model
-            out = os.path.join(ROOT, f"results/whisper-asr/reference_{m}_{corpus}.jsonl")
+            out = os.path.join(ROOT, f"results/whisper-asr/reference_{m}_{corpus}{suffix}.jsonl")
             t0 = time.time()
             with open(out, "w") as f:
                 for wav, ref, a in audios:
-                    r = run(model, a, beam_size=1, temperature=0.0)
+                    r = run(model, a, **decode)
                     r = {"path": wav, "ref_text": ref, **r}
                     f.write(json.dumps(r, ensure_ascii=False) + "\n")
             print(f"{out}: {len(audios)} clips in {time.time() - t0:.0f} s", flush=True)

@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 use crate::data::Multimodal;
 use crate::late::LateFusion;
 use crate::net::{FusionKind, NetConfig};
-use crate::train::{argmax, fit, text_contribution, FitConfig};
+use crate::train::{fit, text_contribution, FitConfig};
 use crate::{Error, Result};
+use ser_metrics::argmax;
 
 /// Settings of [`cross_validate`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

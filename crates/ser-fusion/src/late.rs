@@ -7,8 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::train::argmax;
 use crate::{Error, Result};
+use ser_metrics::argmax;
 
 /// A learned late-fusion weight.
 ///

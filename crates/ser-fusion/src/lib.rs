@@ -78,9 +78,10 @@ pub use data::{Multimodal, Standardizer};
 pub use error::{Error, Result};
 pub use late::LateFusion;
 pub use net::{FusionKind, FusionNet, FusionOutput, NetConfig};
+pub use ser_metrics::argmax;
 pub use spoken::{Linguistic, SpokenPrediction, SpokenRecognizer, TextBranch, UtteranceTracker};
 pub use text_model::{TextEmotion, TextEmotionModel, TextModelCard};
-pub use train::{argmax, fit, text_contribution, FitConfig, FusionModel};
+pub use train::{fit, text_contribution, FitConfig, FusionModel};
 
 /// The README's example, compiled and run as a doctest.
 #[doc = include_str!("../README.md")]

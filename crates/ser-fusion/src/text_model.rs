@@ -202,9 +202,7 @@ impl FusionWeight {
                 )
             }
         };
-        let top = (0..p.len())
-            .max_by(|&i, &j| p[i].total_cmp(&p[j]))
-            .unwrap_or(0);
+        let top = ser_metrics::argmax(&p);
         let share = if p.is_empty() {
             1.0
         } else {

@@ -14,6 +14,7 @@ use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use ser_metrics::argmax;
 use ser_models::train::{class_weights, global_clip, soft_cross_entropy};
 use ser_models::{ParamStore, TrainConfig};
 use serde::{Deserialize, Serialize};
@@ -305,17 +306,6 @@ pub fn fit(
         best_val_ua,
         epochs_run,
     })
-}
-
-/// Index of the largest value (first on ties; 0 for an empty slice).
-pub fn argmax(p: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in p.iter().enumerate() {
-        if v > p[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 fn proba_from(net: &FusionNet, x: &Tensors) -> Result<Vec<Vec<f32>>> {

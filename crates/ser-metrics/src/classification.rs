@@ -449,6 +449,24 @@ fn cm_from(
     ConfusionMatrix::from_predictions(y_true, y_pred, Some(max_data.max(max_lab) + 1))
 }
 
+/// Index of the largest value: the predicted class of a probability or score row.
+/// Ties go to the first index (as `numpy.argmax`); NaN never wins; 0 for an empty row.
+///
+/// ```
+/// assert_eq!(ser_metrics::argmax(&[0.1, 0.7, 0.2]), 1);
+/// assert_eq!(ser_metrics::argmax(&[0.5, 0.5]), 0);
+/// assert_eq!(ser_metrics::argmax(&[f32::NAN, 0.2]), 1);
+/// ```
+pub fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in row.iter().enumerate() {
+        if v > row[best] || row[best].is_nan() && !v.is_nan() {
+            best = i;
+        }
+    }
+    best
+}
+
 /// Fraction of correct predictions (sklearn `accuracy_score`).
 ///
 /// # Errors

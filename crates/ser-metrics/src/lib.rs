@@ -30,7 +30,7 @@
 //!
 //! ```
 //! use ser_metrics::{
-//!     accuracy_score, balanced_accuracy_score, classification_report, ConfusionMatrix,
+//!     accuracy_score, argmax, balanced_accuracy_score, classification_report, ConfusionMatrix,
 //!     Normalize, ReportOptions,
 //! };
 //! let names = ["angry", "happy", "neutral", "sad"];
@@ -67,7 +67,7 @@ pub mod streaming;
 
 pub use bootstrap::{bootstrap_ci, bootstrap_confusion_ci, BootstrapOptions, ConfidenceInterval};
 pub use classification::{
-    accuracy_score, balanced_accuracy_score, cohen_kappa_score, f1_score,
+    accuracy_score, argmax, balanced_accuracy_score, cohen_kappa_score, f1_score,
     precision_recall_fscore_support, precision_score, recall_score, unweighted_accuracy,
     weighted_accuracy, Average, AverageScores, ClassScores, IllDefined, KappaWeights, PrfOptions,
     ZeroDivision,

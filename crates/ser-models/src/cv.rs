@@ -6,6 +6,7 @@
 //! seen before the final prediction. Out-of-fold predictions are pooled so every number
 //! can be computed once over the whole corpus with `ser-metrics`.
 
+use ser_metrics::argmax;
 use ser_metrics::protocol::{group_train_test_split, Fold};
 use serde::{Deserialize, Serialize};
 
@@ -277,16 +278,6 @@ pub fn cross_validate_with_copies(
         pred,
         proba,
     })
-}
-
-pub(crate) fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 /// A metric with its percentile-bootstrap confidence interval.

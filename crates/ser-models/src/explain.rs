@@ -35,6 +35,7 @@
 
 use candle_core::{DType, Device, IndexOp, Module, Tensor, Var};
 use candle_nn::{linear, Linear, VarBuilder};
+use ser_metrics::argmax;
 
 use crate::layers::{layer_norm, softmax_last, LayerNorm};
 use rand::seq::SliceRandom;
@@ -113,16 +114,6 @@ fn one_item_batch(x: Tensor, n_frames: usize) -> Result<Batch> {
         mask,
         lengths: vec![n_frames],
     })
-}
-
-fn argmax(p: &[f32]) -> usize {
-    let mut k = 0;
-    for (i, &v) in p.iter().enumerate() {
-        if v > p[k] {
-            k = i;
-        }
-    }
-    k
 }
 
 /// Gradient × input saliency of `class` (default: the predicted class) for `seq`.

@@ -180,12 +180,7 @@ impl Recognizer {
 
     fn to_prediction(&self, p: Vec<f32>) -> Prediction {
         let labels = &self.inner.card.labels;
-        let mut index = 0;
-        for (i, &v) in p.iter().enumerate() {
-            if v > p[index] {
-                index = i;
-            }
-        }
+        let index = ser_metrics::argmax(&p);
         Prediction {
             label: labels[index].clone(),
             index,

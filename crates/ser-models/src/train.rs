@@ -282,7 +282,7 @@ pub(crate) fn ua(y_true: &[usize], y_pred: &[usize], _n_classes: usize) -> f64 {
     ser_metrics::unweighted_accuracy(y_true, y_pred).unwrap_or(0.0)
 }
 
-use crate::cv::argmax;
+use ser_metrics::argmax;
 
 /// Class probabilities for every sequence, in batches of `batch_size` (evaluation mode).
 pub fn predict_proba(model: &Model, seqs: &[Sequence], batch_size: usize) -> Result<Vec<Vec<f32>>> {

@@ -136,14 +136,7 @@ fn main() -> Result<()> {
                 set_standardizer(&trained.params, &mean, &inv)?;
             }
             let proba = predict_proba(&trained.model, &dte.x, 64)?;
-            let pred: Vec<usize> = proba
-                .iter()
-                .map(|p| {
-                    (0..p.len())
-                        .max_by(|&i, &j| p[i].total_cmp(&p[j]))
-                        .unwrap_or(0)
-                })
-                .collect();
+            let pred: Vec<usize> = proba.iter().map(|p| ser_metrics::argmax(p)).collect();
             let pooled = pooled_scores(&dte.y, &pred, mapping.n_classes(), a.bootstrap, a.seed)?;
             eprintln!(
                 "{tr} -> {te} {row}: UA {:.3} accuracy {:.3} ({:.0} s)",

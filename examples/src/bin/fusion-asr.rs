@@ -29,6 +29,7 @@
 //!   is best on the others.
 #![allow(clippy::unwrap_used)]
 
+use ser_metrics::argmax;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -174,12 +175,6 @@ fn fuse(rule: FusionRule, w: f32, labels: &[String], pa: &[f32], pt: Option<&[f3
     }
     .fuse(labels, pa, pt)
     .0
-}
-
-fn argmax(p: &[f32]) -> usize {
-    (0..p.len())
-        .max_by(|&i, &j| p[i].total_cmp(&p[j]))
-        .unwrap_or(0)
 }
 
 fn ua(y: &[usize], pred: &[usize]) -> f64 {
