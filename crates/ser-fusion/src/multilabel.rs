@@ -10,10 +10,9 @@
 use std::path::Path;
 
 use candle_core::{Device, Module, Tensor};
-use candle_nn::{linear, AdamW, Linear, Optimizer, ParamsAdamW};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
+use candle_nn::{linear, Linear};
 use rand_chacha::ChaCha8Rng;
+use ser_models::engine::{self, BatchLoss, Objective, Validation};
 use ser_models::layers::Dropout;
 use ser_models::params::DropoutRng;
 use ser_models::{ParamStore, TrainConfig};
@@ -141,6 +140,45 @@ pub fn tune_thresholds(proba: &[Vec<f32>], y: &[Vec<usize>], n_labels: usize) ->
         .collect()
 }
 
+/// The objective of [`MultiLabelModel::fit`]: binary cross entropy over the label set,
+/// early stopping on development macro-F1 at threshold 0.5.
+struct MultiLabelObjective<'a> {
+    model: &'a MultiLabelModel,
+    x: &'a Tensor,
+    y: &'a Tensor,
+    dev: Option<DevSet<'a>>,
+    n_labels: usize,
+}
+
+impl Objective for MultiLabelObjective<'_> {
+    type Error = Error;
+
+    fn batch_loss(&mut self, idx: &[usize], _rng: &mut ChaCha8Rng) -> Result<BatchLoss> {
+        let it = Tensor::from_vec(
+            idx.iter().map(|&i| i as u32).collect::<Vec<_>>(),
+            idx.len(),
+            &Device::Cpu,
+        )?;
+        let logits = self.model.logits(&self.x.index_select(&it, 0)?, true)?;
+        Ok(BatchLoss {
+            loss: stable_bce_with_logits(&logits, &self.y.index_select(&it, 0)?)?,
+            correct: None,
+        })
+    }
+
+    fn validate(&mut self) -> Result<Option<Validation>> {
+        let Some((dx, dy)) = self.dev else {
+            return Ok(None);
+        };
+        let p = self.model.predict_proba(dx)?;
+        let f1 = multilabel_macro_f1(dy, &decide(&p, &vec![0.5; self.n_labels]), self.n_labels);
+        Ok(Some(Validation {
+            score: f1,
+            accuracy: None,
+        }))
+    }
+}
+
 impl MultiLabelModel {
     /// Trains on rows `x` with label sets `y`; `hidden = 0` gives logistic regression.
     /// Early stopping on `dev` macro-F1 when given.
@@ -196,60 +234,19 @@ impl MultiLabelModel {
         let xs: Vec<f32> = x.iter().flat_map(|r| model.norm.transform(r)).collect();
         let xt = Tensor::from_vec(xs, (n, d), &dev_t)?;
         let yt = Tensor::from_vec(multi_hot(y, n_labels)?, (n, n_labels), &dev_t)?;
-        let vars = model.params.trainable_vars();
-        let mut opt = AdamW::new(
-            vars,
-            ParamsAdamW {
-                lr: tc.lr,
-                weight_decay: tc.weight_decay,
-                ..Default::default()
-            },
-        )?;
-        let mut order: Vec<usize> = (0..n).collect();
-        let mut rng = ChaCha8Rng::seed_from_u64(tc.seed.wrapping_add(1));
-        let spe = n.div_ceil(tc.batch_size);
-        let total = spe * tc.epochs;
-        let mut step = 0;
-        let mut best: Option<(f64, usize, std::collections::HashMap<String, Tensor>)> = None;
-        for epoch in 1..=tc.epochs {
-            order.shuffle(&mut rng);
-            for idx in order.chunks(tc.batch_size) {
-                let it = Tensor::from_vec(
-                    idx.iter().map(|&i| i as u32).collect::<Vec<_>>(),
-                    idx.len(),
-                    &dev_t,
-                )?;
-                let logits = model.logits(&xt.index_select(&it, 0)?, true)?;
-                let loss = stable_bce_with_logits(&logits, &yt.index_select(&it, 0)?)?;
-                if !loss.to_scalar::<f32>()?.is_finite() {
-                    return Err(Error::NonFinite(format!(
-                        "multi-label loss at epoch {epoch}"
-                    )));
-                }
-                opt.set_learning_rate(tc.lr_at(step, spe, total));
-                opt.backward_step(&loss)?;
-                step += 1;
-            }
-            if let Some((dx, dy)) = dev {
-                let p = model.predict_proba(dx)?;
-                let f1 = multilabel_macro_f1(dy, &decide(&p, &vec![0.5; n_labels]), n_labels);
-                if best.as_ref().is_none_or(|(b, _, _)| f1 > *b) {
-                    best = Some((f1, epoch, model.params.snapshot()?));
-                } else if best
-                    .as_ref()
-                    .is_some_and(|(_, e, _)| epoch - e >= tc.patience)
-                {
-                    break;
-                }
-            } else {
-                model.best_epoch = epoch;
-            }
-        }
-        if let Some((f1, e, snap)) = best {
-            model.params.restore(&snap)?;
-            model.best_epoch = e;
-            model.best_dev_f1 = Some(f1);
-        }
+        // The head's training never clipped gradients; kept so the shipped checkpoint
+        // (models/text-emotion) reproduces.
+        let tc = tc.clone().grad_clip(0.0);
+        let mut objective = MultiLabelObjective {
+            model: &model,
+            x: &xt,
+            y: &yt,
+            dev,
+            n_labels,
+        };
+        let fit = engine::run(&model.params, &tc, n, &mut objective, |_| {})?;
+        model.best_epoch = fit.best_epoch;
+        model.best_dev_f1 = fit.best_score;
         Ok(model)
     }
 

@@ -1,21 +1,19 @@
 //! Training and inference of a [`FusionNet`].
 //!
-//! `ser-models`' [`train`](ser_models::train()) is tied to its own `Model` enum and to
-//! sequence batches, so fusion networks are trained here with the same recipe and the same
-//! pieces: [`TrainConfig`] (AdamW, warm-up + cosine [`TrainConfig::lr_at`], label smoothing,
-//! balanced class weights, gradient clipping, early stopping on validation UA with the best
-//! weights restored), `ser_models::train::soft_cross_entropy`, a seeded
-//! [`ParamStore`] and seeded dropout. On top of that the text of a random
+//! Fusion networks train on `ser-models`' one training engine ([`ser_models::engine`]:
+//! AdamW, warm-up + cosine [`TrainConfig::lr_at`], gradient clipping, early stopping on
+//! validation UA with the best weights restored) with the classifiers' loss
+//! (`ser_models::train::soft_cross_entropy`, label smoothing, balanced class weights), a
+//! seeded [`ParamStore`] and seeded dropout. On top of that the text of a random
 //! `modality_dropout` fraction of training utterances is masked in every epoch, which
 //! trains the acoustic-only path used when a transcript is missing.
 
 use candle_core::{Device, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use ser_metrics::argmax;
-use ser_models::train::{class_weights, global_clip, soft_cross_entropy};
+use ser_models::engine::{self, BatchLoss, Objective, Validation};
+use ser_models::train::{class_weights, soft_cross_entropy};
 use ser_models::{ParamStore, TrainConfig};
 use serde::{Deserialize, Serialize};
 
@@ -210,102 +208,92 @@ pub fn fit(
     let params = ParamStore::new(tc.seed);
     let net = FusionNet::new(cfg, params.var_builder())?;
     net.set_dropout_seed(tc.seed ^ 0x5eed);
-    let vars = params.trainable_vars();
-    let mut opt = AdamW::new(
-        vars.clone(),
-        ParamsAdamW {
-            lr: tc.lr,
-            weight_decay: tc.weight_decay,
-            ..Default::default()
+    let mut objective = FusionObjective {
+        net: &net,
+        train: &tr,
+        y,
+        weights: class_weights(y, cfg.n_classes, tc.class_weighted),
+        n_classes: cfg.n_classes,
+        label_smoothing: tc.label_smoothing,
+        modality_dropout: if matches!(cfg.kind, FusionKind::Early | FusionKind::Gmu) {
+            fcfg.modality_dropout
+        } else {
+            0.0
         },
-    )?;
-    let c = cfg.n_classes;
-    let w = class_weights(y, c, tc.class_weighted);
-    let mut rng = ChaCha8Rng::seed_from_u64(tc.seed.wrapping_add(1));
-    let n = data.len();
-    let steps_per_epoch = n.div_ceil(tc.batch_size);
-    let total = steps_per_epoch * tc.epochs;
-    let eps = tc.label_smoothing;
-    let dev = Device::Cpu;
-    let mod_drop =
-        matches!(cfg.kind, FusionKind::Early | FusionKind::Gmu) && fcfg.modality_dropout > 0.0;
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut step = 0usize;
-    let mut best: Option<(f64, usize, std::collections::HashMap<String, Tensor>)> = None;
-    let mut epochs_run = 0;
-    for epoch in 1..=tc.epochs {
-        epochs_run = epoch;
-        order.shuffle(&mut rng);
-        for idx in order.chunks(tc.batch_size) {
-            let b = idx.len();
-            let it = Tensor::from_vec(idx.iter().map(|&i| i as u32).collect::<Vec<_>>(), b, &dev)?;
-            let a = tr.a.index_select(&it, 0)?;
-            let t = tr.t.index_select(&it, 0)?;
-            let mut m = tr.m.index_select(&it, 0)?;
-            if mod_drop {
-                let keep: Vec<f32> = (0..b)
-                    .map(|_| {
-                        if rng.gen::<f64>() < fcfg.modality_dropout {
-                            0.0
-                        } else {
-                            1.0
-                        }
-                    })
-                    .collect();
-                m = m.mul(&Tensor::from_vec(keep, (b, 1), &dev)?)?;
-            }
-            let mut q = vec![(eps / c as f64) as f32; b * c];
-            let mut wt = vec![0f32; b];
-            for (k, &i) in idx.iter().enumerate() {
-                q[k * c + y[i]] += (1.0 - eps) as f32;
-                wt[k] = w[y[i]];
-            }
-            let q = Tensor::from_vec(q, (b, c), &dev)?;
-            let wt = Tensor::from_vec(wt, b, &dev)?;
-            let out = net.forward_t(&a, &t, &m, true)?;
-            let loss = soft_cross_entropy(&out.logits, &q, &wt)?;
-            let lv = loss.to_scalar::<f32>()?;
-            if !lv.is_finite() {
-                return Err(Error::NonFinite(format!("training loss at epoch {epoch}")));
-            }
-            let mut grads = loss.backward()?;
-            if tc.grad_clip > 0.0 {
-                global_clip(&mut grads, &vars, tc.grad_clip)?;
-            }
-            opt.set_learning_rate(tc.lr_at(step, steps_per_epoch, total));
-            opt.step(&grads)?;
-            step += 1;
-        }
-        if let Some((v, vy)) = &va {
-            let p = proba_from(&net, v)?;
-            let pred: Vec<usize> = p.iter().map(|r| argmax(r)).collect();
-            let ua = ser_metrics::unweighted_accuracy(vy, &pred).unwrap_or(0.0);
-            if best.as_ref().is_none_or(|(b, _, _)| ua > *b) {
-                best = Some((ua, epoch, params.snapshot()?));
-            } else if best
-                .as_ref()
-                .is_some_and(|(_, e, _)| epoch - e >= tc.patience)
-            {
-                break;
-            }
-        }
-    }
-    let (best_epoch, best_val_ua) = match best {
-        Some((u, e, snap)) => {
-            params.restore(&snap)?;
-            (e, Some(u))
-        }
-        None => (epochs_run, None),
+        valid: va.as_ref().map(|(v, vy)| (v, *vy)),
     };
+    let fit = engine::run(&params, tc, data.len(), &mut objective, |_| {})?;
     Ok(FusionModel {
         net,
         params,
         acoustic_norm,
         text_norm,
-        best_epoch,
-        best_val_ua,
-        epochs_run,
+        best_epoch: fit.best_epoch,
+        best_val_ua: fit.best_score,
+        epochs_run: fit.history.len(),
     })
+}
+
+/// The objective of [`fit`]: class-weighted soft cross entropy with label smoothing and
+/// modality dropout (the text of a random fraction of each batch masked), validation UA.
+struct FusionObjective<'a> {
+    net: &'a FusionNet,
+    train: &'a Tensors,
+    y: &'a [usize],
+    weights: Vec<f32>,
+    n_classes: usize,
+    label_smoothing: f64,
+    modality_dropout: f64,
+    valid: Option<(&'a Tensors, &'a [usize])>,
+}
+
+impl Objective for FusionObjective<'_> {
+    type Error = Error;
+
+    fn batch_loss(&mut self, idx: &[usize], rng: &mut ChaCha8Rng) -> Result<BatchLoss> {
+        let (b, c, eps, dev) = (idx.len(), self.n_classes, self.label_smoothing, Device::Cpu);
+        let it = Tensor::from_vec(idx.iter().map(|&i| i as u32).collect::<Vec<_>>(), b, &dev)?;
+        let a = self.train.a.index_select(&it, 0)?;
+        let t = self.train.t.index_select(&it, 0)?;
+        let mut m = self.train.m.index_select(&it, 0)?;
+        if self.modality_dropout > 0.0 {
+            let keep: Vec<f32> = (0..b)
+                .map(|_| {
+                    if rng.gen::<f64>() < self.modality_dropout {
+                        0.0
+                    } else {
+                        1.0
+                    }
+                })
+                .collect();
+            m = m.mul(&Tensor::from_vec(keep, (b, 1), &dev)?)?;
+        }
+        let mut q = vec![(eps / c as f64) as f32; b * c];
+        let mut wt = vec![0f32; b];
+        for (k, &i) in idx.iter().enumerate() {
+            q[k * c + self.y[i]] += (1.0 - eps) as f32;
+            wt[k] = self.weights[self.y[i]];
+        }
+        let q = Tensor::from_vec(q, (b, c), &dev)?;
+        let wt = Tensor::from_vec(wt, b, &dev)?;
+        let out = self.net.forward_t(&a, &t, &m, true)?;
+        Ok(BatchLoss {
+            loss: soft_cross_entropy(&out.logits, &q, &wt)?,
+            correct: None,
+        })
+    }
+
+    fn validate(&mut self) -> Result<Option<Validation>> {
+        let Some((v, vy)) = self.valid else {
+            return Ok(None);
+        };
+        let p = proba_from(self.net, v)?;
+        let pred: Vec<usize> = p.iter().map(|r| argmax(r)).collect();
+        Ok(Some(Validation {
+            score: ser_metrics::unweighted_accuracy(vy, &pred).unwrap_or(0.0),
+            accuracy: None,
+        }))
+    }
 }
 
 fn proba_from(net: &FusionNet, x: &Tensors) -> Result<Vec<Vec<f32>>> {
@@ -376,6 +364,7 @@ pub fn text_contribution(model: &FusionModel, data: &Multimodal) -> Result<Vec<f
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use rand::SeedableRng;
     use rand_distr::{Distribution, Normal};
 
     /// Class signal split across modalities: acoustic separates {0,1} vs {2,3}, text

@@ -69,6 +69,7 @@
 pub mod batch;
 pub mod cv;
 pub mod dataset;
+pub mod engine;
 pub mod error;
 pub mod explain;
 pub mod features;

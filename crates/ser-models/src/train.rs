@@ -2,16 +2,13 @@
 //! label smoothing, optional mixup, gradient-norm clipping, early stopping on validation
 //! unweighted accuracy (UA) with the best weights restored, and on-the-fly augmentation.
 
-use std::time::Instant;
-
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{Batch, Sequence};
+use crate::engine::{self, BatchLoss, Objective, Validation};
 use crate::models::{Model, ModelConfig};
 use crate::params::ParamStore;
 use crate::{Error, Result};
@@ -311,53 +308,109 @@ fn sample_beta(rng: &mut ChaCha8Rng, alpha: f64) -> f64 {
     }
 }
 
-/// Clips gradients in place to a global L2 norm of at most `max` (as
-/// `torch.nn.utils.clip_grad_norm_`); a non-finite norm leaves them unchanged.
-pub fn global_clip(
-    grads: &mut candle_core::backprop::GradStore,
-    vars: &[candle_core::Var],
-    max: f64,
-) -> Result<()> {
-    let mut total = 0f64;
-    for v in vars {
-        if let Some(g) = grads.get(v.as_tensor()) {
-            total += g.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
-        }
-    }
-    let norm = total.sqrt();
-    if norm > max && norm.is_finite() {
-        let s = max / (norm + 1e-6);
-        for v in vars {
-            if let Some(g) = grads.remove(v.as_tensor()) {
-                grads.insert(v.as_tensor(), (g * s)?);
-            }
-        }
-    }
-    Ok(())
+/// The classification objective of [`train`]: class-weighted soft cross entropy with label
+/// smoothing and optional mixup, on-the-fly augmentation, validation UA.
+struct Classifier<'a> {
+    model: &'a Model,
+    train: Labeled<'a>,
+    valid: Option<Labeled<'a>>,
+    augment: Option<&'a Augment>,
+    weights: Vec<f32>,
+    n_classes: usize,
+    label_smoothing: f64,
+    mixup_alpha: f64,
 }
 
-/// `Σ‖W‖²` over `tensors` (a scalar tensor).
-fn l2_penalty(tensors: &[Tensor]) -> Result<Tensor> {
-    let mut acc = Tensor::zeros((), DType::F32, &Device::Cpu)?;
-    for t in tensors {
-        acc = (acc + t.sqr()?.sum_all()?)?;
+impl Objective for Classifier<'_> {
+    type Error = Error;
+
+    fn batch_loss(&mut self, idx: &[usize], rng: &mut ChaCha8Rng) -> Result<BatchLoss> {
+        let (n_classes, eps, dev) = (self.n_classes, self.label_smoothing, Device::Cpu);
+        let mut seqs: Vec<Sequence> = idx.iter().map(|&i| self.train.x[i].clone()).collect();
+        if let Some(aug) = self.augment {
+            for s in &mut seqs {
+                aug(s, rng);
+            }
+        }
+        let b = seqs.len();
+        let mut q = vec![0f32; b * n_classes];
+        let mut w = vec![0f32; b];
+        for (k, &i) in idx.iter().enumerate() {
+            let c = self.train.y[i];
+            for j in 0..n_classes {
+                q[k * n_classes + j] = (eps / n_classes as f64) as f32;
+            }
+            q[k * n_classes + c] += (1.0 - eps) as f32;
+            w[k] = self.weights[c];
+        }
+        let refs: Vec<&Sequence> = seqs.iter().collect();
+        let mut batch = Batch::from_sequences(&refs, 1)?;
+        if self.mixup_alpha > 0.0 && b > 1 {
+            let lam = sample_beta(rng, self.mixup_alpha).clamp(0.0, 1.0);
+            let lam = lam.max(1.0 - lam); // keep the first sample dominant
+            let mut perm: Vec<usize> = (0..b).collect();
+            perm.shuffle(rng);
+            let perm_t = Tensor::from_vec(perm.iter().map(|&p| p as u32).collect(), b, &dev)?;
+            let xp = batch.x.index_select(&perm_t, 0)?;
+            let mp = batch.mask.index_select(&perm_t, 0)?;
+            batch.x = ((&batch.x * lam)? + (xp * (1.0 - lam))?)?;
+            batch.mask = batch.mask.maximum(&mp)?;
+            batch.lengths = (0..b)
+                .map(|k| batch.lengths[k].max(batch.lengths[perm[k]]))
+                .collect();
+            let q0 = q.clone();
+            let w0 = w.clone();
+            for k in 0..b {
+                for j in 0..n_classes {
+                    q[k * n_classes + j] = lam as f32 * q0[k * n_classes + j]
+                        + (1.0 - lam) as f32 * q0[perm[k] * n_classes + j];
+                }
+                w[k] = lam as f32 * w0[k] + (1.0 - lam) as f32 * w0[perm[k]];
+            }
+        }
+        let targets = Tensor::from_vec(q, (b, n_classes), &dev)?;
+        let wt = Tensor::from_vec(w, b, &dev)?;
+        let logits = self.model.forward_t(&batch, true)?;
+        let loss = soft_cross_entropy(&logits, &targets, &wt)?;
+        let preds = logits.argmax(1)?.to_dtype(DType::U32)?.to_vec1::<u32>()?;
+        let correct = idx
+            .iter()
+            .zip(&preds)
+            .filter(|(&i, &p)| self.train.y[i] == p as usize)
+            .count();
+        Ok(BatchLoss {
+            loss,
+            correct: Some(correct),
+        })
     }
-    Ok(acc)
+
+    fn validate(&mut self) -> Result<Option<Validation>> {
+        let Some(v) = self.valid else {
+            return Ok(None);
+        };
+        let pred = predict(self.model, v.x, 64)?;
+        let acc = pred.iter().zip(v.y).filter(|(p, t)| p == t).count() as f64 / v.y.len() as f64;
+        Ok(Some(Validation {
+            score: ua(v.y, &pred, self.n_classes),
+            accuracy: Some(acc),
+        }))
+    }
 }
 
 /// Trains `cfg` on `train`, early-stopping on `valid` UA when given.
 ///
-/// Fits the input standardisation on `train` only, then runs mini-batch AdamW with the
-/// schedule of [`TrainConfig`]. `augment` is applied to a fresh copy of every training
-/// sequence in every epoch. `on_epoch` sees each [`EpochLog`] as it is produced (progress
-/// bars, CSV logs). With a validation set the weights of the best-UA epoch are restored.
+/// Fits the input standardisation on `train` only, then runs the [`crate::engine`] (mini-batch
+/// AdamW with the schedule of [`TrainConfig`]) on class-weighted soft cross entropy. `augment`
+/// is applied to a fresh copy of every training sequence in every epoch. `on_epoch` sees each
+/// [`EpochLog`] as it is produced (progress bars, CSV logs). With a validation set the weights
+/// of the best-UA epoch are restored.
 pub fn train(
     cfg: &ModelConfig,
     tcfg: &TrainConfig,
     train: Labeled<'_>,
     valid: Option<Labeled<'_>>,
     augment: Option<&Augment>,
-    mut on_epoch: impl FnMut(&EpochLog),
+    on_epoch: impl FnMut(&EpochLog),
 ) -> Result<Trained> {
     cfg.validate()?;
     tcfg.validate()?;
@@ -375,156 +428,24 @@ pub fn train(
     let (model, params) = init_model(cfg, tcfg.seed)?;
     let (mean, inv) = fit_standardizer(train.x)?;
     set_standardizer(&params, &mean, &inv)?;
-
-    let vars = params.trainable_vars();
-    let penalised: Vec<Tensor> = vars
-        .iter()
-        .filter(|v| v.rank() >= 2)
-        .map(|v| v.as_tensor().clone())
-        .collect();
-    let mut opt = AdamW::new(
-        vars.clone(),
-        ParamsAdamW {
-            lr: tcfg.lr,
-            weight_decay: tcfg.weight_decay,
-            ..Default::default()
-        },
-    )?;
-    let weights = class_weights(train.y, n_classes, tcfg.class_weighted);
-    let mut rng = ChaCha8Rng::seed_from_u64(tcfg.seed.wrapping_add(1));
-    let n = train.x.len();
-    let steps_per_epoch = n.div_ceil(tcfg.batch_size);
-    let total_steps = steps_per_epoch * tcfg.epochs;
-    let eps = tcfg.label_smoothing;
-    let dev = Device::Cpu;
-
-    let mut history = Vec::new();
-    let mut best: Option<(f64, usize, std::collections::HashMap<String, Tensor>)> = None;
-    let mut step = 0usize;
-    let mut train_secs = 0f64;
-    let mut order: Vec<usize> = (0..n).collect();
-    for epoch in 1..=tcfg.epochs {
-        let t0 = Instant::now();
-        order.shuffle(&mut rng);
-        let mut loss_sum = 0f64;
-        let mut correct = 0usize;
-        for idx in order.chunks(tcfg.batch_size) {
-            let mut seqs: Vec<Sequence> = idx.iter().map(|&i| train.x[i].clone()).collect();
-            if let Some(aug) = augment {
-                for s in &mut seqs {
-                    aug(s, &mut rng);
-                }
-            }
-            let b = seqs.len();
-            let mut q = vec![0f32; b * n_classes];
-            let mut w = vec![0f32; b];
-            for (k, &i) in idx.iter().enumerate() {
-                let c = train.y[i];
-                for j in 0..n_classes {
-                    q[k * n_classes + j] = (eps / n_classes as f64) as f32;
-                }
-                q[k * n_classes + c] += (1.0 - eps) as f32;
-                w[k] = weights[c];
-            }
-            let refs: Vec<&Sequence> = seqs.iter().collect();
-            let mut batch = Batch::from_sequences(&refs, 1)?;
-            if tcfg.mixup_alpha > 0.0 && b > 1 {
-                let lam = sample_beta(&mut rng, tcfg.mixup_alpha).clamp(0.0, 1.0);
-                let lam = lam.max(1.0 - lam); // keep the first sample dominant
-                let mut perm: Vec<usize> = (0..b).collect();
-                perm.shuffle(&mut rng);
-                let perm_t = Tensor::from_vec(perm.iter().map(|&p| p as u32).collect(), b, &dev)?;
-                let xp = batch.x.index_select(&perm_t, 0)?;
-                let mp = batch.mask.index_select(&perm_t, 0)?;
-                batch.x = ((&batch.x * lam)? + (xp * (1.0 - lam))?)?;
-                batch.mask = batch.mask.maximum(&mp)?;
-                batch.lengths = (0..b)
-                    .map(|k| batch.lengths[k].max(batch.lengths[perm[k]]))
-                    .collect();
-                let q0 = q.clone();
-                let w0 = w.clone();
-                for k in 0..b {
-                    for j in 0..n_classes {
-                        q[k * n_classes + j] = lam as f32 * q0[k * n_classes + j]
-                            + (1.0 - lam) as f32 * q0[perm[k] * n_classes + j];
-                    }
-                    w[k] = lam as f32 * w0[k] + (1.0 - lam) as f32 * w0[perm[k]];
-                }
-            }
-            let targets = Tensor::from_vec(q, (b, n_classes), &dev)?;
-            let wt = Tensor::from_vec(w, b, &dev)?;
-            let logits = model.forward_t(&batch, true)?;
-            let mut loss = soft_cross_entropy(&logits, &targets, &wt)?;
-            if tcfg.l2 > 0.0 {
-                loss = (loss + (l2_penalty(&penalised)? * (tcfg.l2 / (2.0 * n as f64)))?)?;
-            }
-            let lv = loss.to_scalar::<f32>()? as f64;
-            if !lv.is_finite() {
-                return Err(Error::NonFinite(format!("training loss at epoch {epoch}")));
-            }
-            loss_sum += lv * b as f64;
-            let preds = logits.argmax(1)?.to_dtype(DType::U32)?.to_vec1::<u32>()?;
-            correct += idx
-                .iter()
-                .zip(&preds)
-                .filter(|(&i, &p)| train.y[i] == p as usize)
-                .count();
-            let mut grads = loss.backward()?;
-            if tcfg.grad_clip > 0.0 {
-                global_clip(&mut grads, &vars, tcfg.grad_clip)?;
-            }
-            opt.set_learning_rate(tcfg.lr_at(step, steps_per_epoch, total_steps));
-            opt.step(&grads)?;
-            step += 1;
-        }
-        train_secs += t0.elapsed().as_secs_f64();
-        let (val_ua, val_acc) = match valid {
-            Some(v) => {
-                let pred = predict(&model, v.x, 64)?;
-                let acc =
-                    pred.iter().zip(v.y).filter(|(p, t)| p == t).count() as f64 / v.y.len() as f64;
-                (Some(ua(v.y, &pred, n_classes)), Some(acc))
-            }
-            None => (None, None),
-        };
-        let log = EpochLog {
-            epoch,
-            lr: opt.learning_rate(),
-            train_loss: loss_sum / n as f64,
-            train_acc: correct as f64 / n as f64,
-            val_ua,
-            val_acc,
-            secs: t0.elapsed().as_secs_f64(),
-        };
-        on_epoch(&log);
-        history.push(log);
-        if let Some(u) = val_ua {
-            let improved = best.as_ref().is_none_or(|(b, _, _)| u > *b);
-            if improved {
-                best = Some((u, epoch, params.snapshot()?));
-            } else if best
-                .as_ref()
-                .is_some_and(|(_, e, _)| epoch - e >= tcfg.patience)
-            {
-                break;
-            }
-        }
-    }
-    let epochs_run = history.len().max(1);
-    let (best_epoch, best_val_ua) = match best {
-        Some((u, e, snap)) => {
-            params.restore(&snap)?;
-            (e, Some(u))
-        }
-        None => (history.len(), None),
+    let mut objective = Classifier {
+        model: &model,
+        train,
+        valid,
+        augment,
+        weights: class_weights(train.y, n_classes, tcfg.class_weighted),
+        n_classes,
+        label_smoothing: tcfg.label_smoothing,
+        mixup_alpha: tcfg.mixup_alpha,
     };
+    let fit = engine::run(&params, tcfg, train.x.len(), &mut objective, on_epoch)?;
     Ok(Trained {
         model,
         params,
-        history,
-        best_epoch,
-        best_val_ua,
-        secs_per_epoch: train_secs / epochs_run as f64,
+        history: fit.history,
+        best_epoch: fit.best_epoch,
+        best_val_ua: fit.best_score,
+        secs_per_epoch: fit.secs_per_epoch,
     })
 }
 
