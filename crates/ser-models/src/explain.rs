@@ -33,29 +33,19 @@
 //! # }
 //! ```
 
-use candle_core::{DType, Device, IndexOp, Module, Tensor, Var};
-use candle_nn::{linear, Linear, VarBuilder};
-use ser_metrics::argmax;
-
-use crate::layers::{layer_norm, softmax_last, LayerNorm};
+use candle_core::{DType, Device, IndexOp, Tensor, Var};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use ser_metrics::argmax;
 use serde::Serialize;
 
 use crate::batch::{mask_from_lengths, Batch, Sequence};
-use crate::layers::{
-    masked_mean, masked_mean_std, masked_softmax, positional_encoding, stack_frames, BiLstm,
-    ConvBlock,
-};
-use crate::models::{Model, ModelConfig};
-use crate::params::{DropoutRng, ParamStore};
+use crate::layers::softmax_last;
+use crate::models::Model;
+use crate::params::ParamStore;
 use crate::train::predict_proba;
 use crate::{Error, Result};
-
-/// Largest difference between recomputed and model logits accepted by
-/// [`attention_over_time`].
-const RECOMPUTE_TOL: f32 = 1e-3;
 
 /// Gradient × input of one class over one input sequence.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -181,94 +171,6 @@ pub struct TimeAttention {
     pub probabilities: Vec<f32>,
 }
 
-/// Linear layers of an attentive statistics pool, rebuilt from the stored weights.
-struct Pool {
-    proj: Linear,
-    score: Linear,
-}
-
-impl Pool {
-    fn new(dim: usize, hidden: usize, vb: VarBuilder<'_>) -> Result<Self> {
-        Ok(Self {
-            proj: linear(dim, hidden, vb.pp("proj"))?,
-            score: linear(hidden, 1, vb.pp("score"))?,
-        })
-    }
-
-    /// `(pooled (B, 2D), weights (B, T))`, as `layers::AttentiveStatsPool::forward`.
-    fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<(Tensor, Tensor)> {
-        let e = self
-            .score
-            .forward(&self.proj.forward(x)?.tanh()?)?
-            .squeeze(2)?;
-        let a = masked_softmax(&e, mask)?;
-        let a3 = a.unsqueeze(2)?;
-        let mu = x.broadcast_mul(&a3)?.sum(1)?;
-        let ex2 = x.sqr()?.broadcast_mul(&a3)?.sum(1)?;
-        let sd = (ex2 - mu.sqr()?)?.clamp(1e-6, f64::INFINITY)?.sqrt()?;
-        Ok((Tensor::cat(&[&mu, &sd], 1)?, a))
-    }
-}
-
-/// Multi-head self-attention rebuilt from `qkv` / `out`, returning its maps.
-struct Mhsa {
-    qkv: Linear,
-    out: Linear,
-    heads: usize,
-    dim: usize,
-}
-
-impl Mhsa {
-    fn new(dim: usize, heads: usize, vb: VarBuilder<'_>) -> Result<Self> {
-        Ok(Self {
-            qkv: linear(dim, 3 * dim, vb.pp("qkv"))?,
-            out: linear(dim, dim, vb.pp("out"))?,
-            heads,
-            dim,
-        })
-    }
-
-    /// `(output (B, T, D), head-averaged attention (B, T, T))`.
-    fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<(Tensor, Tensor)> {
-        let (b, t, _) = x.dims3()?;
-        let (h, hd) = (self.heads, self.dim / self.heads);
-        let qkv = self
-            .qkv
-            .forward(x)?
-            .reshape((b, t, 3, h, hd))?
-            .permute((2, 0, 3, 1, 4))?;
-        let q = qkv.i(0)?.contiguous()?;
-        let k = qkv.i(1)?.contiguous()?;
-        let v = qkv.i(2)?.contiguous()?;
-        let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?;
-        let neg = ((mask.ones_like()? - mask)? * -1e9)?.reshape((b, 1, 1, t))?;
-        let att = softmax_last(&scores.broadcast_add(&neg)?)?;
-        let y = att.matmul(&v)?.transpose(1, 2)?.reshape((b, t, self.dim))?;
-        Ok((self.out.forward(&y)?, att.mean(1)?))
-    }
-}
-
-struct Norm {
-    mean: Tensor,
-    inv_std: Tensor,
-}
-
-impl Norm {
-    fn new(f: usize, vb: &VarBuilder<'_>) -> Result<Self> {
-        let vb = vb.pp("input_norm");
-        Ok(Self {
-            mean: vb.get(f, "mean")?,
-            inv_std: vb.get(f, "inv_std")?,
-        })
-    }
-
-    fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        Ok(x.broadcast_sub(&self.mean)?
-            .broadcast_mul(&self.inv_std)?
-            .broadcast_mul(&mask.unsqueeze(2)?)?)
-    }
-}
-
 /// Spreads per-step weights over the `k` input frames each step covers (first `n` frames).
 fn spread(steps: &[f32], k: usize, n: usize) -> Vec<f32> {
     let mut w: Vec<f32> = (0..n)
@@ -281,153 +183,61 @@ fn spread(steps: &[f32], k: usize, n: usize) -> Vec<f32> {
     w
 }
 
-fn check_logits(recomputed: &Tensor, model: &Model, batch: &Batch) -> Result<Vec<f32>> {
-    let reference = model.forward_t(batch, false)?;
-    let diff = (recomputed - &reference)?
-        .abs()?
-        .flatten_all()?
-        .max(0)?
-        .to_scalar::<f32>()?;
-    if diff.is_nan() || diff > RECOMPUTE_TOL {
-        return Err(Error::InvalidArgument(format!(
-            "attention recomputation differs from the model's logits by {diff} \
-             (the architecture changed without explain.rs)"
-        )));
-    }
-    Ok(softmax_last(&reference)?.i(0)?.to_vec1()?)
-}
-
 /// The frame weights an attention model uses for `seq`, or `None` for architectures
 /// without attention over time (CNN, BiLSTM, MLP: use [`saliency`]).
 ///
-/// `cfg` must be the configuration `model` and `params` were built from (the model card's).
-pub fn attention_over_time(
-    model: &Model,
-    cfg: &ModelConfig,
-    params: &ParamStore,
-    seq: &Sequence,
-) -> Result<Option<TimeAttention>> {
-    let vb = params.var_builder();
-    let (t, f) = (seq.n_frames(), seq.n_features());
-    if f != cfg.n_features() {
-        return Err(Error::ShapeMismatch {
-            what: "attention input features".into(),
-            expected: cfg.n_features().to_string(),
-            got: f.to_string(),
-        });
-    }
-    let dev = Device::Cpu;
+/// The weights come from the model's own layers in the same forward pass that gives the
+/// probabilities (`forward_with_weights` of [`crate::AttentionNet`], [`crate::CnnLstm`] and
+/// [`crate::Transformer`]): attentive-pooling weights, or for the Transformer the attention
+/// rollout (Abnar & Zuidema 2020) of its head-averaged maps with the residual,
+/// `R ← (½A + ½I) R` with rows renormalised, averaged over the valid query steps.
+pub fn attention_over_time(model: &Model, seq: &Sequence) -> Result<Option<TimeAttention>> {
+    let t = seq.n_frames();
     let batch = Batch::from_sequences(&[seq], 1)?;
-    let x = Norm::new(f, &vb)?.forward(&batch.x, &batch.mask)?;
-    match cfg {
-        ModelConfig::Attention(c) => {
-            let (xs, lengths) = stack_frames(&x, &batch.lengths, c.frame_stack)?;
-            let mask = mask_from_lengths(&lengths, xs.dim(1)?, &dev)?;
-            let proj = linear(f * c.frame_stack, c.d_model, vb.pp("proj"))?;
-            let ln = layer_norm(c.d_model, 1e-5, vb.pp("ln"))?;
-            let attn = Mhsa::new(c.d_model, c.n_heads, vb.pp("attn"))?;
-            let pool = Pool::new(c.d_model, c.att_hidden, vb.pp("pool"))?;
-            let head = linear(2 * c.d_model, c.n_classes, vb.pp("head"))?;
-            let h = proj.forward(&xs)?.relu()?;
-            let (a, _) = attn.forward(&ln.forward(&h)?, &mask)?;
-            let (pooled, w) = pool.forward(&(h + a)?, &mask)?;
-            let probabilities = check_logits(&head.forward(&pooled)?, model, &batch)?;
-            let steps: Vec<f32> = w.i(0)?.to_vec1()?;
+    let probs =
+        |logits: &Tensor| -> Result<Vec<f32>> { Ok(softmax_last(logits)?.i(0)?.to_vec1()?) };
+    match model {
+        Model::Attention(m) => {
+            let (logits, alpha) = m.forward_with_weights(&batch, false)?;
+            let steps: Vec<f32> = alpha.i(0)?.to_vec1()?;
             Ok(Some(TimeAttention {
                 kind: "pooling",
-                weights: spread(&steps, c.frame_stack, t),
-                probabilities,
+                weights: spread(&steps, m.frame_stack(), t),
+                probabilities: probs(&logits)?,
             }))
         }
-        ModelConfig::Transformer(c) => {
-            let (xs, lengths) = stack_frames(&x, &batch.lengths, c.frame_stack)?;
-            let ts = xs.dim(1)?;
-            let mask = mask_from_lengths(&lengths, ts, &dev)?;
-            let proj = linear(f * c.frame_stack, c.d_model, vb.pp("proj"))?;
-            let mut h = proj
-                .forward(&xs)?
-                .broadcast_add(&positional_encoding(ts, c.d_model, &dev)?)?;
-            // Rollout with the residual: R ← (½A + ½I) R, rows renormalised.
-            let eye = Tensor::eye(ts, DType::F32, &dev)?;
+        Model::CnnLstm(m) => {
+            let (logits, alpha) = m.forward_with_weights(&batch, false)?;
+            let steps: Vec<f32> = alpha.i(0)?.to_vec1()?;
+            Ok(Some(TimeAttention {
+                kind: "pooling",
+                weights: spread(&steps, m.frames_per_step(), t),
+                probabilities: probs(&logits)?,
+            }))
+        }
+        Model::Transformer(m) => {
+            let (logits, maps, lengths) = m.forward_with_weights(&batch, false)?;
+            let ts = maps.first().map_or(Ok(0), |a| a.dim(2))?;
+            let eye = Tensor::eye(ts, DType::F32, &Device::Cpu)?;
             let mut rollout = eye.clone();
-            for i in 0..c.n_layers {
-                let lv = vb.pp("layers").pp(i);
-                let ln1: LayerNorm = layer_norm(c.d_model, 1e-5, lv.pp("ln1"))?;
-                let attn = Mhsa::new(c.d_model, c.n_heads, lv.pp("attn"))?;
-                let ln2: LayerNorm = layer_norm(c.d_model, 1e-5, lv.pp("ln2"))?;
-                let ff1 = linear(c.d_model, c.ff_dim, lv.pp("ff1"))?;
-                let ff2 = linear(c.ff_dim, c.d_model, lv.pp("ff2"))?;
-                let (a, maps) = attn.forward(&ln1.forward(&h)?, &mask)?;
-                h = (h + a)?;
-                let ff = ff2.forward(&ff1.forward(&ln2.forward(&h)?)?.gelu_erf()?)?;
-                h = (h + ff)?;
-                let m = ((maps.i(0)? * 0.5)? + (&eye * 0.5)?)?;
-                let m = m.broadcast_div(&m.sum_keepdim(1)?)?;
-                rollout = m.matmul(&rollout)?;
+            for a in &maps {
+                let a = a.i(0)?.mean(0)?; // heads averaged: (steps, steps)
+                let r = ((a * 0.5)? + (&eye * 0.5)?)?;
+                let r = r.broadcast_div(&r.sum_keepdim(1)?)?;
+                rollout = r.matmul(&rollout)?;
             }
-            let ln_f = layer_norm(c.d_model, 1e-5, vb.pp("ln_f"))?;
-            let width = if c.stats_pooling { 2 } else { 1 } * c.d_model;
-            let head = linear(width, c.n_classes, vb.pp("head"))?;
-            let hf = ln_f.forward(&h)?;
-            let pooled = if c.stats_pooling {
-                masked_mean_std(&hf, &mask)?
-            } else {
-                masked_mean(&hf, &mask)?
-            };
-            let probabilities = check_logits(&head.forward(&pooled)?, model, &batch)?;
             // Mean pooling over valid query steps, so average their rollout rows.
-            let n = lengths[0].max(1);
-            let steps: Vec<f32> = rollout.narrow(0, 0, n)?.mean(0)?.to_vec1()?;
+            let n = lengths[0].max(1).min(ts.max(1));
+            let steps: Vec<f32> = if ts == 0 {
+                Vec::new()
+            } else {
+                rollout.narrow(0, 0, n)?.mean(0)?.to_vec1()?
+            };
             let steps: Vec<f32> = steps.iter().take(n).copied().collect();
             Ok(Some(TimeAttention {
                 kind: "rollout",
-                weights: spread(&steps, c.frame_stack, t),
-                probabilities,
-            }))
-        }
-        ModelConfig::CnnLstm(c) => {
-            let rng = DropoutRng::new(0);
-            let mut blocks = Vec::new();
-            let mut c_in = 1;
-            for (i, &ch) in c.channels.iter().enumerate() {
-                blocks.push(ConvBlock::new(
-                    c_in,
-                    ch,
-                    2,
-                    2,
-                    0.0,
-                    rng.clone(),
-                    vb.pp("blocks").pp(i),
-                )?);
-                c_in = ch;
-            }
-            let total: usize = blocks.iter().map(|b| b.pool_t()).product();
-            let t_pad = t.div_ceil(total) * total;
-            let mut h = x
-                .pad_with_zeros(1, 0, t_pad - t)?
-                .transpose(1, 2)?
-                .unsqueeze(1)?
-                .contiguous()?;
-            let mut lengths = batch.lengths.clone();
-            for b in &blocks {
-                let (y, l) = b.forward(&h, &lengths, false)?;
-                h = y;
-                lengths = l;
-            }
-            let (b, ch, fo, to) = h.dims4()?;
-            let h = h.permute((0, 3, 1, 2))?.reshape((b, to, ch * fo))?;
-            let lstm = BiLstm::new(ch * fo, c.hidden, vb.pp("lstm"))?;
-            let h = lstm.forward(&h, &lengths)?;
-            let mask = mask_from_lengths(&lengths, to, &dev)?;
-            let pool = Pool::new(2 * c.hidden, c.att_hidden, vb.pp("pool"))?;
-            let head = linear(4 * c.hidden, c.n_classes, vb.pp("head"))?;
-            let (pooled, w) = pool.forward(&h, &mask)?;
-            let probabilities = check_logits(&head.forward(&pooled)?, model, &batch)?;
-            let steps: Vec<f32> = w.i(0)?.to_vec1()?;
-            Ok(Some(TimeAttention {
-                kind: "pooling",
-                weights: spread(&steps, total, t),
-                probabilities,
+                weights: spread(&steps, m.frame_stack(), t),
+                probabilities: probs(&logits)?,
             }))
         }
         _ => Ok(None),
@@ -826,6 +636,7 @@ pub fn frames_to_cells(weights: &[f32], n_features: usize) -> Vec<f32> {
 mod tests {
     use super::*;
     use crate::train::init_model;
+    use crate::models::ModelConfig;
     use crate::Arch;
 
     fn seq(t: usize, f: usize, seed: u64) -> Sequence {
@@ -837,7 +648,7 @@ mod tests {
     }
 
     #[test]
-    fn attention_recomputation_matches_every_attention_model() {
+    fn attention_weights_come_with_the_models_own_probabilities() {
         let stats = ModelConfig::Transformer(
             crate::TransformerConfig::default()
                 .n_features(16)
@@ -850,21 +661,23 @@ mod tests {
             .chain([stats]);
         for cfg in cfgs {
             let arch = cfg.arch();
-            let (model, params) = init_model(&cfg, 1).unwrap();
+            let (model, _) = init_model(&cfg, 1).unwrap();
             for t in [1, 7, 33] {
                 let s = seq(t, 16, t as u64);
-                let a = attention_over_time(&model, &cfg, &params, &s)
-                    .unwrap()
-                    .unwrap();
+                let a = attention_over_time(&model, &s).unwrap().unwrap();
                 assert_eq!(a.weights.len(), t, "{arch}");
+                let p = predict_proba(&model, std::slice::from_ref(&s), 1).unwrap();
+                for (x, y) in a.probabilities.iter().zip(&p[0]) {
+                    assert!((x - y).abs() < 1e-6, "{arch} t={t}");
+                }
                 let sum: f32 = a.weights.iter().sum();
                 assert!((sum - 1.0).abs() < 1e-4, "{arch} t={t}: {sum}");
                 assert!(a.weights.iter().all(|w| *w >= 0.0));
             }
         }
         let cfg = Arch::Cnn.default_config(16, 3);
-        let (model, params) = init_model(&cfg, 1).unwrap();
-        assert!(attention_over_time(&model, &cfg, &params, &seq(5, 16, 0))
+        let (model, _) = init_model(&cfg, 1).unwrap();
+        assert!(attention_over_time(&model, &seq(5, 16, 0))
             .unwrap()
             .is_none());
     }
@@ -1026,9 +839,7 @@ mod tests {
         let by_attention: Vec<Vec<f32>> = xt
             .iter()
             .map(|s| {
-                let a = attention_over_time(&tr.model, &cfg, &tr.params, s)
-                    .unwrap()
-                    .unwrap();
+                let a = attention_over_time(&tr.model, s).unwrap().unwrap();
                 frames_to_cells(&a.weights, 16)
             })
             .collect();

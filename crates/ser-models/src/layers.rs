@@ -155,15 +155,22 @@ impl AttentiveStatsPool {
 
     /// Pools `x (B, T, D)` with `mask (B, T)` to `(B, 2D)`.
     pub fn forward(&self, x: &Tensor, mask: &Tensor) -> CResult<Tensor> {
+        Ok(self.forward_with_weights(x, mask)?.0)
+    }
+
+    /// [`AttentiveStatsPool::forward`] and the frame weights `α (B, T)` it pooled with
+    /// (zero on padded frames, each row summing to 1).
+    pub fn forward_with_weights(&self, x: &Tensor, mask: &Tensor) -> CResult<(Tensor, Tensor)> {
         let e = self
             .score
             .forward(&self.proj.forward(x)?.tanh()?)?
             .squeeze(2)?;
-        let a = masked_softmax(&e, mask)?.unsqueeze(2)?;
+        let alpha = masked_softmax(&e, mask)?;
+        let a = alpha.unsqueeze(2)?;
         let mu = x.broadcast_mul(&a)?.sum(1)?;
         let ex2 = x.sqr()?.broadcast_mul(&a)?.sum(1)?;
         let sd = (ex2 - mu.sqr()?)?.clamp(1e-6, f64::INFINITY)?.sqrt()?;
-        Tensor::cat(&[&mu, &sd], 1)
+        Ok((Tensor::cat(&[&mu, &sd], 1)?, alpha))
     }
 }
 
@@ -201,6 +208,17 @@ impl MultiHeadSelfAttention {
     /// `x (B, T, D)`, `mask (B, T)` → `(B, T, D)`. Padded keys get zero attention weight;
     /// outputs at padded query positions are meaningless and must be masked downstream.
     pub fn forward(&self, x: &Tensor, mask: &Tensor, train: bool) -> CResult<Tensor> {
+        Ok(self.forward_with_weights(x, mask, train)?.0)
+    }
+
+    /// [`MultiHeadSelfAttention::forward`] and its attention maps `(B, heads, T, T)` (rows:
+    /// queries, before dropout; padded keys get weight 0).
+    pub fn forward_with_weights(
+        &self,
+        x: &Tensor,
+        mask: &Tensor,
+        train: bool,
+    ) -> CResult<(Tensor, Tensor)> {
         let (b, t, _) = x.dims3()?;
         let h = self.n_heads;
         let hd = self.dim / h;
@@ -214,10 +232,10 @@ impl MultiHeadSelfAttention {
         let v = qkv.i(2)?.contiguous()?;
         let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?; // (B, h, T, T)
         let neg = ((mask.ones_like()? - mask)? * MASK_NEG)?.reshape((b, 1, 1, t))?;
-        let att = softmax_last(&scores.broadcast_add(&neg)?)?;
-        let att = self.drop.forward(&att, train)?;
+        let maps = softmax_last(&scores.broadcast_add(&neg)?)?;
+        let att = self.drop.forward(&maps, train)?;
         let y = att.matmul(&v)?.transpose(1, 2)?.reshape((b, t, self.dim))?;
-        self.out.forward(&y)
+        Ok((self.out.forward(&y)?, maps))
     }
 }
 
@@ -254,12 +272,24 @@ impl EncoderLayer {
 
     /// `x (B, T, D)`, `mask (B, T)` → `(B, T, D)`.
     pub fn forward(&self, x: &Tensor, mask: &Tensor, train: bool) -> CResult<Tensor> {
-        let a = self.attn.forward(&self.ln1.forward(x)?, mask, train)?;
+        Ok(self.forward_with_weights(x, mask, train)?.0)
+    }
+
+    /// [`EncoderLayer::forward`] and the self-attention maps `(B, heads, T, T)`.
+    pub fn forward_with_weights(
+        &self,
+        x: &Tensor,
+        mask: &Tensor,
+        train: bool,
+    ) -> CResult<(Tensor, Tensor)> {
+        let (a, maps) = self
+            .attn
+            .forward_with_weights(&self.ln1.forward(x)?, mask, train)?;
         let x = (x + self.drop.forward(&a, train)?)?;
         let f = self
             .ff2
             .forward(&self.ff1.forward(&self.ln2.forward(&x)?)?.gelu_erf()?)?;
-        &x + self.drop.forward(&f, train)?
+        Ok(((&x + self.drop.forward(&f, train)?)?, maps))
     }
 }
 

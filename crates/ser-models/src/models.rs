@@ -667,6 +667,11 @@ impl CnnLstm {
 
     /// Logits `(B, n_classes)`.
     pub fn forward_t(&self, batch: &Batch, train: bool) -> Result<Tensor> {
+        Ok(self.forward_with_weights(batch, train)?.0)
+    }
+
+    /// Logits and the attentive-pooling weights over the LSTM's time steps `(B, steps)`.
+    pub fn forward_with_weights(&self, batch: &Batch, train: bool) -> Result<(Tensor, Tensor)> {
         check_input(batch, self.cfg.n_features)?;
         let x = self.input_norm.forward(&batch.x, &batch.mask)?;
         let (h, lengths) = conv_front(&self.blocks, &x, &batch.lengths, train)?;
@@ -674,8 +679,16 @@ impl CnnLstm {
         let h = h.permute((0, 3, 1, 2))?.reshape((b, t, c * f))?;
         let h = self.lstm.forward(&h, &lengths)?;
         let mask = mask_from_lengths(&lengths, t, h.device())?;
-        let pooled = self.pool.forward(&h, &mask)?;
-        Ok(self.head.forward(&self.drop.forward(&pooled, train)?)?)
+        let (pooled, alpha) = self.pool.forward_with_weights(&h, &mask)?;
+        Ok((
+            self.head.forward(&self.drop.forward(&pooled, train)?)?,
+            alpha,
+        ))
+    }
+
+    /// Input frames per LSTM step (the product of the blocks' time pooling).
+    pub fn frames_per_step(&self) -> usize {
+        self.blocks.iter().map(|b| b.pool_t()).product()
     }
 }
 
@@ -719,6 +732,17 @@ impl AttentionNet {
 
     /// Logits `(B, n_classes)`.
     pub fn forward_t(&self, batch: &Batch, train: bool) -> Result<Tensor> {
+        Ok(self.forward_with_weights(batch, train)?.0)
+    }
+
+    /// Input frames per step (`frame_stack`).
+    pub fn frame_stack(&self) -> usize {
+        self.cfg.frame_stack
+    }
+
+    /// Logits and the attentive-pooling weights over the stacked steps `(B, steps)` (each
+    /// step covers `frame_stack` input frames).
+    pub fn forward_with_weights(&self, batch: &Batch, train: bool) -> Result<(Tensor, Tensor)> {
         check_input(batch, self.cfg.n_features)?;
         let x = self.input_norm.forward(&batch.x, &batch.mask)?;
         let (x, lengths) = stack_frames(&x, &batch.lengths, self.cfg.frame_stack)?;
@@ -726,8 +750,11 @@ impl AttentionNet {
         let h = self.proj.forward(&x)?.relu()?;
         let a = self.attn.forward(&self.ln.forward(&h)?, &mask, train)?;
         let h = (h + self.drop.forward(&a, train)?)?;
-        let pooled = self.pool.forward(&h, &mask)?;
-        Ok(self.head.forward(&self.drop.forward(&pooled, train)?)?)
+        let (pooled, alpha) = self.pool.forward_with_weights(&h, &mask)?;
+        Ok((
+            self.head.forward(&self.drop.forward(&pooled, train)?)?,
+            alpha,
+        ))
     }
 }
 
@@ -779,6 +806,21 @@ impl Transformer {
 
     /// Logits `(B, n_classes)`.
     pub fn forward_t(&self, batch: &Batch, train: bool) -> Result<Tensor> {
+        Ok(self.forward_with_weights(batch, train)?.0)
+    }
+
+    /// Input frames per step (`frame_stack`).
+    pub fn frame_stack(&self) -> usize {
+        self.cfg.frame_stack
+    }
+
+    /// Logits, each layer's self-attention maps `(B, heads, steps, steps)` and the valid
+    /// step count of each batch row (a step covers `frame_stack` input frames).
+    pub fn forward_with_weights(
+        &self,
+        batch: &Batch,
+        train: bool,
+    ) -> Result<(Tensor, Vec<Tensor>, Vec<usize>)> {
         check_input(batch, self.cfg.n_features)?;
         let x = self.input_norm.forward(&batch.x, &batch.mask)?;
         let (x, lengths) = stack_frames(&x, &batch.lengths, self.cfg.frame_stack)?;
@@ -787,8 +829,11 @@ impl Transformer {
         let pe = positional_encoding(t, self.cfg.d_model, x.device())?;
         let mut h = self.proj.forward(&x)?.broadcast_add(&pe)?;
         h = self.drop.forward(&h, train)?;
+        let mut maps = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
-            h = layer.forward(&h, &mask, train)?;
+            let (y, m) = layer.forward_with_weights(&h, &mask, train)?;
+            h = y;
+            maps.push(m);
         }
         let h = self.ln_f.forward(&h)?;
         let pooled = if self.cfg.stats_pooling {
@@ -796,7 +841,11 @@ impl Transformer {
         } else {
             masked_mean(&h, &mask)?
         };
-        Ok(self.head.forward(&self.drop.forward(&pooled, train)?)?)
+        Ok((
+            self.head.forward(&self.drop.forward(&pooled, train)?)?,
+            maps,
+            lengths,
+        ))
     }
 }
 

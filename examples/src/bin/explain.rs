@@ -349,7 +349,7 @@ fn explain_file(audio_path: &Path, model: Option<PathBuf>, out: &Path, top: usiz
                     (format!("{lo:.0}–{hi:.0} Hz"), s / abs_total)
                 })
                 .collect();
-            let at = attention_over_time(model, &card.model, params, &seq)?;
+            let at = attention_over_time(model, &seq)?;
             if let Some(a) = at {
                 curves.push((
                     format!("attention ({})", a.kind),
@@ -479,7 +479,7 @@ fn explain_file(audio_path: &Path, model: Option<PathBuf>, out: &Path, top: usiz
                 RED,
                 normalise(&regrid(&fp, n_disp)),
             ));
-            if let Some(a) = attention_over_time(model, &card.model, params, &seq)? {
+            if let Some(a) = attention_over_time(model, &seq)? {
                 curves.push((
                     format!("attention ({})", a.kind),
                     YELLOW,
