@@ -24,10 +24,10 @@ all=(audio_from_bytes dsp_transforms features manifest model_dir)
 
 seeds_of() {
   case $1 in
-    audio_from_bytes | dsp_transforms) echo "$root/crates/ser-dsp/tests/fixtures/regressions/$1" ;;
-    features) echo "$root/crates/ser-features/tests/fixtures/regressions/features" ;;
-    manifest) echo "$root/crates/ser-data/tests/fixtures/regressions/manifest" ;;
-    model_dir) echo "$root/crates/ser-models/tests/fixtures/regressions/model_dir" ;;
+    audio_from_bytes | dsp_transforms) echo "$root/ser-dsp/tests/fixtures/regressions/$1" ;;
+    features) echo "$root/ser-features/tests/fixtures/regressions/features" ;;
+    manifest) echo "$root/ser-data/tests/fixtures/regressions/manifest" ;;
+    model_dir) echo "$root/ser-models/tests/fixtures/regressions/model_dir" ;;
     *) echo "unknown target $1" >&2; exit 2 ;;
   esac
 }

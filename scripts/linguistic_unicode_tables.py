@@ -1,4 +1,4 @@
-"""Generates crates/ser-features/src/linguistic/unicode_tables.rs from Python's unicodedata.
+"""Generates ser-features/src/linguistic/unicode_tables.rs from Python's unicodedata.
 
 Tables of inclusive code-point ranges for the general categories the BERT basic tokenizer
 needs: punctuation (P*), non-spacing marks (Mn, stripped after NFD) and "other" characters
@@ -35,6 +35,6 @@ src = [
     emit("NONSPACING_MARK", "General category Mn.", ranges(lambda c: cat(c) == "Mn")),
     emit("OTHER", "General categories Cc, Cf, Co (control, format, private use).", ranges(lambda c: cat(c) in ("Cc", "Cf", "Co"))),
 ]
-out = "crates/ser-features/src/linguistic/unicode_tables.rs"
+out = "ser-features/src/linguistic/unicode_tables.rs"
 open(out, "w").write("\n".join(src))
 print("wrote", out)

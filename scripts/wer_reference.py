@@ -1,7 +1,7 @@
 """Golden fixtures for ser-metrics' `asr` module: jiwer 4.x word / character error rates
 (with rapidfuzz's alignment) and openai-whisper's text normalisers.
 
-Writes crates/ser-metrics/tests/fixtures/asr_reference.json. Run:
+Writes ser-metrics/tests/fixtures/asr_reference.json. Run:
 
     /work/venv/bin/python scripts/wer_reference.py [PATH_TO_WHISPER_NORMALIZERS_DIR]
 

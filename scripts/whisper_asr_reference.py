@@ -2,7 +2,7 @@
 """Reference transcripts from faster-whisper for ser-whisper's decoder.
 
 1. assets/speech.wav with Whisper-base and tiny.en, greedy and beam 5 (faster-whisper defaults
-   otherwise) -> crates/ser-whisper/tests/fixtures/asr_speech.json (text, language, segments).
+   otherwise) -> ser-whisper/tests/fixtures/asr_speech.json (text, language, segments).
 2. Emotion corpora (../shared/datasets or $SER_DATASETS): every --ravdess-step-th RAVDESS file
    and every --emodb-step-th EmoDB file (sorted paths). Each clip is decoded to 16 kHz float32
    once with faster_whisper.decode_audio and written to --clips DIR/<corpus>/<name>.wav, so the
@@ -102,7 +102,7 @@ def speech_fixture(models):
             "beam5": run(model, speech, beam_size=5),
         }
         print(m, fixture[m]["greedy"]["text"], "|", fixture[m]["beam5"]["text"], flush=True)
-    path = os.path.join(ROOT, "crates/ser-whisper/tests/fixtures/asr_speech.json")
+    path = os.path.join(ROOT, "ser-whisper/tests/fixtures/asr_speech.json")
     with open(path, "w") as f:
         json.dump(fixture, f, ensure_ascii=False, indent=1)
         f.write("\n")

@@ -17,7 +17,7 @@ CTranslate2's `Whisper.encode` (the faster-whisper engine) on the same features.
 
 Usage (venv with `openai-whisper torch soundfile ctranslate2`):
   python scripts/whisper_reference.py --model models/whisper-base --tag speech \
-      --wav assets/speech.wav --seconds 1.5 --out crates/ser-whisper/tests/fixtures
+      --wav assets/speech.wav --seconds 1.5 --out ser-whisper/tests/fixtures
 """
 import argparse
 import os
@@ -145,7 +145,7 @@ def main():
     ap.add_argument("--wav", default="assets/speech.wav")
     ap.add_argument("--tag", default="speech")
     ap.add_argument("--seconds", type=float, default=0.0, help="first N seconds only")
-    ap.add_argument("--out", default="crates/ser-whisper/tests/fixtures")
+    ap.add_argument("--out", default="ser-whisper/tests/fixtures")
     ap.add_argument("--ct2", action="store_true", help="also compare with CTranslate2")
     ap.add_argument("--logmel-only", action="store_true")
     a = ap.parse_args()

@@ -2,7 +2,7 @@
 """Golden fixtures for ser-whisper's tokenizer, made with Hugging Face `tokenizers`.
 
 For each shipped tokenizer.json (models/whisper-base: multilingual, models/whisper-tiny.en:
-English-only) writes crates/ser-whisper/tests/fixtures/tokenizer_<model>.json with
+English-only) writes ser-whisper/tests/fixtures/tokenizer_<model>.json with
   special: {token: id} for the Whisper special tokens the decoder uses (and timestamp_begin),
   encode:  [[text, ids]] (`Tokenizer.encode(text, add_special_tokens=False).ids`),
   decode:  [[ids, text]] (`Tokenizer.decode(ids, skip_special_tokens=False)`).
@@ -15,7 +15,7 @@ import os
 from tokenizers import Tokenizer
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-OUT = os.path.join(ROOT, "crates/ser-whisper/tests/fixtures")
+OUT = os.path.join(ROOT, "ser-whisper/tests/fixtures")
 
 TEXTS = [
     " Kids are talking by the door.",

@@ -2,7 +2,7 @@
 //! decoding, down-mixing, resampling).
 #![no_main]
 
-#[path = "../../crates/ser-dsp/tests/regressions/audio_from_bytes.rs"]
+#[path = "../../ser-dsp/tests/regressions/audio_from_bytes.rs"]
 mod entry;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| entry::run(data));

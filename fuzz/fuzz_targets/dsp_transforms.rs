@@ -2,9 +2,9 @@
 //! and samples.
 #![no_main]
 
-#[path = "../../crates/ser-dsp/tests/regressions/bytes.rs"]
+#[path = "../../ser-dsp/tests/regressions/bytes.rs"]
 mod bytes;
-#[path = "../../crates/ser-dsp/tests/regressions/dsp_transforms.rs"]
+#[path = "../../ser-dsp/tests/regressions/dsp_transforms.rs"]
 mod entry;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| entry::run(data));

@@ -2,9 +2,9 @@
 //! functionals) on arbitrary samples and configurations.
 #![no_main]
 
-#[path = "../../crates/ser-features/tests/regressions/bytes.rs"]
+#[path = "../../ser-features/tests/regressions/bytes.rs"]
 mod bytes;
-#[path = "../../crates/ser-features/tests/regressions/features.rs"]
+#[path = "../../ser-features/tests/regressions/features.rs"]
 mod entry;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| entry::run(data));

@@ -1,7 +1,7 @@
 //! `ser_data::read_manifest_with` on arbitrary CSV / JSONL bytes.
 #![no_main]
 
-#[path = "../../crates/ser-data/tests/regressions/manifest.rs"]
+#[path = "../../ser-data/tests/regressions/manifest.rs"]
 mod entry;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| entry::run(data));

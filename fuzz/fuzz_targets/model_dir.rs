@@ -2,7 +2,7 @@
 //! then prediction with whatever loads.
 #![no_main]
 
-#[path = "../../crates/ser-models/tests/regressions/model_dir.rs"]
+#[path = "../../ser-models/tests/regressions/model_dir.rs"]
 mod entry;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| entry::run(data));

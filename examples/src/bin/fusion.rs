@@ -175,7 +175,7 @@ fn main() -> Result<()> {
     writeln!(
         md,
         "Produced by `cargo run --release -p ser-examples --bin fusion -- --folds {} --epochs {} --patience {} --seed {}{}` \
-         (see `crates/ser-fusion`).\n",
+         (see `ser-fusion`).\n",
         args.folds,
         args.epochs,
         args.patience,
