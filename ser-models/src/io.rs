@@ -127,15 +127,19 @@ pub fn load_card(dir: impl AsRef<Path>) -> Result<ModelCard> {
 
 /// Parses safetensors bytes into f32 tensors, mapping any parse failure to
 /// [`Error::CorruptCheckpoint`].
-fn parse_weights(bytes: &[u8], path: &Path) -> Result<HashMap<String, Tensor>> {
+/// The tensors of a safetensors file as stored (any dtype), header checked first.
+fn parse_raw(bytes: &[u8], path: &Path) -> Result<HashMap<String, Tensor>> {
     let corrupt = |reason: String| Error::CorruptCheckpoint {
         path: path.to_path_buf(),
         reason,
     };
     // Parse the header with the reference implementation first: it checks offsets and sizes.
     safetensors::SafeTensors::deserialize(bytes).map_err(|e| corrupt(e.to_string()))?;
-    let map = candle_core::safetensors::load_buffer(bytes, &Device::Cpu)
-        .map_err(|e| corrupt(e.to_string()))?;
+    candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(|e| corrupt(e.to_string()))
+}
+
+/// Every tensor converted to f32.
+pub(crate) fn to_f32(map: HashMap<String, Tensor>) -> Result<HashMap<String, Tensor>> {
     map.into_iter()
         .map(|(k, t)| {
             let t = if t.dtype() == DType::F32 {
@@ -205,13 +209,19 @@ pub struct LoadedModel {
     pub dir: PathBuf,
 }
 
-/// Loads and validates a model directory.
+/// Loads and validates a model directory, f32 or quantised (a `quantization.json` beside
+/// `config.json`, written by [`crate::quant::quantize_model_dir`]: its weights are
+/// dequantised to f32). Every tensor name and shape must match the card's architecture.
 pub fn load_model_dir(dir: impl AsRef<Path>) -> Result<LoadedModel> {
     let dir = dir.as_ref();
     let card = load_card(dir)?;
     let wpath = dir.join(WEIGHTS_FILE);
     let bytes = std::fs::read(&wpath).map_err(|e| Error::io(&wpath, e))?;
-    let weights = parse_weights(&bytes, &wpath)?;
+    let raw = parse_raw(&bytes, &wpath)?;
+    let weights = match crate::quant::quant_info(dir)? {
+        Some(info) => crate::quant::dequantize_weights(raw, &info, &wpath)?,
+        None => to_f32(raw)?,
+    };
     let (model, params) = model_from_weights(&card.model, &weights)?;
     Ok(LoadedModel {
         model,

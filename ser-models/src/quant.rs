@@ -4,17 +4,18 @@
 //! [`quantize_model_dir`] writes a new model directory whose `model.safetensors` stores
 //! every weight matrix / kernel (rank ≥ 2) in the chosen [`QuantScheme`]; biases, norms and
 //! the input-standardisation / batch-norm buffers stay f32 (they are tiny and sensitive).
-//! A `quantization.json` beside `config.json` records the scheme. [`load_quantized_dir`]
-//! dequantises to f32 at load time and builds the usual [`LoadedModel`] (wrap it with
-//! [`crate::Recognizer::from_loaded`]), so inference runs the same f32 kernels: the gain is the
-//! file size (int8 ≈ ¼, f16/bf16 ½ of f32) and load bandwidth, not compute speed.
+//! A `quantization.json` beside `config.json` records the scheme. The one model-directory
+//! loader, [`crate::load_model_dir`] (and so [`crate::Recognizer::load`], `recognize` and
+//! `serve`), reads it and dequantises to f32 at load time, so inference runs the same f32
+//! kernels: the gain is the file size (int8 ≈ ¼, f16/bf16 ½ of f32) and load bandwidth, not
+//! compute speed.
 //!
 //! Int8 layout: a tensor `w` of shape `(out, …)` becomes `w` as `u8` codes
 //! `round(w / s_o) + 128` and `w.__scale` as f32 `(out,)` with `s_o = max|w_o| / 127`
 //! (zero rows get `s_o = 1`), so `w ≈ (code − 128) · s_o` with error at most `s_o / 2`.
 //!
 //! ```
-//! use ser_models::quant::{load_quantized_dir, quantize_model_dir, QuantScheme};
+//! use ser_models::quant::{quantize_model_dir, QuantScheme};
 //! use ser_models::{init_model, save_model_dir, Arch, FeatureSpec, ModelCard, Recognizer};
 //! # fn main() -> ser_models::Result<()> {
 //! # let tmp = tempfile::tempdir().map_err(|e| ser_models::Error::InvalidArgument(e.to_string()))?;
@@ -31,7 +32,7 @@
 //! assert!(report.quantized_bytes * 3 < report.original_bytes);
 //! assert!(report.max_abs_error > 0.0);
 //!
-//! let rec = Recognizer::from_loaded(load_quantized_dir(&int8_dir)?)?;
+//! let rec = Recognizer::load(&int8_dir)?;
 //! assert_eq!(rec.card().labels.len(), 4);
 //! # Ok(())
 //! # }
@@ -43,7 +44,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::io::{load_card, model_from_weights, LoadedModel, CONFIG_FILE, WEIGHTS_FILE};
+use crate::io::{load_card, CONFIG_FILE, WEIGHTS_FILE};
 use crate::params::is_buffer;
 use crate::{Error, Result};
 
@@ -261,23 +262,18 @@ pub fn quant_info(dir: impl AsRef<Path>) -> Result<Option<QuantInfo>> {
         })
 }
 
-/// Loads a model directory, quantised or not: quantised weights are dequantised to f32 and
-/// every name and shape is validated as by [`crate::load_model_dir`].
-pub fn load_quantized_dir(dir: impl AsRef<Path>) -> Result<LoadedModel> {
-    let dir = dir.as_ref();
-    let Some(info) = quant_info(dir)? else {
-        return crate::io::load_model_dir(dir);
-    };
-    let card = load_card(dir)?;
-    let wpath = dir.join(WEIGHTS_FILE);
-    let bytes = std::fs::read(&wpath).map_err(|e| Error::io(&wpath, e))?;
+/// Dequantises the raw tensors of a quantised `model.safetensors` (at `path`) to f32 as
+/// `info` describes; the other tensors are converted to f32. Used by
+/// [`crate::load_model_dir`], the one loader of model directories.
+pub(crate) fn dequantize_weights(
+    mut raw: HashMap<String, Tensor>,
+    info: &QuantInfo,
+    path: &Path,
+) -> Result<HashMap<String, Tensor>> {
     let corrupt = |reason: String| Error::CorruptCheckpoint {
-        path: wpath.clone(),
+        path: path.to_path_buf(),
         reason,
     };
-    safetensors::SafeTensors::deserialize(&bytes).map_err(|e| corrupt(e.to_string()))?;
-    let mut raw = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
-        .map_err(|e| corrupt(e.to_string()))?;
     let mut weights = HashMap::new();
     for name in &info.quantized {
         let t = raw
@@ -301,21 +297,8 @@ pub fn load_quantized_dir(dir: impl AsRef<Path>) -> Result<LoadedModel> {
         };
         weights.insert(name.clone(), w);
     }
-    for (k, t) in raw {
-        let t = if t.dtype() == DType::F32 {
-            t
-        } else {
-            t.to_dtype(DType::F32)?
-        };
-        weights.insert(k, t);
-    }
-    let (model, params) = model_from_weights(&card.model, &weights)?;
-    Ok(LoadedModel {
-        model,
-        params,
-        card,
-        dir: dir.to_path_buf(),
-    })
+    weights.extend(crate::io::to_f32(raw)?);
+    Ok(weights)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use ser_data::{load_corpus, FeatureCache, LabelMapping};
-use ser_models::quant::{load_quantized_dir, quantize_model_dir, QuantScheme};
+use ser_models::quant::{quantize_model_dir, QuantScheme};
 use ser_models::{
     load_corpus_features, save_model_dir, train, CorpusData, Labeled, Recognizer, Sequence,
     TrainConfig,
@@ -71,7 +71,7 @@ fn main() -> Result<()> {
     let f32_rec = Recognizer::load(&a.model)?;
     let t_f32 = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let q_rec = Recognizer::from_loaded(load_quantized_dir(&a.out)?)?;
+    let q_rec = Recognizer::load(&a.out)?;
     let t_q = t.elapsed().as_secs_f64();
     println!(
         "load: f32 {:.1} ms, {:?} {:.1} ms",
@@ -185,7 +185,7 @@ fn out_of_fold(
         save_model_dir(&fdir, card, &trained.params)?;
         quantize_model_dir(&fdir, &qdir, scheme)?;
         let rf = Recognizer::load(&fdir)?;
-        let rq = Recognizer::from_loaded(load_quantized_dir(&qdir)?)?;
+        let rq = Recognizer::load(&qdir)?;
         for ((&j, pf), pq) in fold
             .test
             .iter()
