@@ -109,8 +109,9 @@ fn main() -> Result<()> {
         } => {
             explain_file(&audio, model.clone(), &out, top)?;
             if transcribe {
-                let asr = asr_model.unwrap_or_else(|| workspace().join("models/whisper-base"));
-                let text = text_model.unwrap_or_else(|| workspace().join("models/text-emotion"));
+                let asr = asr_model.unwrap_or_else(|| ser_examples::cli::model_dir("whisper-base"));
+                let text =
+                    text_model.unwrap_or_else(|| ser_examples::cli::model_dir("text-emotion"));
                 explain_modalities(&audio, model, &asr, &text)?;
             }
             Ok(())
@@ -128,7 +129,7 @@ fn main() -> Result<()> {
 /// `file --transcribe`: the acoustic and the linguistic answers and the share of the fused
 /// answer that came from the voice.
 fn explain_modalities(audio: &Path, model: Option<PathBuf>, asr: &Path, text: &Path) -> Result<()> {
-    let dir = model.unwrap_or_else(|| workspace().join("models/default"));
+    let dir = model.unwrap_or_else(|| ser_examples::cli::model_dir("default"));
     let rec = ser_fusion::SpokenRecognizer::new(
         Recognizer::load(&dir).with_context(|| format!("loading model {}", dir.display()))?,
         ser_fusion::TextBranch::load(asr, text)?,
@@ -276,7 +277,7 @@ fn regrid(v: &[f32], n_out: usize) -> Vec<f32> {
 }
 
 fn explain_file(audio_path: &Path, model: Option<PathBuf>, out: &Path, top: usize) -> Result<()> {
-    let dir = model.unwrap_or_else(|| workspace().join("models/default"));
+    let dir = model.unwrap_or_else(|| ser_examples::cli::model_dir("default"));
     let rec = Recognizer::load(&dir).with_context(|| format!("loading model {}", dir.display()))?;
     let card = rec.card().clone();
     let pipeline = rec

@@ -4,7 +4,9 @@
 //! cargo run --release -p ser-examples --bin recognize -- assets/speech.wav
 //! cargo run --release -p ser-examples --bin recognize -- clip.flac --model runs/cnn --json
 //! ```
-//! Without `--model`, the shipped default model (`models/default` in the workspace) is used.
+//! Without `--model`, the shipped default model is used: `$SER_MODEL_DIR/default`,
+//! `models/default` beside the binary, `$XDG_DATA_HOME/ser/models/default`, or the source
+//! tree's `models/default` ([`ser_examples::cli::model_dir`]).
 //!
 //! `--transcribe` adds the linguistic branch from the audio alone: Whisper (`ser-whisper`,
 //! `scripts/fetch_whisper.sh base`) transcribes the clip and detects its language, and the
@@ -78,9 +80,10 @@ fn audio_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let dir = args.model.clone().unwrap_or_else(|| {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/default"))
-    });
+    let dir = args
+        .model
+        .clone()
+        .unwrap_or_else(|| ser_examples::cli::model_dir("default"));
     let mut rec =
         Recognizer::load(&dir).with_context(|| format!("loading model {}", dir.display()))?;
     let mut adapted = None;
@@ -129,11 +132,11 @@ fn main() -> Result<()> {
         let asr_dir = args
             .asr_model
             .clone()
-            .unwrap_or_else(|| ser_examples::cli::workspace().join("models/whisper-base"));
+            .unwrap_or_else(|| ser_examples::cli::model_dir("whisper-base"));
         let text_dir = args
             .text_model
             .clone()
-            .unwrap_or_else(|| ser_examples::cli::workspace().join("models/text-emotion"));
+            .unwrap_or_else(|| ser_examples::cli::model_dir("text-emotion"));
         let branch = TextBranch::load(&asr_dir, &text_dir)?
             .with_options(ser_fusion::spoken::asr_options(args.beam));
         Some(branch.run(&audio.samples, audio.sample_rate, &p)?)
