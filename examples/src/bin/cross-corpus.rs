@@ -184,8 +184,10 @@ fn main() -> Result<()> {
         ));
     }
     md.push_str(&format!(
-        "\nMade by `cargo run --release -p ser-examples --bin cross-corpus -- --pairs {} --models {}`.\n",
-        a.pairs, a.models
+        "\nMade by `cargo run --release -p ser-examples --bin cross-corpus -- --pairs {} --models {} --out {}`.\n",
+        a.pairs,
+        a.models,
+        a.out.display()
     ));
     std::fs::write(out.join("cross_corpus.md"), &md)?;
     std::fs::write(

@@ -505,8 +505,10 @@ fn report(
         md.push_str(&format!("| {m} | {s} | {t:.1} |\n"));
     }
     md.push_str(&format!(
-        "\nMade by `cargo run --release -p ser-examples --bin robustness -- --models {} --variants {}`.\n",
-        a.models, a.variants
+        "\nMade by `cargo run --release -p ser-examples --bin robustness -- --models {} --variants {} --out {}`.\n",
+        a.models,
+        a.variants,
+        a.out.display()
     ));
     md
 }
