@@ -312,10 +312,6 @@ pub struct PooledScores {
     pub bootstrap: (usize, f64),
 }
 
-fn merr(e: ser_metrics::Error) -> Error {
-    Error::InvalidArgument(format!("metrics: {e}"))
-}
-
 /// Accuracy, UA and macro P/R/F1 with percentile-bootstrap 95 % CIs (`n_resamples`
 /// resamples of utterances, seeded) over pooled predictions.
 pub fn pooled_scores(
@@ -347,7 +343,7 @@ pub fn pooled_scores(
             let (a, b) = sub(idx);
             f(&a, &b)
         })
-        .map_err(merr)?;
+        .map_err(Error::from)?;
         Ok(MetricCi {
             estimate: c.estimate,
             lower: c.lower,
@@ -363,7 +359,7 @@ pub fn pooled_scores(
             Err(_) => f64::NAN,
         }
     };
-    let full = precision_recall_fscore_support(y, pred, &prf_opts).map_err(merr)?;
+    let full = precision_recall_fscore_support(y, pred, &prf_opts).map_err(Error::from)?;
     Ok(PooledScores {
         n: y.len(),
         accuracy: ci(&|a, b| accuracy_score(a, b).unwrap_or(f64::NAN))?,

@@ -58,10 +58,6 @@ impl CorpusData {
     }
 }
 
-fn derr(e: impl std::fmt::Display) -> Error {
-    Error::Features(e.to_string())
-}
-
 /// Maps labels, then loads (or computes and caches) the features of every utterance.
 pub fn load_corpus_features(
     corpus: &Corpus,
@@ -86,7 +82,11 @@ pub fn load_corpus_features_from(
         pipeline,
         cache,
         &(pipeline.spec(), ser_features::REVISION),
-        |_, path, sr| Ok(ser_dsp::Audio::load(path, Some(sr)).map_err(derr)?.samples),
+        |_, path, sr| {
+            Ok(ser_dsp::Audio::load(path, Some(sr))
+                .map_err(Error::from)?
+                .samples)
+        },
     )
 }
 
@@ -130,7 +130,7 @@ where
             "no utterance left after label mapping".into(),
         ));
     }
-    let y = corpus.class_indices(mapping).map_err(derr)?;
+    let y = corpus.class_indices(mapping).map_err(Error::from)?;
     let sr = pipeline.sample_rate();
     let index: HashMap<&Path, usize> = corpus
         .utterances
@@ -145,7 +145,7 @@ where
             })?;
             pipeline.matrix(&audio(i, path, sr)?)
         })
-        .map_err(derr)?;
+        .map_err(Error::from)?;
     let x = cached
         .features
         .iter()

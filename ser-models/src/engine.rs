@@ -8,7 +8,7 @@
 //! mini-batch (given the example indices and the engine's random generator, from which
 //! augmentation, mixup or modality dropout draw in order) and a validation score.
 //!
-//! Users: [`crate::train`] (sequence classifiers), `ser_fusion::fit` (fusion networks) and
+//! Users: [`crate::train()`] (sequence classifiers), `ser_fusion::fit` (fusion networks) and
 //! `ser_fusion::multilabel` (the text-emotion head).
 //!
 //! ```

@@ -83,9 +83,51 @@ pub enum Error {
     /// Plotting (training curve) failed.
     #[error("plot: {0}")]
     Plot(String),
-    /// Error from feature extraction.
+    /// Feature computation failed (message with context, e.g. from an audio transform).
     #[error("features: {0}")]
     Features(String),
+
+    /// An audio file could not be read.
+    #[error("{path}: {source}")]
+    AudioFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: ser_dsp::Error,
+    },
+
+    /// An error from `ser-dsp` (decoding, resampling).
+    #[error("audio: {0}")]
+    Dsp(#[from] ser_dsp::Error),
+
+    /// An error from `ser-features` (feature extraction, speech detection).
+    #[error("features: {0}")]
+    FeatureExtraction(#[from] ser_features::Error),
+
+    /// An error from `ser-whisper` (the pretrained encoder).
+    #[error("whisper: {0}")]
+    Whisper(#[from] ser_whisper::Error),
+
+    /// A Whisper encoder directory named by a feature spec could not be loaded.
+    #[error("Whisper encoder {path}: {source}")]
+    Encoder {
+        /// The resolved directory.
+        path: PathBuf,
+        /// Why.
+        source: ser_whisper::Error,
+    },
+
+    /// An error from `ser-data` (corpora, label mappings, feature cache).
+    #[error("data: {0}")]
+    Data(#[from] ser_data::Error),
+
+    /// An error from `ser-metrics` (scores, protocols).
+    #[error("metrics: {0}")]
+    Metrics(#[from] ser_metrics::Error),
+
+    /// An array had an unexpected shape.
+    #[error("array shape: {0}")]
+    Array(#[from] ndarray::ShapeError),
     /// The audio holds no speech (silence, noise, a tone, …), so no emotion is given; the
     /// decision carries the measured evidence.
     #[error("no speech: {}", describe_no_speech(.0))]

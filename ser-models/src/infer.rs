@@ -48,10 +48,9 @@ impl Recognizer {
             FeatureSpec::Precomputed { .. } => None,
             ref spec => Some(FeaturePipeline::new_in(spec, Some(&inner.dir))?),
         };
-        let speech = Some(
-            ser_features::SpeechDetector::new(&ser_features::SpeechConfig::default())
-                .map_err(|e| Error::Features(e.to_string()))?,
-        );
+        let speech = Some(ser_features::SpeechDetector::new(
+            &ser_features::SpeechConfig::default(),
+        )?);
         Ok(Self {
             inner,
             pipeline,
@@ -62,10 +61,7 @@ impl Recognizer {
     /// Sets the speech gate: `Some(config)` to decide speech / non-speech with that
     /// configuration before classifying audio, `None` to classify any audio (chaining).
     pub fn speech_gate(mut self, cfg: Option<&ser_features::SpeechConfig>) -> Result<Self> {
-        self.speech = cfg
-            .map(ser_features::SpeechDetector::new)
-            .transpose()
-            .map_err(|e| Error::Features(e.to_string()))?;
+        self.speech = cfg.map(ser_features::SpeechDetector::new).transpose()?;
         Ok(self)
     }
 
@@ -80,7 +76,7 @@ impl Recognizer {
             .as_ref()
             .map(|d| d.detect(samples, sr))
             .transpose()
-            .map_err(|e| Error::Features(e.to_string()))
+            .map_err(Error::from)
     }
 
     /// `Err(Error::NoSpeech)` unless the gate is off or the samples hold speech.
@@ -94,8 +90,12 @@ impl Recognizer {
     /// Features of an audio file after the speech gate.
     fn gated_sequence_from_file(&self, path: &Path) -> Result<Sequence> {
         let p = self.pipeline()?;
-        let audio = ser_dsp::Audio::load(path, Some(p.sample_rate()))
-            .map_err(|e| Error::Features(format!("{}: {e}", path.display())))?;
+        let audio = ser_dsp::Audio::load(path, Some(p.sample_rate())).map_err(|source| {
+            Error::AudioFile {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
         self.require_speech(&audio.samples, audio.sample_rate)?;
         p.sequence(&audio.samples, audio.sample_rate)
     }

@@ -47,10 +47,6 @@ const SET_KINDS: [FeatureKind; 9] = [
     FeatureKind::Rms,
 ];
 
-fn ferr(e: impl std::fmt::Display) -> Error {
-    Error::Features(e.to_string())
-}
-
 impl FunctionalsSpec {
     /// The built-in [`MFCC_SPECTRAL_SET`] at 16 kHz (636 values).
     pub fn mfcc_spectral() -> Self {
@@ -91,8 +87,10 @@ fn load_whisper(spec: &WhisperSpec, base: Option<&Path>) -> Result<ser_whisper::
         Some(b) if p.is_relative() && b.join(p).exists() => b.join(p),
         _ => p.to_path_buf(),
     };
-    let w = ser_whisper::Whisper::load(&path)
-        .map_err(|e| Error::Features(format!("Whisper encoder {}: {e}", path.display())))?;
+    let w = ser_whisper::Whisper::load(&path).map_err(|source| Error::Encoder {
+        path: path.clone(),
+        source,
+    })?;
     let cfg = w.config();
     if cfg.n_audio_state != spec.width
         || spec.first_layer >= spec.end_layer
@@ -129,7 +127,7 @@ fn set_parts(set: &str, sr: u32) -> Result<(bool, Option<CompareSet>)> {
         }
     };
     let compare = compare
-        .map(|c| CompareSet::new(&c.features(stft_cfg(sr, 512, 160, 400, 40))).map_err(ferr))
+        .map(|c| CompareSet::new(&c.features(stft_cfg(sr, 512, 160, 400, 40))).map_err(Error::from))
         .transpose()?;
     Ok((egemaps, compare))
 }
@@ -226,14 +224,14 @@ impl FeaturePipeline {
                     )));
                 }
                 let egemaps = if with_egemaps {
-                    Some(Egemaps::new(&EgemapsConfig::default().sr(f.sr)).map_err(ferr)?)
+                    Some(Egemaps::new(&EgemapsConfig::default().sr(f.sr)).map_err(Error::from)?)
                 } else {
                     None
                 };
                 let plan = if f.set == MFCC_SPECTRAL_SET {
                     Some(
                         FeatureExtractor::new(&stft_cfg(f.sr, 512, 160, 400, 40).n_mfcc(20))
-                            .map_err(ferr)?,
+                            .map_err(Error::from)?,
                     )
                 } else {
                     None
@@ -263,7 +261,7 @@ impl FeaturePipeline {
         };
         Ok(Self {
             spec: spec.clone(),
-            plan: Some(FeatureExtractor::new(&cfg).map_err(ferr)?),
+            plan: Some(FeatureExtractor::new(&cfg).map_err(Error::from)?),
             egemaps: None,
             compare: None,
             whisper: None,
@@ -290,7 +288,7 @@ impl FeaturePipeline {
     /// feature cache.
     pub fn matrix(&self, samples: &[f32]) -> Result<Array2<f32>> {
         if let (FeatureSpec::Whisper(w), Some(enc)) = (&self.spec, &self.whisper) {
-            let werr = |e: ser_whisper::Error| Error::Features(e.to_string());
+            let werr = Error::Whisper;
             let normalised;
             let samples = match w.rms_dbfs {
                 None => samples,
@@ -316,16 +314,16 @@ impl FeaturePipeline {
                 Error::InvalidConfig("whisper spec selects no hidden state".into())
             })?;
             let n = v.len();
-            return v.into_shape_with_order((n, 1)).map_err(ferr);
+            return v.into_shape_with_order((n, 1)).map_err(Error::from);
         }
         if let FeatureSpec::Functionals(_) = self.spec {
             if self.plan.is_none() {
                 let mut v = Vec::new();
                 if let Some(e) = &self.egemaps {
-                    v.extend(e.process(samples).map_err(ferr)?.values);
+                    v.extend(e.process(samples).map_err(Error::from)?.values);
                 }
                 if let Some(c) = &self.compare {
-                    v.extend(c.extract(samples).map_err(ferr)?.values);
+                    v.extend(c.extract(samples).map_err(Error::from)?.values);
                 }
                 // Sets may yield non-finite values on degenerate input; keep vectors finite.
                 for x in &mut v {
@@ -334,7 +332,7 @@ impl FeaturePipeline {
                     }
                 }
                 let n = v.len();
-                return Array2::from_shape_vec((n, 1), v).map_err(ferr);
+                return Array2::from_shape_vec((n, 1), v).map_err(Error::from);
             }
         }
         let plan = self
@@ -342,7 +340,7 @@ impl FeaturePipeline {
             .as_ref()
             .ok_or_else(|| Error::InvalidArgument("no feature plan".into()))?;
         match &self.spec {
-            FeatureSpec::LogMel(_) => plan.log_mel(samples).map_err(ferr),
+            FeatureSpec::LogMel(_) => plan.log_mel(samples).map_err(Error::from),
             FeatureSpec::Mfcc(m) => {
                 let kinds: &[FeatureKind] = match m.deltas {
                     0 => &[FeatureKind::Mfcc],
@@ -353,17 +351,24 @@ impl FeaturePipeline {
                         FeatureKind::MfccDelta2,
                     ],
                 };
-                Ok(plan.extract(samples, kinds).map_err(ferr)?.stacked().0)
+                Ok(plan
+                    .extract(samples, kinds)
+                    .map_err(Error::from)?
+                    .stacked()
+                    .0)
             }
             FeatureSpec::Functionals(_) => {
-                let (m, _) = plan.extract(samples, &SET_KINDS).map_err(ferr)?.stacked();
+                let (m, _) = plan
+                    .extract(samples, &SET_KINDS)
+                    .map_err(Error::from)?
+                    .stacked();
                 let mut v = Vec::with_capacity(m.nrows() * Functional::STANDARD.len());
                 for row in m.rows() {
                     let row: Vec<f32> = row.to_vec();
                     v.extend(compute(&row, &Functional::STANDARD));
                 }
                 let n = v.len();
-                Array2::from_shape_vec((n, 1), v).map_err(ferr)
+                Array2::from_shape_vec((n, 1), v).map_err(Error::from)
             }
             FeatureSpec::Whisper(_) | FeatureSpec::Precomputed { .. } => Err(
                 Error::InvalidArgument("precomputed features cannot be computed from audio".into()),
@@ -373,18 +378,18 @@ impl FeaturePipeline {
 
     /// Model input for `samples` at `sr` (resampled when needed).
     pub fn sequence(&self, samples: &[f32], sr: u32) -> Result<Sequence> {
-        let audio = Audio::new(samples.to_vec(), sr).map_err(ferr)?;
+        let audio = Audio::new(samples.to_vec(), sr).map_err(Error::from)?;
         let audio = if sr == self.sample_rate() {
             audio
         } else {
-            audio.resample(self.sample_rate()).map_err(ferr)?
+            audio.resample(self.sample_rate()).map_err(Error::from)?
         };
         matrix_to_sequence(&self.matrix(&audio.samples)?)
     }
 
     /// Model input for an audio file (any format `ser-dsp` decodes; mixed to mono, resampled).
     pub fn sequence_from_file(&self, path: impl AsRef<Path>) -> Result<Sequence> {
-        let audio = Audio::load(path, Some(self.sample_rate())).map_err(ferr)?;
+        let audio = Audio::load(path, Some(self.sample_rate())).map_err(Error::from)?;
         matrix_to_sequence(&self.matrix(&audio.samples)?)
     }
 }

@@ -45,10 +45,7 @@ use ser_fusion::TextEmotionModel;
 use ser_metrics::asr::{wer_corpus, BasicTextNormalizer, EnglishTextNormalizer};
 use ser_metrics::protocol::group_k_fold;
 use ser_metrics::BootstrapOptions;
-use ser_models::{
-    load_corpus_features, pooled_scores, predict_proba, train, Labeled, PooledScores, Recipe,
-    Recognizer,
-};
+use ser_models::{load_corpus_features, pooled_scores, CvConfig, PooledScores, Recipe, Recognizer};
 use serde::{Deserialize, Serialize};
 
 #[derive(Parser, Debug)]
@@ -324,25 +321,22 @@ fn load_run(
     let folds = group_k_fold(&cd.groups, args.folds.min(count_groups(&cd.groups)))?;
     // Acoustic posteriors.
     let (pa, acoustic_source) = if acted {
-        let mut pa = vec![Vec::new(); cd.len()];
-        for f in &folds {
-            let xt: Vec<_> = f.train.iter().map(|&i| cd.x[i].clone()).collect();
-            let yt: Vec<usize> = f.train.iter().map(|&i| cd.y[i]).collect();
-            let mut r = recipe.clone();
-            r.train.seed = args.seed;
-            let trained = train(
-                &r.model,
-                &r.train,
-                Labeled::new(&xt, &yt)?,
-                None,
-                None,
-                |_| {},
-            )?;
-            let xs: Vec<_> = f.test.iter().map(|&i| cd.x[i].clone()).collect();
-            for (&i, p) in f.test.iter().zip(predict_proba(&trained.model, &xs, 64)?) {
-                pa[i] = p;
-            }
-        }
+        let mut r = recipe.clone();
+        r.train.seed = args.seed;
+        // The CV engine, training on every training speaker for the recipe's epochs.
+        let pa = ser_models::cross_validate(
+            &r.model,
+            &r.train,
+            &CvConfig::default().inner_val_fraction(0.0),
+            &cd.x,
+            &cd.y,
+            &cd.groups,
+            &folds,
+            None,
+            |_, _| {},
+            |_, _| {},
+        )?
+        .proba;
         (
             pa,
             format!(
