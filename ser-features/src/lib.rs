@@ -47,6 +47,7 @@ mod lanes;
 pub mod linguistic;
 pub mod mfcc;
 pub mod prosody;
+pub mod sets;
 pub mod spectral;
 pub mod speech;
 

@@ -6,46 +6,17 @@ use std::sync::Arc;
 
 use ndarray::Array2;
 use ser_dsp::Audio;
-use ser_features::compare::{CompareConfig, CompareSet};
-use ser_features::egemaps::{Egemaps, EgemapsConfig};
-use ser_features::functionals::{compute, Functional};
+use ser_features::sets::FeatureSet;
 use ser_features::{FeatureConfig, FeatureExtractor, FeatureKind};
 
 use crate::batch::Sequence;
 use crate::features::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec, WhisperSpec};
 use crate::{Error, Result};
 
-/// Name of the built-in functional set: [`Functional::STANDARD`] (12 statistics) over 20 MFCC,
-/// 20 Δ-MFCC, spectral centroid, bandwidth, roll-off, flatness, 7 contrast bands, ZCR and RMS
-/// (53 contours → 636 values), all from one 16 kHz STFT (n_fft 512, hop 160, win 400,
-/// 40 mel bands).
-pub const MFCC_SPECTRAL_SET: &str = "mfcc-spectral-v1";
-
-/// `ser-features`' eGeMAPS-like set (88 values, pYIN F0, loudness, jitter/shimmer, formants…).
-pub const EGEMAPS_SET: &str = "egemaps";
-/// `ser-features`' ComParE-like set on the 16 kHz STFT of [`MFCC_SPECTRAL_SET`]
-/// (35 LLDs and their deltas × 12 functionals = 840 values).
-pub const COMPARE_SET: &str = "compare";
-/// [`EGEMAPS_SET`] followed by [`COMPARE_SET`] (928 values).
-pub const EGEMAPS_COMPARE_SET: &str = "egemaps+compare";
-/// `ser-features`' ComParE_2016-like large set ([`CompareConfig::large`]) on the same 16 kHz
-/// STFT as [`COMPARE_SET`] (73 LLDs and their deltas × 23 functionals = 3358 values).
-pub const COMPARE_LARGE_SET: &str = "compare-large";
-/// [`EGEMAPS_SET`] followed by [`COMPARE_LARGE_SET`] (3446 values).
-pub const EGEMAPS_COMPARE_LARGE_SET: &str = "egemaps+compare-large";
-
-/// Frame-level kinds used by [`MFCC_SPECTRAL_SET`].
-const SET_KINDS: [FeatureKind; 9] = [
-    FeatureKind::Mfcc,
-    FeatureKind::MfccDelta,
-    FeatureKind::Centroid,
-    FeatureKind::Bandwidth,
-    FeatureKind::Rolloff,
-    FeatureKind::Flatness,
-    FeatureKind::Contrast,
-    FeatureKind::Zcr,
-    FeatureKind::Rms,
-];
+pub use ser_features::sets::{
+    COMPARE_LARGE_SET, COMPARE_SET, EGEMAPS_COMPARE_LARGE_SET, EGEMAPS_COMPARE_SET, EGEMAPS_SET,
+    MFCC_SPECTRAL_SET,
+};
 
 impl FunctionalsSpec {
     /// The built-in [`MFCC_SPECTRAL_SET`] at 16 kHz (636 values).
@@ -53,7 +24,7 @@ impl FunctionalsSpec {
         Self {
             sr: 16000,
             set: MFCC_SPECTRAL_SET.into(),
-            n: 53 * Functional::STANDARD.len(),
+            n: 53 * ser_features::functionals::Functional::STANDARD.len(),
         }
     }
 
@@ -74,8 +45,7 @@ impl FunctionalsSpec {
 pub struct FeaturePipeline {
     spec: FeatureSpec,
     plan: Option<FeatureExtractor>,
-    egemaps: Option<Egemaps>,
-    compare: Option<CompareSet>,
+    set: Option<FeatureSet>,
     whisper: Option<Arc<ser_whisper::Whisper>>,
 }
 
@@ -109,65 +79,15 @@ fn load_whisper(spec: &WhisperSpec, base: Option<&Path>) -> Result<ser_whisper::
     Ok(w)
 }
 
-/// The parts of a named functional set at `sr`: whether it starts with the eGeMAPS values,
-/// and its ComParE-like plan, if any (built once: a [`CompareSet`] holds STFT plans).
-/// Errors for an unknown name.
-fn set_parts(set: &str, sr: u32) -> Result<(bool, Option<CompareSet>)> {
-    let (egemaps, compare) = match set {
-        MFCC_SPECTRAL_SET => (false, None),
-        EGEMAPS_SET => (true, None),
-        COMPARE_SET => (false, Some(CompareConfig::default())),
-        EGEMAPS_COMPARE_SET => (true, Some(CompareConfig::default())),
-        COMPARE_LARGE_SET => (false, Some(CompareConfig::large())),
-        EGEMAPS_COMPARE_LARGE_SET => (true, Some(CompareConfig::large())),
-        other => {
-            return Err(Error::InvalidConfig(format!(
-                "unknown functional set `{other}` (known: {MFCC_SPECTRAL_SET}, {EGEMAPS_SET}, {COMPARE_SET}, {EGEMAPS_COMPARE_SET}, {COMPARE_LARGE_SET}, {EGEMAPS_COMPARE_LARGE_SET})"
-            )))
-        }
-    };
-    let compare = compare
-        .map(|c| CompareSet::new(&c.features(stft_cfg(sr, 512, 160, 400, 40))).map_err(Error::from))
-        .transpose()?;
-    Ok((egemaps, compare))
-}
-
-/// Number of values of a set from its [`set_parts`].
-fn parts_len(set: &str, egemaps: bool, compare: Option<&CompareSet>) -> usize {
-    if set == MFCC_SPECTRAL_SET {
-        return 53 * Functional::STANDARD.len();
-    }
-    usize::from(egemaps) * ser_features::egemaps::EGEMAPS_NAMES.len()
-        + compare.map_or(0, CompareSet::len)
-}
-
-/// Names of the values of a named functional set at `sr`, in output order (eGeMAPS names
-/// first, then the ComParE-like names; `MFCC_SPECTRAL_SET` values are unnamed and get
-/// `functional{i}`). Errors for an unknown name.
+/// Names of the values of a named functional set at `sr`, in output order
+/// ([`ser_features::sets::FeatureSet::names`]). Errors for an unknown name.
 pub fn functional_set_names(set: &str, sr: u32) -> Result<Vec<String>> {
-    let (egemaps, compare) = set_parts(set, sr)?;
-    if set == MFCC_SPECTRAL_SET {
-        let n = parts_len(set, egemaps, compare.as_ref());
-        return Ok((0..n).map(|i| format!("functional{i}")).collect());
-    }
-    let mut names: Vec<String> = Vec::new();
-    if egemaps {
-        names.extend(
-            ser_features::egemaps::EGEMAPS_NAMES
-                .iter()
-                .map(|s| s.to_string()),
-        );
-    }
-    if let Some(c) = compare {
-        names.extend(c.names());
-    }
-    Ok(names)
+    Ok(ser_features::sets::set_names(set, sr)?)
 }
 
 /// Number of values of a named functional set at `sr`, or an error for an unknown name.
 pub fn functional_set_len(set: &str, sr: u32) -> Result<usize> {
-    let (egemaps, compare) = set_parts(set, sr)?;
-    Ok(parts_len(set, egemaps, compare.as_ref()))
+    Ok(ser_features::sets::set_len(set, sr)?)
 }
 
 fn stft_cfg(sr: u32, n_fft: usize, hop: usize, win: usize, n_mels: usize) -> FeatureConfig {
@@ -215,32 +135,19 @@ impl FeaturePipeline {
                 stft_cfg(*sr, *n_fft, *hop_length, *win_length, *n_mels).n_mfcc(*n_mfcc)
             }
             FeatureSpec::Functionals(f) => {
-                let (with_egemaps, compare) = set_parts(&f.set, f.sr)?;
-                let n = parts_len(&f.set, with_egemaps, compare.as_ref());
-                if f.n != n {
+                let set = FeatureSet::new(&f.set, f.sr)?;
+                if f.n != set.len() {
                     return Err(Error::InvalidConfig(format!(
-                        "set `{}` has {n} values, spec says {}",
-                        f.set, f.n
+                        "set `{}` has {} values, spec says {}",
+                        f.set,
+                        set.len(),
+                        f.n
                     )));
                 }
-                let egemaps = if with_egemaps {
-                    Some(Egemaps::new(&EgemapsConfig::default().sr(f.sr)).map_err(Error::from)?)
-                } else {
-                    None
-                };
-                let plan = if f.set == MFCC_SPECTRAL_SET {
-                    Some(
-                        FeatureExtractor::new(&stft_cfg(f.sr, 512, 160, 400, 40).n_mfcc(20))
-                            .map_err(Error::from)?,
-                    )
-                } else {
-                    None
-                };
                 return Ok(Self {
                     spec: spec.clone(),
-                    plan,
-                    egemaps,
-                    compare,
+                    plan: None,
+                    set: Some(set),
                     whisper: None,
                 });
             }
@@ -248,8 +155,7 @@ impl FeaturePipeline {
                 return Ok(Self {
                     spec: spec.clone(),
                     plan: None,
-                    egemaps: None,
-                    compare: None,
+                    set: None,
                     whisper: Some(Arc::new(load_whisper(w, base)?)),
                 });
             }
@@ -262,8 +168,7 @@ impl FeaturePipeline {
         Ok(Self {
             spec: spec.clone(),
             plan: Some(FeatureExtractor::new(&cfg).map_err(Error::from)?),
-            egemaps: None,
-            compare: None,
+            set: None,
             whisper: None,
         })
     }
@@ -316,24 +221,10 @@ impl FeaturePipeline {
             let n = v.len();
             return v.into_shape_with_order((n, 1)).map_err(Error::from);
         }
-        if let FeatureSpec::Functionals(_) = self.spec {
-            if self.plan.is_none() {
-                let mut v = Vec::new();
-                if let Some(e) = &self.egemaps {
-                    v.extend(e.process(samples).map_err(Error::from)?.values);
-                }
-                if let Some(c) = &self.compare {
-                    v.extend(c.extract(samples).map_err(Error::from)?.values);
-                }
-                // Sets may yield non-finite values on degenerate input; keep vectors finite.
-                for x in &mut v {
-                    if !x.is_finite() {
-                        *x = 0.0;
-                    }
-                }
-                let n = v.len();
-                return Array2::from_shape_vec((n, 1), v).map_err(Error::from);
-            }
+        if let Some(set) = &self.set {
+            let v = set.extract(samples)?;
+            let n = v.len();
+            return Array2::from_shape_vec((n, 1), v).map_err(Error::from);
         }
         let plan = self
             .plan
@@ -357,22 +248,11 @@ impl FeaturePipeline {
                     .stacked()
                     .0)
             }
-            FeatureSpec::Functionals(_) => {
-                let (m, _) = plan
-                    .extract(samples, &SET_KINDS)
-                    .map_err(Error::from)?
-                    .stacked();
-                let mut v = Vec::with_capacity(m.nrows() * Functional::STANDARD.len());
-                for row in m.rows() {
-                    let row: Vec<f32> = row.to_vec();
-                    v.extend(compute(&row, &Functional::STANDARD));
-                }
-                let n = v.len();
-                Array2::from_shape_vec((n, 1), v).map_err(Error::from)
-            }
-            FeatureSpec::Whisper(_) | FeatureSpec::Precomputed { .. } => Err(
-                Error::InvalidArgument("precomputed features cannot be computed from audio".into()),
-            ),
+            FeatureSpec::Functionals(_)
+            | FeatureSpec::Whisper(_)
+            | FeatureSpec::Precomputed { .. } => Err(Error::InvalidArgument(
+                "precomputed features cannot be computed from audio".into(),
+            )),
         }
     }
 
