@@ -83,3 +83,8 @@ pub use stretch::{
 pub use transform::{
     rng_from_seed, validate_input, AugRng, Compose, OneOf, ParamRange, SomeOf, Transform,
 };
+
+/// The README's code blocks, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -76,3 +76,8 @@ pub use window::{get_window, Window};
 pub use ndarray;
 /// Re-export of the complex sample type used by [`Stft`].
 pub use num_complex::Complex32;
+
+/// The README's code blocks, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -121,3 +121,8 @@ pub use train::{
     fit_standardizer, init_model, predict, predict_proba, set_standardizer, train,
     write_history_csv, Augment, EpochLog, Labeled, TrainConfig, Trained,
 };
+
+/// The README's code blocks, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -221,3 +221,8 @@ pub fn mean_std(h: &Array2<f32>) -> (Vec<f32>, Vec<f32>) {
         s2.iter().map(|v| (v / n).sqrt() as f32).collect(),
     )
 }
+
+/// The README's code blocks, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
