@@ -55,7 +55,7 @@ pub struct ExtractorScratch {
     pub(super) mfcc: Vec<f32>,
 }
 
-/// A reusable feature-extraction plan (see the [module docs](self)).
+/// A reusable feature-extraction plan (see the [module docs](crate::extractor)).
 ///
 /// ```
 /// use ser_features::{FeatureConfig, FeatureExtractor, FeatureKind};

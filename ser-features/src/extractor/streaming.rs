@@ -3,7 +3,7 @@
 use super::*;
 
 /// Streaming feature extraction: [`StreamingExtractor::push`] chunks of any size, then
-/// [`StreamingExtractor::finish`]. See the [module docs](self) for padding and latency.
+/// [`StreamingExtractor::finish`]. See the [module docs](crate::extractor) for padding and latency.
 ///
 /// ```
 /// use ser_features::{FeatureConfig, FeatureExtractor, FeatureKind, FrameFeatures};
