@@ -3,6 +3,7 @@
 //! duration limits, JSON errors, bounded concurrency.
 #![allow(clippy::unwrap_used)]
 
+use ser_models::ModelInput;
 use std::path::Path;
 
 use axum::body::Body;

@@ -3,6 +3,7 @@
 //! `stop` → tail + `done`, and graceful shutdown.
 #![allow(clippy::unwrap_used)]
 
+use ser_models::ModelInput;
 use std::path::Path;
 
 use futures_util::{SinkExt, StreamExt};

@@ -73,6 +73,21 @@ pub enum Error {
     #[error("unsupported: {0}")]
     Unsupported(String),
 
+    /// An error from the Whisper encoder (`ser-whisper`).
+    #[cfg(feature = "whisper")]
+    #[error("whisper: {0}")]
+    Whisper(#[from] ser_whisper::Error),
+
+    /// A Whisper encoder directory named by a feature spec could not be loaded.
+    #[cfg(feature = "whisper")]
+    #[error("Whisper encoder {path}: {source}")]
+    Encoder {
+        /// The resolved directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: ser_whisper::Error,
+    },
+
     /// Writing or reading a file failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),

@@ -46,8 +46,10 @@ mod lanes;
 #[cfg(feature = "linguistic")]
 pub mod linguistic;
 pub mod mfcc;
+pub mod pipeline;
 pub mod prosody;
 pub mod sets;
+pub mod spec;
 pub mod spectral;
 pub mod speech;
 
@@ -56,6 +58,8 @@ pub use extractor::{
     ExtractorScratch, FeatureConfig, FeatureExtractor, FeatureKind, FrameFeatures,
     StreamingExtractor,
 };
+pub use pipeline::FeaturePipeline;
+pub use spec::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec, WhisperSpec};
 pub use speech::{NonSpeechReason, SpeechConfig, SpeechDecision, SpeechDetector};
 
 /// Revision of the numeric output of this crate's extractors. Bumped whenever a change alters

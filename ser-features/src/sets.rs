@@ -137,10 +137,28 @@ impl FeatureSet {
     }
 
     /// Names of the values in output order (eGeMAPS names first, then the ComParE-like
-    /// names; [`MFCC_SPECTRAL_SET`] values are unnamed and get `functional{i}`).
+    /// names; [`MFCC_SPECTRAL_SET`] values are `{contour}_{functional}`, contour-major,
+    /// e.g. `mfcc0_mean`, `spectral_contrast6_slope`).
     pub fn names(&self) -> Vec<String> {
         if self.frames.is_some() {
-            return (0..self.len()).map(|i| format!("functional{i}")).collect();
+            let contours = MFCC_SPECTRAL_KINDS.iter().flat_map(|k| {
+                let rows = match k {
+                    FeatureKind::Mfcc | FeatureKind::MfccDelta => 20,
+                    FeatureKind::Contrast => 7,
+                    _ => 1,
+                };
+                (0..rows).map(move |i| match rows {
+                    1 => k.name().to_string(),
+                    _ => format!("{}{i}", k.name()),
+                })
+            });
+            return contours
+                .flat_map(|c| {
+                    Functional::STANDARD
+                        .iter()
+                        .map(move |f| format!("{c}_{}", f.name()))
+                })
+                .collect();
         }
         let mut names: Vec<String> = Vec::new();
         if self.egemaps.is_some() {
@@ -180,6 +198,44 @@ impl FeatureSet {
     }
 }
 
+/// The feature families [`family`] sorts value names into, in display order.
+pub const FAMILIES: [&str; 6] = [
+    "pitch / voicing",
+    "loudness / energy",
+    "voice quality",
+    "formants",
+    "spectral shape",
+    "MFCC",
+];
+
+/// The family (one of [`FAMILIES`]) of a value named by [`FeatureSet::names`]: eGeMAPS,
+/// ComParE-like and [`MFCC_SPECTRAL_SET`] names, by their descriptor.
+///
+/// ```
+/// use ser_features::sets::family;
+/// assert_eq!(family("F0semitoneFrom27.5Hz_sma3nz_amean"), "pitch / voicing");
+/// assert_eq!(family("jitterLocal_sma3nz_amean"), "voice quality");
+/// assert_eq!(family("mfcc_delta3_mean"), "MFCC");
+/// assert_eq!(family("rms_slope"), "loudness / energy");
+/// ```
+pub fn family(name: &str) -> &'static str {
+    let n = name.to_lowercase();
+    let has = |s: &[&str]| s.iter().any(|p| n.contains(p));
+    if has(&["jitter", "shimmer", "hnr", "h1-h2", "h1-a3"]) {
+        FAMILIES[2]
+    } else if has(&["f1frequency", "f1bandwidth", "f1amplitude", "f2", "f3"]) {
+        FAMILIES[3]
+    } else if has(&["f0", "voiced", "unvoiced"]) {
+        FAMILIES[0]
+    } else if has(&["loudness", "rms", "soundlevel", "energy"]) {
+        FAMILIES[1]
+    } else if has(&["mfcc"]) {
+        FAMILIES[5]
+    } else {
+        FAMILIES[4]
+    }
+}
+
 /// Number of values of set `name` at `sr` (plans it).
 pub fn set_len(name: &str, sr: u32) -> Result<usize> {
     Ok(FeatureSet::new(name, sr)?.len())
@@ -199,8 +255,20 @@ mod tests {
         let want = [636, 88, 840, 928, 3358, 3446];
         for (name, n) in SET_NAMES.iter().zip(want) {
             let s = FeatureSet::new(name, 16_000).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!((s.len(), s.names().len()), (n, n), "{name}");
+            let names = s.names();
+            assert_eq!((s.len(), names.len()), (n, n), "{name}");
+            let unique: std::collections::HashSet<&String> = names.iter().collect();
+            assert_eq!(unique.len(), n, "{name} has duplicate names");
         }
         assert!(FeatureSet::new("nope", 16_000).is_err());
+        let names = FeatureSet::new(MFCC_SPECTRAL_SET, 16_000).unwrap().names();
+        assert_eq!(names[0], "mfcc0_mean");
+        assert_eq!(names[20 * 12], "mfcc_delta0_mean");
+        assert_eq!(
+            names[635],
+            format!("rms_{}", Functional::STANDARD[11].name())
+        );
+        let unique: std::collections::HashSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), names.len());
     }
 }

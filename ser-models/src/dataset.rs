@@ -143,7 +143,7 @@ where
             let i = *index.get(path).ok_or_else(|| {
                 Error::InvalidArgument(format!("{} is not in the corpus", path.display()))
             })?;
-            pipeline.matrix(&audio(i, path, sr)?)
+            Ok(pipeline.matrix(&audio(i, path, sr)?)?)
         })
         .map_err(Error::from)?;
     let x = cached

@@ -108,15 +108,6 @@ pub enum Error {
     #[error("whisper: {0}")]
     Whisper(#[from] ser_whisper::Error),
 
-    /// A Whisper encoder directory named by a feature spec could not be loaded.
-    #[error("Whisper encoder {path}: {source}")]
-    Encoder {
-        /// The resolved directory.
-        path: PathBuf,
-        /// Why.
-        source: ser_whisper::Error,
-    },
-
     /// An error from `ser-data` (corpora, label mappings, feature cache).
     #[error("data: {0}")]
     Data(#[from] ser_data::Error),

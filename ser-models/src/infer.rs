@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::batch::Sequence;
 use crate::features::FeatureSpec;
 use crate::io::{load_model_dir, LoadedModel, ModelCard};
-use crate::pipeline::FeaturePipeline;
+use crate::pipeline::{FeaturePipeline, ModelInput};
 use crate::train::{fit_standardizer, predict_proba, set_standardizer};
 use crate::{Error, Result};
 
@@ -156,7 +156,7 @@ impl Recognizer {
         let p = self.pipeline()?;
         let seqs = paths
             .iter()
-            .map(|f| p.sequence_from_file(f))
+            .map(|f| p.sequence_from_file(f.as_ref()))
             .collect::<Result<Vec<_>>>()?;
         self.adapt_sequences(&seqs)?;
         Ok(seqs.len())

@@ -109,9 +109,9 @@ pub use models::{
 };
 pub use params::ParamStore;
 pub use pipeline::{
-    functional_set_len, functional_set_names, loudest_frames, matrix_to_sequence, normalize_rms,
-    sequence_to_matrix, FeaturePipeline, COMPARE_LARGE_SET, COMPARE_SET, EGEMAPS_COMPARE_LARGE_SET,
-    EGEMAPS_COMPARE_SET, EGEMAPS_SET, MFCC_SPECTRAL_SET,
+    loudest_frames, matrix_to_sequence, normalize_rms, sequence_to_matrix, FeaturePipeline,
+    ModelInput, COMPARE_LARGE_SET, COMPARE_SET, EGEMAPS_COMPARE_LARGE_SET, EGEMAPS_COMPARE_SET,
+    EGEMAPS_SET, MFCC_SPECTRAL_SET,
 };
 pub use plot::plot_history;
 pub use rand_chacha::ChaCha8Rng;

@@ -54,6 +54,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::Sequence;
 use crate::infer::{Prediction, Recognizer};
+use crate::pipeline::ModelInput;
 use crate::{Error, Result};
 
 /// Energy voice-activity detection applied to each window before classification.

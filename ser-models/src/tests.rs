@@ -691,31 +691,6 @@ fn layer_norm_and_softmax_match_candle_forward() {
     assert!(d < 1e-6, "softmax differs by {d}");
 }
 
-#[test]
-fn functional_set_names_match_lengths() {
-    for set in [
-        EGEMAPS_SET,
-        COMPARE_SET,
-        EGEMAPS_COMPARE_SET,
-        COMPARE_LARGE_SET,
-        EGEMAPS_COMPARE_LARGE_SET,
-    ] {
-        let names = functional_set_names(set, 16000).unwrap();
-        assert_eq!(
-            names.len(),
-            functional_set_len(set, 16000).unwrap(),
-            "{set}"
-        );
-        let unique: std::collections::HashSet<&String> = names.iter().collect();
-        assert_eq!(unique.len(), names.len(), "{set} has duplicate names");
-    }
-    assert_eq!(
-        functional_set_len(EGEMAPS_COMPARE_LARGE_SET, 16000).unwrap(),
-        3446
-    );
-    assert!(functional_set_names("nope", 16000).is_err());
-}
-
 /// Augmented copies join the training folds only: cross-validating with copies equals
 /// training each fold on originals ++ copies by hand and testing on the originals; a copy
 /// set of the wrong length is an error.

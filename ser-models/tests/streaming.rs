@@ -2,6 +2,7 @@
 //! windows, the VAD gates silence, tails and short streams are handled, bad input errors.
 #![allow(clippy::unwrap_used)]
 
+use ser_models::ModelInput;
 use std::path::Path;
 use std::sync::Arc;
 

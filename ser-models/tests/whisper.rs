@@ -3,6 +3,7 @@
 //! and unsupervised adaptation.
 #![allow(clippy::unwrap_used)]
 
+use ser_models::ModelInput;
 use std::path::Path;
 
 use ser_models::{

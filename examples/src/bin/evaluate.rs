@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used)]
 
 use ser_examples::cli::{corpus_kind, datasets, pct, speaker_folds, workspace};
+use ser_models::ModelInput;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -81,32 +82,6 @@ struct RowResult {
     infer_ms_per_3s: f64,
     n_parameters: usize,
     wall_secs: f64,
-}
-
-fn feature_name(r: &Recipe) -> String {
-    match &r.features {
-        ser_models::FeatureSpec::LogMel(s) => {
-            format!(
-                "log-mel {}×(hop {} ms)",
-                s.n_mels,
-                s.hop_length * 1000 / s.sr as usize
-            )
-        }
-        ser_models::FeatureSpec::Mfcc(s) => format!(
-            "MFCC {}{}",
-            s.n_mfcc,
-            if s.deltas > 0 { " + Δ" } else { "" }
-        ),
-        ser_models::FeatureSpec::Functionals(s) => format!("{} functionals ({})", s.set, s.n),
-        ser_models::FeatureSpec::Whisper(s) => format!(
-            "{} hidden states {}..{}, mean ‖ std ({})",
-            s.model.rsplit('/').next().unwrap_or(&s.model),
-            s.first_layer,
-            s.end_layer,
-            2 * s.width
-        ),
-        _ => "precomputed".into(),
-    }
 }
 
 /// Median wall time of features + forward pass for a 3 s clip (of assets/speech.wav).
@@ -203,7 +178,7 @@ fn run_row(args: &Args, row: &str, out: &Path) -> Result<RowResult> {
     Ok(RowResult {
         row: row.to_string(),
         arch: arch.to_string(),
-        features: feature_name(&recipe),
+        features: recipe.features.to_string(),
         speaker_norm: spk,
         corpus: corpus.name.clone(),
         protocol: args.protocol.clone(),

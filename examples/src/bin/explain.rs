@@ -23,6 +23,8 @@
 //!   voice quality, formants, spectral, MFCC) or, for spectrogram models, per frequency band.
 
 use ser_examples::cli::{datasets, workspace};
+use ser_features::sets::{family, FAMILIES};
+use ser_models::ModelInput;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -174,58 +176,6 @@ fn explain_modalities(audio: &Path, model: Option<PathBuf>, asr: &Path, text: &P
     Ok(())
 }
 
-/// Names of the values of a feature spec (functionals by their set's names).
-fn feature_names(spec: &FeatureSpec) -> Vec<String> {
-    match spec {
-        FeatureSpec::Functionals(f) => ser_models::functional_set_names(&f.set, f.sr)
-            .unwrap_or_else(|_| (0..f.n).map(|i| format!("functional{i}")).collect()),
-        FeatureSpec::LogMel(m) => (0..m.n_mels).map(|i| format!("mel{i}")).collect(),
-        FeatureSpec::Mfcc(m) => (0..m.n_mfcc * (1 + m.deltas))
-            .map(|i| {
-                let (d, c) = (i / m.n_mfcc, i % m.n_mfcc);
-                match d {
-                    0 => format!("mfcc{c}"),
-                    1 => format!("mfcc{c}_delta"),
-                    _ => format!("mfcc{c}_delta2"),
-                }
-            })
-            .collect(),
-        FeatureSpec::Whisper(w) => ["mean", "std"]
-            .iter()
-            .flat_map(|k| (0..w.width).map(move |i| format!("whisper_{k}{i}")))
-            .collect(),
-        other => (0..other.n_features()).map(|i| format!("f{i}")).collect(),
-    }
-}
-
-/// Feature family of a functional's name (eGeMAPS and ComParE-like names).
-fn family(name: &str) -> &'static str {
-    let n = name.to_lowercase();
-    let has = |s: &[&str]| s.iter().any(|p| n.contains(p));
-    if has(&["jitter", "shimmer", "hnr", "h1-h2", "h1-a3"]) {
-        "voice quality"
-    } else if has(&["f1frequency", "f1bandwidth", "f1amplitude", "f2", "f3"]) {
-        "formants"
-    } else if has(&["f0", "voiced", "unvoiced"]) {
-        "pitch / voicing"
-    } else if has(&["loudness", "rms", "soundlevel", "energy"]) {
-        "loudness / energy"
-    } else if has(&["mfcc"]) {
-        "MFCC"
-    } else {
-        "spectral shape"
-    }
-}
-
-const FAMILIES: [&str; 6] = [
-    "pitch / voicing",
-    "loudness / energy",
-    "voice quality",
-    "formants",
-    "spectral shape",
-    "MFCC",
-];
-
 fn family_groups(names: &[String]) -> Vec<FeatureGroup> {
     FAMILIES
         .iter()
@@ -292,7 +242,7 @@ fn explain_file(audio_path: &Path, model: Option<PathBuf>, out: &Path, top: usiz
     let sal = saliency(model, params, &seq, None)?;
     let class = sal.class;
     let label = card.labels[class].clone();
-    let names = feature_names(&card.features);
+    let names = card.features.names();
 
     // Display spectrogram: 64 log-mel bands, 10 ms hop.
     let disp = FeatureExtractor::new(
@@ -734,7 +684,7 @@ fn importance(
         recipe.features.n_features(),
         t0.elapsed().as_secs_f64()
     );
-    let names = feature_names(&recipe.features);
+    let names = recipe.features.names();
     let singles = FeatureGroup::singletons(&names);
     let families = family_groups(&names);
     let folds = leave_one_group_out(&data.groups)?;

@@ -37,6 +37,7 @@
 //! records the exact model and trainer configs, which the PyTorch script mirrors.
 #![allow(clippy::unwrap_used)]
 
+use ser_models::ModelInput;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -46,8 +47,8 @@ use ndarray::{Array1, Array2};
 use ndarray_npy::write_npy;
 use ser_models::params::is_buffer;
 use ser_models::{
-    init_model, train, Arch, Batch, FeaturePipeline, FeatureSpec, Labeled, ModelCard, ModelConfig,
-    Recipe, Sequence, TrainConfig,
+    init_model, train, Arch, Batch, FeaturePipeline, Labeled, ModelCard, ModelConfig, Recipe,
+    Sequence, TrainConfig,
 };
 use serde::Serialize;
 
@@ -173,28 +174,6 @@ fn median(v: &[f64]) -> f64 {
         s[n / 2]
     } else {
         0.5 * (s[n / 2 - 1] + s[n / 2])
-    }
-}
-
-fn feature_name(spec: &FeatureSpec) -> String {
-    match spec {
-        FeatureSpec::LogMel(s) => format!(
-            "log-mel {} hop {} ms",
-            s.n_mels,
-            s.hop_length * 1000 / s.sr as usize
-        ),
-        FeatureSpec::Mfcc(s) => format!(
-            "MFCC {}{} hop {} ms",
-            s.n_mfcc,
-            match s.deltas {
-                0 => "",
-                1 => " + Δ",
-                _ => " + Δ + ΔΔ",
-            },
-            s.hop_length * 1000 / s.sr as usize
-        ),
-        FeatureSpec::Functionals(s) => format!("{} functionals", s.set),
-        _ => "precomputed".into(),
     }
 }
 
@@ -336,7 +315,7 @@ fn run_arch(args: &Args, arch: Arch, clip: &[f32]) -> Result<Row> {
 
     Ok(Row {
         arch: arch.name().into(),
-        features: feature_name(&recipe.features),
+        features: recipe.features.to_string(),
         frames: t,
         n_features: f,
         params: n_params,

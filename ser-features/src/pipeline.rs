@@ -1,0 +1,366 @@
+//! Audio → model input: a [`FeaturePipeline`] is a [`FeatureSpec`] planned once
+//! (STFT plans, a named set, or a loaded Whisper encoder) that turns mono samples into the
+//! matrix a model consumes, `(n_features, n_frames)` in librosa layout.
+//!
+//! ```
+//! use ser_features::pipeline::FeaturePipeline;
+//! use ser_features::spec::{FeatureSpec, MfccSpec};
+//! let pipe = FeaturePipeline::new(&FeatureSpec::Mfcc(MfccSpec::default()))?;
+//! let y: Vec<f32> = (0..16_000).map(|i| 0.1 * (i as f32 * 0.05).sin()).collect();
+//! let m = pipe.matrix(&y)?;
+//! assert_eq!(m.dim(), (40, 101));
+//! // Other rates are resampled first.
+//! assert_eq!(pipe.matrix_at(&y, 8_000)?.dim(), (40, 201));
+//! # Ok::<(), ser_features::Error>(())
+//! ```
+//!
+//! [`FeatureSpec::Whisper`] needs the `whisper` cargo feature (it pulls `ser-whisper` and
+//! Candle); without it such a spec is refused with [`Error::Unsupported`].
+
+use std::path::Path;
+#[cfg(feature = "whisper")]
+use std::sync::Arc;
+
+use ndarray::Array2;
+use ser_dsp::Audio;
+
+use crate::sets::FeatureSet;
+use crate::spec::FeatureSpec;
+#[cfg(feature = "whisper")]
+use crate::spec::WhisperSpec;
+use crate::{Error, FeatureConfig, FeatureExtractor, FeatureKind, Result};
+
+/// A feature plan built once from a [`FeatureSpec`]; `Send + Sync`, so rayon can share it.
+#[derive(Debug)]
+pub struct FeaturePipeline {
+    spec: FeatureSpec,
+    plan: Option<FeatureExtractor>,
+    set: Option<FeatureSet>,
+    #[cfg(feature = "whisper")]
+    whisper: Option<Arc<ser_whisper::Whisper>>,
+}
+
+/// Loads the encoder of a [`WhisperSpec`] (relative paths against `base`, then the working
+/// directory) and checks the spec against it.
+#[cfg(feature = "whisper")]
+fn load_whisper(spec: &WhisperSpec, base: Option<&Path>) -> Result<ser_whisper::Whisper> {
+    let p = Path::new(&spec.model);
+    let path = match base {
+        Some(b) if p.is_relative() && b.join(p).exists() => b.join(p),
+        _ => p.to_path_buf(),
+    };
+    let w = ser_whisper::Whisper::load(&path).map_err(|source| Error::Encoder {
+        path: path.clone(),
+        source,
+    })?;
+    let cfg = w.config();
+    if cfg.n_audio_state != spec.width
+        || spec.first_layer >= spec.end_layer
+        || spec.end_layer > cfg.n_audio_layer + 1
+    {
+        return Err(Error::InvalidParameter {
+            name: "whisper",
+            reason: format!(
+                "spec (width {}, hidden states {}..{}) does not fit {} (width {}, {} hidden states)",
+                spec.width,
+                spec.first_layer,
+                spec.end_layer,
+                path.display(),
+                cfg.n_audio_state,
+                cfg.n_audio_layer + 1
+            ),
+        });
+    }
+    Ok(w)
+}
+
+fn precomputed() -> Error {
+    Error::Unsupported("precomputed features cannot be computed from audio".into())
+}
+
+impl FeaturePipeline {
+    /// Builds the plans. Errors for [`FeatureSpec::Precomputed`] (nothing to compute),
+    /// unknown functional sets, a set size that disagrees with the spec, and Whisper
+    /// encoders that cannot be loaded (a relative encoder path resolves against the working
+    /// directory).
+    pub fn new(spec: &FeatureSpec) -> Result<Self> {
+        Self::new_in(spec, None)
+    }
+
+    /// [`FeaturePipeline::new`] with relative paths in the spec (the Whisper encoder)
+    /// resolved against `base` first, e.g. the model directory the spec came from.
+    pub fn new_in(spec: &FeatureSpec, base: Option<&Path>) -> Result<Self> {
+        let stft = |sr, n_fft, hop, win, n_mels| {
+            FeatureConfig::default()
+                .sr(sr)
+                .n_fft(n_fft)
+                .hop_length(hop)
+                .win_length(win)
+                .n_mels(n_mels)
+        };
+        let mut out = Self {
+            spec: spec.clone(),
+            plan: None,
+            set: None,
+            #[cfg(feature = "whisper")]
+            whisper: None,
+        };
+        match spec {
+            FeatureSpec::LogMel(m) => {
+                let cfg = stft(m.sr, m.n_fft, m.hop_length, m.win_length, m.n_mels);
+                out.plan = Some(FeatureExtractor::new(&cfg)?);
+            }
+            FeatureSpec::Mfcc(m) => {
+                if m.deltas > 2 {
+                    return Err(Error::InvalidParameter {
+                        name: "deltas",
+                        reason: format!("must be 0..=2, got {}", m.deltas),
+                    });
+                }
+                let cfg = stft(m.sr, m.n_fft, m.hop_length, m.win_length, m.n_mels);
+                out.plan = Some(FeatureExtractor::new(&cfg.n_mfcc(m.n_mfcc))?);
+            }
+            FeatureSpec::Functionals(f) => {
+                let set = FeatureSet::new(&f.set, f.sr)?;
+                if f.n != set.len() {
+                    return Err(Error::InvalidParameter {
+                        name: "n",
+                        reason: format!(
+                            "set `{}` has {} values, spec says {}",
+                            f.set,
+                            set.len(),
+                            f.n
+                        ),
+                    });
+                }
+                out.set = Some(set);
+            }
+            #[cfg(feature = "whisper")]
+            FeatureSpec::Whisper(w) => {
+                out.whisper = Some(Arc::new(load_whisper(w, base)?));
+            }
+            #[cfg(not(feature = "whisper"))]
+            FeatureSpec::Whisper(_) => {
+                let _ = base;
+                return Err(Error::Unsupported(
+                    "Whisper features need ser-features' `whisper` cargo feature".into(),
+                ));
+            }
+            FeatureSpec::Precomputed { .. } => return Err(precomputed()),
+        }
+        Ok(out)
+    }
+
+    /// The Whisper encoder of a [`FeatureSpec::Whisper`] pipeline (shared, loaded once).
+    #[cfg(feature = "whisper")]
+    pub fn whisper(&self) -> Option<&Arc<ser_whisper::Whisper>> {
+        self.whisper.as_ref()
+    }
+
+    /// The spec this pipeline computes.
+    pub fn spec(&self) -> &FeatureSpec {
+        &self.spec
+    }
+
+    /// Sample rate the pipeline works at.
+    pub fn sample_rate(&self) -> u32 {
+        self.spec.sample_rate().unwrap_or(16000)
+    }
+
+    /// One name per output row ([`FeatureSpec::names`]).
+    pub fn names(&self) -> Vec<String> {
+        match &self.set {
+            Some(set) => set.names(),
+            None => self.spec.names(),
+        }
+    }
+
+    /// Features of `samples` (already at [`FeaturePipeline::sample_rate`]) in librosa layout
+    /// `(n_features, n_frames)` (`n_frames = 1` for functionals and Whisper embeddings).
+    pub fn matrix(&self, samples: &[f32]) -> Result<Array2<f32>> {
+        #[cfg(feature = "whisper")]
+        if let (FeatureSpec::Whisper(w), Some(enc)) = (&self.spec, &self.whisper) {
+            return whisper_matrix(w, enc, samples);
+        }
+        if let Some(set) = &self.set {
+            let v = set.extract(samples)?;
+            let n = v.len();
+            return Array2::from_shape_vec((n, 1), v).map_err(shape);
+        }
+        let plan = self.plan.as_ref().ok_or_else(precomputed)?;
+        match &self.spec {
+            FeatureSpec::LogMel(_) => plan.log_mel(samples),
+            FeatureSpec::Mfcc(m) => {
+                let kinds = [
+                    FeatureKind::Mfcc,
+                    FeatureKind::MfccDelta,
+                    FeatureKind::MfccDelta2,
+                ];
+                Ok(plan.extract(samples, &kinds[..=m.deltas])?.stacked().0)
+            }
+            _ => Err(precomputed()),
+        }
+    }
+
+    /// [`FeaturePipeline::matrix`] of `samples` at `sr`, resampled to the pipeline's rate
+    /// when it differs.
+    pub fn matrix_at(&self, samples: &[f32], sr: u32) -> Result<Array2<f32>> {
+        if sr == self.sample_rate() {
+            return self.matrix(samples);
+        }
+        let audio = Audio::new(samples.to_vec(), sr)?.resample(self.sample_rate())?;
+        self.matrix(&audio.samples)
+    }
+
+    /// [`FeaturePipeline::matrix`] of an audio file (any format `ser-dsp` decodes; mixed to
+    /// mono, resampled).
+    pub fn matrix_from_file(&self, path: impl AsRef<Path>) -> Result<Array2<f32>> {
+        let audio = Audio::load(path, Some(self.sample_rate()))?;
+        self.matrix(&audio.samples)
+    }
+}
+
+fn shape(e: ndarray::ShapeError) -> Error {
+    Error::Unsupported(format!("feature matrix shape: {e}"))
+}
+
+#[cfg(feature = "whisper")]
+fn whisper_matrix(
+    w: &WhisperSpec,
+    enc: &ser_whisper::Whisper,
+    samples: &[f32],
+) -> Result<Array2<f32>> {
+    let normalised;
+    let samples = match w.rms_dbfs {
+        None => samples,
+        Some(db) => {
+            normalised = normalize_rms(samples, db)?;
+            &normalised[..]
+        }
+    };
+    let stats = match w.loudest_frames {
+        None => enc.layer_stats_upto(samples, w.end_layer)?,
+        Some(f) => {
+            let states = enc.hidden_states_upto(samples, w.end_layer)?;
+            let keep = loudest_frames(samples, states[0].nrows(), f)?;
+            let loud: Vec<Array2<f32>> = states
+                .iter()
+                .map(|h| h.select(ndarray::Axis(0), &keep))
+                .collect();
+            ser_whisper::stats_rows(&loud)
+        }
+    };
+    let sel = stats.slice(ndarray::s![w.first_layer..w.end_layer, ..]);
+    let v = sel
+        .mean_axis(ndarray::Axis(0))
+        .ok_or_else(|| Error::InvalidParameter {
+            name: "whisper",
+            reason: "spec selects no hidden state".into(),
+        })?;
+    let n = v.len();
+    v.into_shape_with_order((n, 1)).map_err(shape)
+}
+
+/// `samples` scaled so that their RMS is `dbfs` dB relative to full scale (a digitally
+/// silent clip is returned unchanged). Errors on a non-finite or positive target.
+///
+/// ```
+/// let y = ser_features::pipeline::normalize_rms(&[0.5, -0.5], -20.0)?;
+/// assert!((y[0] - 0.1).abs() < 1e-6);
+/// # Ok::<(), ser_features::Error>(())
+/// ```
+pub fn normalize_rms(samples: &[f32], dbfs: f32) -> Result<Vec<f32>> {
+    if !(dbfs.is_finite() && dbfs <= 0.0) {
+        return Err(Error::InvalidParameter {
+            name: "rms_dbfs",
+            reason: format!("must be a finite level <= 0 dBFS, got {dbfs}"),
+        });
+    }
+    let power = if samples.is_empty() {
+        0.0
+    } else {
+        samples
+            .iter()
+            .map(|&v| f64::from(v) * f64::from(v))
+            .sum::<f64>()
+            / samples.len() as f64
+    };
+    let rms = power.sqrt();
+    if rms <= 0.0 {
+        return Ok(samples.to_vec());
+    }
+    let g = (10f64.powf(f64::from(dbfs) / 20.0) / rms) as f32;
+    Ok(samples.iter().map(|&v| v * g).collect())
+}
+
+/// Indices (ascending) of the `ceil(fraction · n_frames)` Whisper encoder frames whose
+/// 20 ms of input audio (320 samples at 16 kHz from `t · 320`) carry the most energy; ties
+/// keep the earlier frame. Errors unless `0 < fraction <= 1`.
+///
+/// ```
+/// let y: Vec<f32> = (0..1280).map(|i| if i >= 640 { 0.5 } else { 0.01 }).collect();
+/// assert_eq!(ser_features::pipeline::loudest_frames(&y, 4, 0.5)?, vec![2, 3]);
+/// # Ok::<(), ser_features::Error>(())
+/// ```
+pub fn loudest_frames(samples: &[f32], n_frames: usize, fraction: f32) -> Result<Vec<usize>> {
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        return Err(Error::InvalidParameter {
+            name: "loudest_frames",
+            reason: format!("must be in (0, 1], got {fraction}"),
+        });
+    }
+    const HOP: usize = 320;
+    let energy: Vec<f64> = (0..n_frames)
+        .map(|t| {
+            let a = (t * HOP).min(samples.len());
+            let b = (a + HOP).min(samples.len());
+            samples[a..b]
+                .iter()
+                .map(|&v| f64::from(v) * f64::from(v))
+                .sum()
+        })
+        .collect();
+    // f32 fractions like 0.3 are a hair above their decimal value: ceil with a tolerance.
+    let k =
+        ((f64::from(fraction) * n_frames as f64 - 1e-6).ceil() as usize).clamp(1, n_frames.max(1));
+    let mut order: Vec<usize> = (0..n_frames).collect();
+    order.sort_by(|&i, &j| energy[j].total_cmp(&energy[i]).then(i.cmp(&j)));
+    let mut keep: Vec<usize> = order.into_iter().take(k).collect();
+    keep.sort_unstable();
+    Ok(keep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{FunctionalsSpec, LogMelSpec, MfccSpec};
+
+    #[test]
+    fn names_match_rows_and_bad_specs_are_refused() {
+        let y: Vec<f32> = (0..8_000).map(|i| 0.1 * (i as f32 * 0.03).sin()).collect();
+        for spec in [
+            FeatureSpec::LogMel(LogMelSpec::default()),
+            FeatureSpec::Mfcc(MfccSpec::default()),
+            FeatureSpec::Functionals(FunctionalsSpec::mfcc_spectral()),
+        ] {
+            let p = FeaturePipeline::new(&spec).unwrap();
+            let m = p.matrix(&y).unwrap();
+            assert_eq!(m.nrows(), spec.n_features(), "{spec}");
+            assert_eq!(p.names().len(), m.nrows(), "{spec}");
+        }
+        let bad = MfccSpec {
+            deltas: 3,
+            ..MfccSpec::default()
+        };
+        assert!(FeaturePipeline::new(&FeatureSpec::Mfcc(bad)).is_err());
+        let wrong = FunctionalsSpec {
+            n: 87,
+            ..FunctionalsSpec::default()
+        };
+        assert!(FeaturePipeline::new(&FeatureSpec::Functionals(wrong)).is_err());
+        let pre = FeatureSpec::Precomputed { n_features: 3 };
+        assert!(FeaturePipeline::new(&pre).is_err());
+        assert!(normalize_rms(&y, 1.0).is_err());
+        assert!(loudest_frames(&y, 10, 0.0).is_err());
+    }
+}
