@@ -447,7 +447,9 @@ fn find_manifest(dir: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Whether `path` has an audio extension this crate loads (`wav`, `flac`).
+/// Whether `path` has an audio extension this crate loads as a corpus utterance (`wav`,
+/// `flac`): a deliberate subset of `ser_dsp::audio::AUDIO_EXTENSIONS`, because corpora ship
+/// lossy `.mp3`/`.ogg` previews beside their masters and an utterance must not count twice.
 pub(crate) fn is_audio(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())

@@ -145,6 +145,29 @@ fn write_with(
     w.finalize().map_err(map)
 }
 
+/// File extensions of the containers [`Audio::load`] decodes (lower case): `wav` always,
+/// `flac`, `mp3` and `ogg` with the default `symphonia` feature. Loading sniffs the bytes, not
+/// the name; this list is for tools that pick audio files out of a directory.
+#[cfg(feature = "symphonia")]
+pub const AUDIO_EXTENSIONS: &[&str] = &["wav", "flac", "mp3", "ogg"];
+/// File extensions of the containers [`Audio::load`] decodes (lower case): `wav` only, as
+/// this build lacks the `symphonia` feature.
+#[cfg(not(feature = "symphonia"))]
+pub const AUDIO_EXTENSIONS: &[&str] = &["wav"];
+
+/// Whether `path`'s extension (case-insensitive) is one of [`AUDIO_EXTENSIONS`].
+///
+/// ```
+/// use std::path::Path;
+/// assert!(ser_dsp::audio::has_audio_extension(Path::new("a/B.WAV")));
+/// assert!(!ser_dsp::audio::has_audio_extension(Path::new("notes.txt")));
+/// ```
+pub fn has_audio_extension(path: &std::path::Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
 /// Container detected from the first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {

@@ -14,6 +14,16 @@
 //!   eGeMAPS-like set.
 //! - [`speech`]: a clip-level speech / non-speech decision ([`SpeechDetector`]) with its
 //!   evidence, to keep silence, noise, tones and chirps away from the emotion models.
+//! - [`sets`], [`spec`], [`pipeline`]: named utterance sets, the serde [`FeatureSpec`] a model
+//!   directory stores, and [`FeaturePipeline`] (audio → model input, this crate alone).
+//!
+//! Conventions for parameter types: `hop_length` is `Option<usize>` in configs (`None` =
+//! the librosa/openSMILE default derived from the window) and a plain `usize` in a
+//! [`FeatureSpec`], which stores the resolved value so a model directory is explicit. Band
+//! edges that index a spectrum (`fmin`/`fmax` of mel, loudness and speech detection) are
+//! `f32` like the spectra, as in librosa's filterbank parity; F0 search ranges of the pitch
+//! trackers (YIN, pYIN, SHS, eGeMAPS) are `f64`, the precision in which librosa and
+//! openSMILE build their period and semitone grids.
 //!
 //! ```
 //! use ser_features::{FeatureConfig, FeatureExtractor, FeatureKind};

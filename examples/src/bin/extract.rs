@@ -18,8 +18,10 @@
 //! `--sr` defaults to 22050 like `librosa.load`; `--sr native` keeps the file's rate.
 #![allow(clippy::unwrap_used)]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
@@ -138,6 +140,8 @@ enum Output {
 
 struct Extractor {
     args: Args,
+    /// Plans per input sample rate (one, unless `--sr native` meets mixed rates).
+    plans: Mutex<HashMap<u32, Arc<Plan>>>,
 }
 
 /// `--feature f0` frames as librosa.pyin returns them: rows `f0`, `voiced_flag` (0 / 1),
@@ -208,48 +212,106 @@ impl Extractor {
         Ok(cfg)
     }
 
+    /// The plan for audio at `sr`, built on first use and shared by every file at that rate
+    /// (rayon workers included).
+    fn plan(&self, sr: u32) -> Result<Arc<Plan>> {
+        let mut plans = self
+            .plans
+            .lock()
+            .map_err(|_| anyhow::anyhow!("plan cache poisoned"))?;
+        if let Some(p) = plans.get(&sr) {
+            return Ok(Arc::clone(p));
+        }
+        let p = Arc::new(self.build_plan(sr)?);
+        plans.insert(sr, Arc::clone(&p));
+        Ok(p)
+    }
+
+    fn build_plan(&self, sr: u32) -> Result<Plan> {
+        let a = &self.args;
+        let cfg = self.config(sr)?;
+        Ok(match a.feature {
+            Feature::Mfcc
+            | Feature::MfccDelta
+            | Feature::Logmel
+            | Feature::Melspectrogram
+            | Feature::Spectral => Plan::Frames(FeatureExtractor::new(&cfg)?),
+            Feature::Functionals => {
+                Plan::Compare(CompareSet::new(&CompareConfig::default().features(cfg))?)
+            }
+            Feature::F0 if a.f0_method == Some(F0Tracker::Shs) => {
+                let mut sc = ShsConfig::default().sr(sr);
+                if let Some(h) = a.hop_length {
+                    sc = sc.hop_length(h);
+                }
+                if let Some(f) = a.fmin {
+                    sc = sc.fmin(f64::from(f));
+                }
+                if let Some(f) = a.fmax {
+                    sc = sc.fmax(f64::from(f));
+                }
+                Plan::Shs(Shs::new(&sc)?)
+            }
+            Feature::F0 => {
+                let mut pc = PyinConfig::default()
+                    .sr(sr)
+                    .frame_length(a.n_fft)
+                    .center(!a.no_center);
+                if let Some(h) = a.hop_length {
+                    pc = pc.hop_length(h);
+                }
+                if let Some(f) = a.fmin {
+                    pc = pc.fmin(f64::from(f));
+                }
+                if let Some(f) = a.fmax {
+                    pc = pc.fmax(f64::from(f));
+                }
+                let hop = pc.effective_hop_length();
+                Plan::Pyin(Pyin::new(&pc)?, hop)
+            }
+            Feature::Egemaps => {
+                let method = match a.f0_method {
+                    Some(F0Tracker::Pyin) => F0Method::Pyin,
+                    _ => F0Method::Shs,
+                };
+                let mut ec = EgemapsConfig::default().sr(sr).f0_method(method);
+                if let Some(h) = a.hop_length {
+                    ec = ec.hop_length(h);
+                }
+                Plan::Egemaps(Egemaps::new(&ec)?)
+            }
+        })
+    }
+
     fn run(&self, path: &Path) -> Result<Output> {
         let audio = Audio::load(path, self.target_sr()?)
             .with_context(|| format!("loading {}", path.display()))?;
         let sr = audio.sample_rate;
         let y = &audio.samples;
-        let cfg = self.config(sr)?;
-        let frames = |kinds: &[FeatureKind]| -> Result<Output> {
-            let plan = FeatureExtractor::new(&cfg)?;
-            let (data, names) = plan.extract(y, kinds)?.stacked();
-            Ok(Output::Frames {
-                data,
-                names,
-                hop: plan.hop_length(),
-                sr,
-            })
-        };
-        match self.args.feature {
-            Feature::Mfcc => frames(&[FeatureKind::Mfcc]),
-            Feature::MfccDelta => frames(&[
+        let plan = self.plan(sr)?;
+        let kinds: &[FeatureKind] = match self.args.feature {
+            Feature::Mfcc => &[FeatureKind::Mfcc],
+            Feature::MfccDelta => &[
                 FeatureKind::Mfcc,
                 FeatureKind::MfccDelta,
                 FeatureKind::MfccDelta2,
-            ]),
-            Feature::Logmel => frames(&[FeatureKind::LogMel]),
-            Feature::Melspectrogram => frames(&[FeatureKind::MelSpectrogram]),
-            Feature::Spectral => frames(&FeatureKind::SPECTRAL),
-            Feature::Functionals => {
-                let set = CompareSet::new(&CompareConfig::default().features(cfg))?;
-                Ok(Output::Named(set.extract(y)?))
+            ],
+            Feature::Logmel => &[FeatureKind::LogMel],
+            Feature::Melspectrogram => &[FeatureKind::MelSpectrogram],
+            _ => &FeatureKind::SPECTRAL,
+        };
+        match plan.as_ref() {
+            Plan::Frames(p) => {
+                let (data, names) = p.extract(y, kinds)?.stacked();
+                Ok(Output::Frames {
+                    data,
+                    names,
+                    hop: p.hop_length(),
+                    sr,
+                })
             }
-            Feature::F0 if self.args.f0_method == Some(F0Tracker::Shs) => {
-                let mut sc = ShsConfig::default().sr(sr);
-                if let Some(h) = self.args.hop_length {
-                    sc = sc.hop_length(h);
-                }
-                if let Some(f) = self.args.fmin {
-                    sc = sc.fmin(f64::from(f));
-                }
-                if let Some(f) = self.args.fmax {
-                    sc = sc.fmax(f64::from(f));
-                }
-                let shs = Shs::new(&sc)?;
+            Plan::Compare(set) => Ok(Output::Named(set.extract(y)?)),
+            Plan::Shs(shs) => {
                 let out = shs.process(y)?;
                 // librosa's convention: NaN where unvoiced
                 let f0 = out
@@ -265,43 +327,29 @@ impl Extractor {
                     sr,
                 ))
             }
-            Feature::F0 => {
-                let mut pc = PyinConfig::default()
-                    .sr(sr)
-                    .frame_length(self.args.n_fft)
-                    .center(!self.args.no_center);
-                if let Some(h) = self.args.hop_length {
-                    pc = pc.hop_length(h);
-                }
-                if let Some(f) = self.args.fmin {
-                    pc = pc.fmin(f64::from(f));
-                }
-                if let Some(f) = self.args.fmax {
-                    pc = pc.fmax(f64::from(f));
-                }
-                let hop = pc.effective_hop_length();
-                let out = Pyin::new(&pc)?.process(y)?;
+            Plan::Pyin(pyin, hop) => {
+                let out = pyin.process(y)?;
                 Ok(f0_frames(
                     out.f0,
                     &out.voiced_flag,
                     out.voiced_prob,
-                    hop,
+                    *hop,
                     sr,
                 ))
             }
-            Feature::Egemaps => {
-                let method = match self.args.f0_method {
-                    Some(F0Tracker::Pyin) => F0Method::Pyin,
-                    _ => F0Method::Shs,
-                };
-                let mut ec = EgemapsConfig::default().sr(sr).f0_method(method);
-                if let Some(h) = self.args.hop_length {
-                    ec = ec.hop_length(h);
-                }
-                Ok(Output::Named(Egemaps::new(&ec)?.process(y)?))
-            }
+            Plan::Egemaps(e) => Ok(Output::Named(e.process(y)?)),
         }
     }
+}
+
+/// What `--feature` needs, planned for one sample rate.
+#[allow(clippy::large_enum_variant)] // built once per sample rate and kept behind an Arc
+enum Plan {
+    Frames(FeatureExtractor),
+    Compare(CompareSet),
+    Shs(Shs),
+    Pyin(Pyin, usize),
+    Egemaps(Egemaps),
 }
 
 fn write_output(out: &Output, path: &Path) -> Result<()> {
@@ -358,22 +406,12 @@ fn write_output(out: &Output, path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn is_audio(p: &Path) -> bool {
-    matches!(
-        p.extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
-        Some("wav" | "flac" | "mp3" | "ogg")
-    )
-}
-
 fn collect_audio(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let p = entry?.path();
         if p.is_dir() {
             collect_audio(&p, out)?;
-        } else if is_audio(&p) {
+        } else if ser_dsp::audio::has_audio_extension(&p) {
             out.push(p);
         }
     }
@@ -383,7 +421,10 @@ fn collect_audio(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 fn main() -> Result<()> {
     let args = Args::parse();
     let named = matches!(args.feature, Feature::Functionals | Feature::Egemaps);
-    let ex = Extractor { args };
+    let ex = Extractor {
+        args,
+        plans: Mutex::new(HashMap::new()),
+    };
     let input = ex.args.input.clone();
     if !input.is_dir() {
         let out = ex.run(&input)?;
