@@ -17,6 +17,16 @@ pub struct Multimodal {
 impl Multimodal {
     /// Checks that both modalities have the same number of rows, consistent dimensions
     /// and finite values.
+    ///
+    /// ```
+    /// use ser_fusion::Multimodal;
+    /// let acoustic = vec![vec![0.1, 0.2], vec![0.3, 0.4]];
+    /// let data = Multimodal::new(acoustic, vec![Some(vec![1.0; 3]), None])?; // 2nd: no transcript
+    /// assert_eq!((data.len(), data.acoustic_dim(), data.text_dim()), (2, 2, 3));
+    /// // Both modalities need one row per utterance.
+    /// assert!(Multimodal::new(vec![vec![0.1], vec![0.2]], vec![None]).is_err());
+    /// # Ok::<(), ser_fusion::Error>(())
+    /// ```
     pub fn new(acoustic: Vec<Vec<f32>>, text: Vec<Option<Vec<f32>>>) -> Result<Self> {
         if acoustic.len() != text.len() {
             return Err(Error::ShapeMismatch {

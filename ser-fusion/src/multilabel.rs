@@ -289,6 +289,17 @@ impl MultiLabelModel {
 
     /// Reads a head written by [`MultiLabelModel::save`]; the architecture (hidden width,
     /// number of labels) comes from the tensor shapes, which are checked against each other.
+    ///
+    /// ```
+    /// use ser_fusion::multilabel::MultiLabelModel;
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/text-emotion/head.safetensors");
+    /// let head = MultiLabelModel::load(path)?;
+    /// assert_eq!((head.n_labels, head.hidden_size()), (28, 256)); // GoEmotions labels, MLP head
+    /// let p = head.predict_proba(&[vec![0.0; head.input_dim()]])?;
+    /// assert!(p[0].len() == 28 && p[0].iter().all(|v| (0.0..=1.0).contains(v)));
+    /// assert!(MultiLabelModel::load("no/such/head.safetensors").is_err());
+    /// # Ok::<(), ser_fusion::Error>(())
+    /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let t = candle_core::safetensors::load(path, &Device::Cpu)?;

@@ -82,6 +82,14 @@ pub struct NetConfig {
 
 impl NetConfig {
     /// A config with the default hidden size and dropout.
+    ///
+    /// ```
+    /// use ser_fusion::{FusionKind, NetConfig};
+    /// let cfg = NetConfig::new(FusionKind::Gmu, 88, 22, 4);
+    /// assert_eq!((cfg.hidden, cfg.dropout), (64, 0.3));
+    /// assert!(cfg.validate().is_ok());
+    /// assert!(NetConfig::new(FusionKind::Text, 88, 0, 4).validate().is_err()); // no text input
+    /// ```
     pub fn new(kind: FusionKind, acoustic_dim: usize, text_dim: usize, n_classes: usize) -> Self {
         Self {
             kind,
@@ -150,6 +158,20 @@ pub struct FusionNet {
 
 impl FusionNet {
     /// Builds the network from `vb` (e.g. a seeded `ser_models::ParamStore`).
+    ///
+    /// ```
+    /// use candle_core::{DType, Device, Tensor};
+    /// use ser_fusion::{FusionKind, FusionNet, NetConfig};
+    /// let cfg = NetConfig::new(FusionKind::Gmu, 3, 5, 2).hidden(8);
+    /// let net = FusionNet::new(&cfg, ser_models::ParamStore::new(0).var_builder())?;
+    /// let ones = |d: usize| Tensor::ones((4, d), DType::F32, &Device::Cpu);
+    /// let no_text = Tensor::zeros((4, 1), DType::F32, &Device::Cpu)?; // presence mask m = 0
+    /// let out = net.forward_t(&ones(3)?, &ones(5)?, &no_text, false)?;
+    /// assert_eq!(out.logits.dims(), &[4, 2]);
+    /// let gate = out.gate.expect("GMU").to_vec2::<f32>()?; // (4, 8)
+    /// assert!(gate.iter().flatten().all(|&z| z == 1.0)); // without a transcript: acoustic only
+    /// # Ok::<(), ser_fusion::Error>(())
+    /// ```
     pub fn new(cfg: &NetConfig, vb: VarBuilder<'_>) -> Result<Self> {
         cfg.validate()?;
         let (h, da, dt) = (cfg.hidden, cfg.acoustic_dim, cfg.text_dim);

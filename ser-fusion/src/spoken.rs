@@ -82,6 +82,14 @@ pub struct TextBranch {
 
 impl TextBranch {
     /// Wraps loaded models; decoding with [`asr_options`]`(5)`.
+    ///
+    /// ```no_run
+    /// use ser_fusion::{TextBranch, TextEmotionModel};
+    /// let asr = ser_whisper::Transcriber::load("models/whisper-base")?;
+    /// let branch = TextBranch::new(asr, TextEmotionModel::load("models/text-emotion")?);
+    /// assert_eq!(branch.options().beam_size, 5);
+    /// # Ok::<(), ser_fusion::Error>(())
+    /// ```
     pub fn new(asr: Transcriber, text: TextEmotionModel) -> Self {
         Self {
             asr,
@@ -92,6 +100,14 @@ impl TextBranch {
 
     /// Loads a Whisper checkpoint with a decoder (`scripts/fetch_whisper.sh base`) and a
     /// text-emotion model directory (its sentence encoder from `scripts/fetch_minilm.sh`).
+    ///
+    /// ```no_run
+    /// use ser_fusion::TextBranch;
+    /// let branch = TextBranch::load("models/whisper-base", "models/text-emotion")?;
+    /// assert!(branch.text_model().supports_language("en"));
+    /// assert!(TextBranch::load("no/such/whisper", "models/text-emotion").is_err());
+    /// # Ok::<(), ser_fusion::Error>(())
+    /// ```
     pub fn load(asr_dir: impl AsRef<Path>, text_dir: impl AsRef<Path>) -> Result<Self> {
         let (asr_dir, text_dir) = (asr_dir.as_ref(), text_dir.as_ref());
         let asr = Transcriber::load(asr_dir).map_err(|e| {
@@ -105,6 +121,14 @@ impl TextBranch {
     }
 
     /// Sets the decoding options (chaining).
+    ///
+    /// ```no_run
+    /// use ser_fusion::{spoken::asr_options, TextBranch};
+    /// let branch = TextBranch::load("models/whisper-base", "models/text-emotion")?
+    ///     .with_options(asr_options(1)); // greedy decoding
+    /// assert_eq!(branch.options().beam_size, 1);
+    /// # Ok::<(), ser_fusion::Error>(())
+    /// ```
     pub fn with_options(mut self, options: DecodeOptions) -> Self {
         self.options = options;
         self
@@ -228,6 +252,16 @@ pub struct SpokenRecognizer {
 
 impl SpokenRecognizer {
     /// An acoustic recogniser with a text branch.
+    ///
+    /// ```no_run
+    /// use ser_fusion::{SpokenRecognizer, TextBranch};
+    /// let rec = SpokenRecognizer::new(
+    ///     ser_models::Recognizer::load("models/default")?,
+    ///     TextBranch::load("models/whisper-base", "models/text-emotion")?,
+    /// );
+    /// assert_eq!(rec.acoustic().card().labels.len(), 8);
+    /// # Ok::<(), ser_fusion::Error>(())
+    /// ```
     pub fn new(acoustic: Recognizer, text: TextBranch) -> Self {
         Self { acoustic, text }
     }
@@ -339,6 +373,15 @@ pub struct UtteranceTracker {
 impl UtteranceTracker {
     /// A tracker for a stream at `sr` Hz; utterances are cut at `max_secs` (Whisper reads
     /// 30 s at a time; 15–20 s keeps the wait for a transcript short).
+    ///
+    /// ```
+    /// use ser_fusion::UtteranceTracker;
+    /// let tracker = UtteranceTracker::new(16_000, 20.0)?;
+    /// assert_eq!(tracker.buffered(), 0);
+    /// assert!(UtteranceTracker::new(16_000, 0.0).is_err()); // the length cap must be positive
+    /// assert!(UtteranceTracker::new(0, 20.0).is_err());
+    /// # Ok::<(), ser_fusion::Error>(())
+    /// ```
     pub fn new(sr: u32, max_secs: f32) -> Result<Self> {
         if sr == 0 || !(max_secs > 0.0 && max_secs.is_finite()) {
             return Err(Error::InvalidArgument(format!(

@@ -310,6 +310,16 @@ impl TextEmotionModel {
     /// Loads a directory written by [`TextEmotionModel::save`]. A card that names a sentence
     /// encoder which cannot be found is an error (saying where it looked), never a silent
     /// fall-back to other features.
+    ///
+    /// ```no_run
+    /// use ser_fusion::TextEmotionModel;
+    /// // The card's sentence encoder, models/all-MiniLM-L6-v2, comes from scripts/fetch_minilm.sh.
+    /// let model = TextEmotionModel::load("models/text-emotion")?;
+    /// let e = model.predict("I can't believe you did this to me!")?;
+    /// assert_eq!(e.labels.len(), model.card().labels.len());
+    /// println!("{} {:?}", e.top_group, e.active);
+    /// # Ok::<(), ser_fusion::Error>(())
+    /// ```
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref();
         let f = dir.join("config.json");

@@ -20,6 +20,16 @@ impl Sequence {
     ///
     /// Errors on an empty sequence, a length that is not `n_frames * n_features`, or a
     /// non-finite value.
+    ///
+    /// ```
+    /// use ser_models::Sequence;
+    /// let s = Sequence::new(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 3, 2)?; // 3 frames x 2 features
+    /// assert_eq!((s.n_frames(), s.n_features()), (3, 2));
+    /// assert_eq!(s.frame(1), &[3.0, 4.0]);
+    /// assert!(Sequence::new(vec![0.0; 5], 3, 2).is_err()); // 5 values are not 3 x 2
+    /// assert!(Sequence::new(vec![f32::NAN; 2], 1, 2).is_err());
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(data: Vec<f32>, n_frames: usize, n_features: usize) -> Result<Self> {
         if n_frames == 0 || n_features == 0 {
             return Err(Error::InvalidArgument(format!(
@@ -45,6 +55,15 @@ impl Sequence {
 
     /// Builds a sequence from feature-major data `(n_features, n_frames)` (librosa layout,
     /// as returned by `ser-features`), transposing it.
+    ///
+    /// ```
+    /// use ser_models::Sequence;
+    /// // 2 features x 3 frames, one row per feature (librosa layout).
+    /// let s = Sequence::from_feature_major(&[1.0, 2.0, 3.0, 10.0, 20.0, 30.0], 2, 3)?;
+    /// assert_eq!((s.n_frames(), s.n_features()), (3, 2));
+    /// assert_eq!(s.frame(0), &[1.0, 10.0]);
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn from_feature_major(data: &[f32], n_features: usize, n_frames: usize) -> Result<Self> {
         if data.len() != n_frames * n_features {
             return Err(Error::ShapeMismatch {
@@ -104,6 +123,18 @@ impl Batch {
     /// Pads `seqs` to the longest one (at least `min_frames`) and builds the mask.
     ///
     /// Errors if `seqs` is empty or the feature dimensions differ.
+    ///
+    /// ```
+    /// use ser_models::{Batch, Sequence};
+    /// let short = Sequence::new(vec![1.0; 2 * 4], 2, 4)?;
+    /// let long = Sequence::new(vec![1.0; 5 * 4], 5, 4)?;
+    /// let batch = Batch::from_sequences(&[&short, &long], 1)?;
+    /// assert_eq!(batch.x.dims(), &[2, 5, 4]); // padded to the longest
+    /// assert_eq!(batch.lengths, vec![2, 5]);
+    /// assert_eq!(batch.mask.to_vec2::<f32>()?[0], vec![1.0, 1.0, 0.0, 0.0, 0.0]);
+    /// assert!(Batch::from_sequences(&[], 1).is_err());
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn from_sequences(seqs: &[&Sequence], min_frames: usize) -> Result<Self> {
         let first = seqs
             .first()

@@ -139,6 +139,17 @@ pub fn cross_validate(
 /// The training set of the items `idx`: their sequences and labels, then those of every
 /// augmented copy of them (`copies[k][i]` is the `k`-th copy of item `i`, labelled `y[i]`),
 /// in that order. Every `copies[k]` must be as long as `x`.
+///
+/// ```
+/// use ser_models::{with_copies, Sequence};
+/// let one = |v: f32| Sequence::new(vec![v], 1, 1);
+/// let x = vec![one(0.0)?, one(1.0)?, one(2.0)?];
+/// let noisy = vec![one(0.5)?, one(1.5)?, one(2.5)?]; // one augmented copy of each item
+/// let (xs, ys) = with_copies(&x, &[0, 1, 2], &[noisy], &[0, 2]);
+/// assert_eq!(ys, vec![0, 2, 0, 2]); // items 0 and 2, then their copies
+/// assert_eq!(xs[3].data(), &[2.5]);
+/// # Ok::<(), ser_models::Error>(())
+/// ```
 pub fn with_copies(
     x: &[Sequence],
     y: &[usize],

@@ -59,6 +59,19 @@ impl CorpusData {
 }
 
 /// Maps labels, then loads (or computes and caches) the features of every utterance.
+///
+/// ```no_run
+/// use ser_data::{load_corpus, CorpusKind, FeatureCache, LabelMapping};
+/// use ser_models::{load_corpus_features, FeatureSpec, LogMelSpec};
+/// let corpus = load_corpus("../shared/datasets/emodb", CorpusKind::EmoDb)?;
+/// let cache = FeatureCache::new("target/ser-feature-cache")?;
+/// let spec = FeatureSpec::LogMel(LogMelSpec::default());
+/// let data = load_corpus_features(&corpus, &LabelMapping::four_class(), &spec, &cache)?;
+/// assert_eq!(data.labels.len(), 4);
+/// assert_eq!((data.y.len(), data.groups.len()), (data.len(), data.len()));
+/// assert_eq!(data.x[0].n_features(), spec.n_features());
+/// # Ok::<(), ser_models::Error>(())
+/// ```
 pub fn load_corpus_features(
     corpus: &Corpus,
     mapping: &LabelMapping,
@@ -70,6 +83,18 @@ pub fn load_corpus_features(
 
 /// [`load_corpus_features`] with a pipeline already built (e.g. one Whisper encoder shared
 /// with [`load_corpus_features_with`]); same cache entries.
+///
+/// ```no_run
+/// use ser_data::{load_corpus, CorpusKind, FeatureCache, LabelMapping};
+/// use ser_models::{load_corpus_features_from, FeaturePipeline, FeatureSpec, MfccSpec};
+/// let corpus = load_corpus("../shared/datasets/emodb", CorpusKind::EmoDb)?;
+/// let cache = FeatureCache::new("target/ser-feature-cache")?;
+/// let pipe = FeaturePipeline::new(&FeatureSpec::Mfcc(MfccSpec::default()))?;
+/// let data = load_corpus_features_from(&corpus, &LabelMapping::four_class(), &pipe, &cache)?;
+/// assert_eq!(data.labels.len(), 4);
+/// assert_eq!(data.x[0].n_features(), pipe.spec().n_features());
+/// # Ok::<(), ser_models::Error>(())
+/// ```
 pub fn load_corpus_features_from(
     corpus: &Corpus,
     mapping: &LabelMapping,

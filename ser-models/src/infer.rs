@@ -37,12 +37,32 @@ pub struct Recognizer {
 
 impl Recognizer {
     /// Loads and validates a model directory (see [`crate::io`]).
+    ///
+    /// ```
+    /// use ser_models::Recognizer;
+    /// let rec = Recognizer::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/linear"))?;
+    /// assert_eq!(rec.card().labels.len(), 8);
+    /// assert!(rec.feature_pipeline().is_some()); // computes its features from audio
+    /// assert!(Recognizer::load("no/such/model").is_err());
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
         Self::from_loaded(load_model_dir(dir)?)
     }
 
     /// Wraps an already loaded model, building its feature pipeline (none for
     /// [`FeatureSpec::Precomputed`]).
+    ///
+    /// ```
+    /// use ser_models::{load_model_dir, Recognizer, Sequence};
+    /// let loaded = load_model_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/linear"))?;
+    /// let n = loaded.card.model.n_features();
+    /// let rec = Recognizer::from_loaded(loaded)?;
+    /// let p = rec.predict_sequence(&Sequence::new(vec![0.0; n], 1, n)?)?;
+    /// assert_eq!(p.probabilities.len(), 8);
+    /// assert_eq!(p.label, p.probabilities[p.index].0);
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn from_loaded(inner: LoadedModel) -> Result<Self> {
         let pipeline = match inner.card.features {
             FeatureSpec::Precomputed { .. } => None,
@@ -174,6 +194,15 @@ impl Recognizer {
     }
 
     /// The loaded model.
+    ///
+    /// ```
+    /// use ser_models::{Arch, Recognizer};
+    /// let rec = Recognizer::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/linear"))?;
+    /// let m = rec.loaded();
+    /// assert_eq!(m.card.model.arch(), Arch::Mlp);
+    /// assert!(m.dir.ends_with("linear"));
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn loaded(&self) -> &LoadedModel {
         &self.inner
     }

@@ -45,6 +45,15 @@ pub struct ModelCard {
 
 impl ModelCard {
     /// A card with empty training summary and scores.
+    ///
+    /// ```
+    /// use ser_models::{Arch, FeatureSpec, ModelCard};
+    /// let cfg = Arch::Mlp.default_config(4, 2);
+    /// let features = FeatureSpec::Precomputed { n_features: 4 };
+    /// let card = ModelCard::new(cfg, features, vec!["low".into(), "high".into()]);
+    /// assert_eq!(card.format, ser_models::io::FORMAT);
+    /// assert!(card.training.is_null() && card.scores.is_null());
+    /// ```
     pub fn new(model: ModelConfig, features: FeatureSpec, labels: Vec<String>) -> Self {
         Self {
             format: FORMAT.to_string(),
@@ -114,6 +123,16 @@ pub fn save_model_dir(dir: impl AsRef<Path>, card: &ModelCard, params: &ParamSto
 }
 
 /// Reads and validates `config.json` of a model directory.
+///
+/// ```
+/// use ser_models::{load_card, Arch};
+/// let card = load_card(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/linear"))?;
+/// assert_eq!(card.model.arch(), Arch::Mlp);
+/// assert_eq!(card.features.n_features(), card.model.n_features());
+/// assert_eq!(card.labels[0], "neutral");
+/// assert!(load_card("no/such/model").is_err());
+/// # Ok::<(), ser_models::Error>(())
+/// ```
 pub fn load_card(dir: impl AsRef<Path>) -> Result<ModelCard> {
     let path = dir.as_ref().join(CONFIG_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
@@ -212,6 +231,15 @@ pub struct LoadedModel {
 /// Loads and validates a model directory, f32 or quantised (a `quantization.json` beside
 /// `config.json`, written by [`crate::quant::quantize_model_dir`]: its weights are
 /// dequantised to f32). Every tensor name and shape must match the card's architecture.
+///
+/// ```
+/// use ser_models::{load_model_dir, Error};
+/// let m = load_model_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/linear"))?;
+/// assert_eq!(m.card.labels.len(), m.card.model.n_classes());
+/// assert_eq!(m.params.n_trainable(), 3446 * 8 + 8); // logistic regression: weights + biases
+/// assert!(matches!(load_model_dir("no/such/model"), Err(Error::Io { .. })));
+/// # Ok::<(), ser_models::Error>(())
+/// ```
 pub fn load_model_dir(dir: impl AsRef<Path>) -> Result<LoadedModel> {
     let dir = dir.as_ref();
     let card = load_card(dir)?;

@@ -567,6 +567,18 @@ fn conv_stack(
 
 impl Cnn {
     /// Builds the model; keys `input_norm.*`, `blocks.{i}.{conv,bn}.*`, `head.*`.
+    ///
+    /// ```
+    /// use ser_models::{Batch, Cnn, CnnConfig, ParamStore, Sequence};
+    /// let cfg = CnnConfig::default().n_features(16).n_classes(4).channels(vec![4, 8]);
+    /// let cnn = Cnn::new(&cfg, ParamStore::new(0).var_builder())?;
+    /// let x = Sequence::new(vec![0.5; 10 * 16], 10, 16)?; // 10 frames of 16 mel bands
+    /// let logits = cnn.forward_t(&Batch::from_sequences(&[&x], 1)?, false)?;
+    /// assert_eq!(logits.dims(), &[1, 4]);
+    /// let too_narrow = cfg.n_features(2); // two blocks halve 2 bands twice
+    /// assert!(Cnn::new(&too_narrow, ParamStore::new(0).var_builder()).is_err());
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(cfg: &CnnConfig, vb: VarBuilder<'_>) -> Result<Self> {
         ModelConfig::Cnn(cfg.clone()).validate()?;
         let rng = DropoutRng::new(0);
@@ -607,6 +619,17 @@ pub struct Lstm {
 
 impl Lstm {
     /// Builds the model; keys `input_norm.*`, `lstm.*` (PyTorch names), `head.*`.
+    ///
+    /// ```
+    /// use ser_models::{Batch, Lstm, LstmConfig, ParamStore, Sequence};
+    /// let cfg = LstmConfig::default().n_features(6).n_classes(3).hidden(8);
+    /// let lstm = Lstm::new(&cfg, ParamStore::new(0).var_builder())?;
+    /// let x = Sequence::new(vec![0.1; 7 * 6], 7, 6)?;
+    /// assert_eq!(lstm.forward_t(&Batch::from_sequences(&[&x], 1)?, false)?.dims(), &[1, 3]);
+    /// let wrong = Sequence::new(vec![0.1; 7 * 5], 7, 5)?; // 5 features, model expects 6
+    /// assert!(lstm.forward_t(&Batch::from_sequences(&[&wrong], 1)?, false).is_err());
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(cfg: &LstmConfig, vb: VarBuilder<'_>) -> Result<Self> {
         ModelConfig::Lstm(cfg.clone()).validate()?;
         let rng = DropoutRng::new(0);
@@ -647,6 +670,18 @@ pub struct CnnLstm {
 
 impl CnnLstm {
     /// Builds the model; keys `input_norm.*`, `blocks.{i}.*`, `lstm.*`, `pool.*`, `head.*`.
+    ///
+    /// ```
+    /// use ser_models::{Batch, CnnLstm, CnnLstmConfig, ParamStore, Sequence};
+    /// let cfg = CnnLstmConfig::default().n_features(16).n_classes(4);
+    /// let cfg = cfg.channels(vec![4, 8]).hidden(8);
+    /// let net = CnnLstm::new(&cfg, ParamStore::new(0).var_builder())?;
+    /// let x = Sequence::new(vec![0.5; 12 * 16], 12, 16)?;
+    /// let (logits, alpha) = net.forward_with_weights(&Batch::from_sequences(&[&x], 1)?, false)?;
+    /// assert_eq!(logits.dims(), &[1, 4]);
+    /// assert_eq!(alpha.dims(), &[1, 12 / net.frames_per_step()]); // one weight per LSTM step
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(cfg: &CnnLstmConfig, vb: VarBuilder<'_>) -> Result<Self> {
         ModelConfig::CnnLstm(cfg.clone()).validate()?;
         let rng = DropoutRng::new(0);
@@ -708,6 +743,17 @@ pub struct AttentionNet {
 
 impl AttentionNet {
     /// Builds the model; keys `input_norm.*`, `proj`, `ln`, `attn.{qkv,out}`, `pool`, `head`.
+    ///
+    /// ```
+    /// use ser_models::{AttentionConfig, AttentionNet, Batch, ParamStore, Sequence};
+    /// let cfg = AttentionConfig::default().n_features(6).n_classes(3).d_model(16).n_heads(4);
+    /// let net = AttentionNet::new(&cfg, ParamStore::new(0).var_builder())?;
+    /// let x = Sequence::new(vec![0.1; 8 * 6], 8, 6)?;
+    /// assert_eq!(net.forward_t(&Batch::from_sequences(&[&x], 1)?, false)?.dims(), &[1, 3]);
+    /// let bad = cfg.n_heads(3); // 16 is not a multiple of 3
+    /// assert!(AttentionNet::new(&bad, ParamStore::new(0).var_builder()).is_err());
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(cfg: &AttentionConfig, vb: VarBuilder<'_>) -> Result<Self> {
         ModelConfig::Attention(cfg.clone()).validate()?;
         let rng = DropoutRng::new(0);
@@ -773,6 +819,17 @@ pub struct Transformer {
 
 impl Transformer {
     /// Builds the model; keys `input_norm.*`, `proj`, `layers.{i}.*`, `ln_f`, `head`.
+    ///
+    /// ```
+    /// use ser_models::{Batch, ParamStore, Sequence, Transformer, TransformerConfig};
+    /// let cfg = TransformerConfig::default().n_features(6).n_classes(3).d_model(16).ff_dim(32);
+    /// let params = ParamStore::new(0);
+    /// let net = Transformer::new(&cfg, params.var_builder())?;
+    /// assert!(params.names().contains(&"layers.1.attn.qkv.weight".to_string())); // 2 layers
+    /// let x = Sequence::new(vec![0.1; 9 * 6], 9, 6)?;
+    /// assert_eq!(net.forward_t(&Batch::from_sequences(&[&x], 1)?, false)?.dims(), &[1, 3]);
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(cfg: &TransformerConfig, vb: VarBuilder<'_>) -> Result<Self> {
         ModelConfig::Transformer(cfg.clone()).validate()?;
         let rng = DropoutRng::new(0);
@@ -862,6 +919,16 @@ pub struct Mlp {
 
 impl Mlp {
     /// Builds the model; keys `input_norm.*`, `layers.{i}`, `head`.
+    ///
+    /// ```
+    /// use ser_models::{Batch, Mlp, MlpConfig, ParamStore, Sequence};
+    /// let cfg = MlpConfig::default().n_features(88).n_classes(4).hidden(vec![32]);
+    /// let mlp = Mlp::new(&cfg, ParamStore::new(0).var_builder())?;
+    /// let x = Sequence::new(vec![0.0; 88], 1, 88)?; // one vector of functionals
+    /// assert_eq!(mlp.forward_t(&Batch::from_sequences(&[&x], 1)?, false)?.dims(), &[1, 4]);
+    /// assert!(Mlp::new(&cfg.n_classes(1), ParamStore::new(0).var_builder()).is_err());
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(cfg: &MlpConfig, vb: VarBuilder<'_>) -> Result<Self> {
         ModelConfig::Mlp(cfg.clone()).validate()?;
         let rng = DropoutRng::new(0);
@@ -913,6 +980,17 @@ pub enum Model {
 
 impl Model {
     /// Builds the architecture named by `cfg` from `vb`.
+    ///
+    /// ```
+    /// use ser_models::{Arch, Batch, Model, ParamStore, Sequence};
+    /// let cfg = Arch::Lstm.default_config(6, 3);
+    /// let model = Model::new(&cfg, ParamStore::new(0).var_builder())?;
+    /// assert!(matches!(model, Model::Lstm(_)));
+    /// let x = Sequence::new(vec![0.1; 8 * 6], 8, 6)?;
+    /// let p = model.predict_proba(&Batch::from_sequences(&[&x], 1)?)?;
+    /// assert!((p[0].iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(cfg: &ModelConfig, vb: VarBuilder<'_>) -> Result<Self> {
         Ok(match cfg {
             ModelConfig::Cnn(c) => Model::Cnn(Cnn::new(c, vb)?),

@@ -45,6 +45,18 @@ impl std::fmt::Debug for ParamStore {
 
 impl ParamStore {
     /// An empty store whose initialisations are drawn from `seed`.
+    ///
+    /// ```
+    /// use ser_models::{Arch, Model, ParamStore};
+    /// let cfg = Arch::Mlp.default_config(8, 3); // hidden layers of 128 and 64 units
+    /// let (a, b) = (ParamStore::new(7), ParamStore::new(7));
+    /// Model::new(&cfg, a.var_builder())?;
+    /// Model::new(&cfg, b.var_builder())?;
+    /// assert_eq!(a.n_trainable(), (8 * 128 + 128) + (128 * 64 + 64) + (64 * 3 + 3));
+    /// let w = |p: &ParamStore| p.snapshot()?["head.weight"].to_vec2::<f32>();
+    /// assert_eq!(w(&a)?, w(&b)?); // same seed, same initial weights
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(seed: u64) -> Self {
         Self {
             varmap: VarMap::new(),
@@ -205,6 +217,17 @@ pub struct DropoutRng(Arc<Mutex<ChaCha8Rng>>);
 
 impl DropoutRng {
     /// A new mask source from `seed`.
+    ///
+    /// ```
+    /// use candle_core::{Device, Shape};
+    /// use ser_models::params::DropoutRng;
+    /// let shape = Shape::from((4, 5));
+    /// let a = DropoutRng::new(1).mask(&shape, 0.5, &Device::Cpu)?;
+    /// let b = DropoutRng::new(1).mask(&shape, 0.5, &Device::Cpu)?;
+    /// assert_eq!(a.to_vec2::<f32>()?, b.to_vec2::<f32>()?); // same seed, same mask
+    /// assert!(a.flatten_all()?.to_vec1::<f32>()?.iter().all(|&v| v == 0.0 || v == 2.0));
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(seed: u64) -> Self {
         Self(Arc::new(Mutex::new(ChaCha8Rng::seed_from_u64(seed))))
     }

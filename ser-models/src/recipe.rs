@@ -204,6 +204,14 @@ impl Recipe {
     }
 
     /// The default recipe of `arch` for `n_classes` classes.
+    ///
+    /// ```
+    /// use ser_models::{Arch, Recipe};
+    /// let r = Recipe::default_for(Arch::Cnn, 4);
+    /// assert_eq!((r.model.arch(), r.model.n_classes()), (Arch::Cnn, 4));
+    /// assert_eq!(r.model.n_features(), r.features.n_features()); // its features feed its model
+    /// assert!(r.spec_augment.is_some());
+    /// ```
     pub fn default_for(arch: Arch, n_classes: usize) -> Self {
         let logmel = FeatureSpec::LogMel(LogMelSpec::compact());
         let mfcc = FeatureSpec::Mfcc(MfccSpec::default());

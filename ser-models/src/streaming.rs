@@ -308,6 +308,15 @@ impl<R: Borrow<Recognizer>> StreamingRecognizer<R> {
     ///
     /// Errors on an invalid config, `sr == 0`, a window shorter than one sample, or a model
     /// that takes precomputed features (nothing to compute from audio).
+    ///
+    /// ```
+    /// use ser_models::{Recognizer, StreamConfig, StreamingRecognizer};
+    /// let rec = Recognizer::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/linear"))?;
+    /// let stream = StreamingRecognizer::new(&rec, 8_000, StreamConfig::default())?;
+    /// assert_eq!((stream.window_len(), stream.hop_len()), (16_000, 4_000)); // 2 s every 0.5 s
+    /// assert!(StreamingRecognizer::new(&rec, 0, StreamConfig::default()).is_err());
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(rec: R, sr: u32, cfg: StreamConfig) -> Result<Self> {
         cfg.validate()?;
         if sr == 0 || sr > ser_dsp::MAX_SAMPLE_RATE {

@@ -161,6 +161,16 @@ pub struct Labeled<'a> {
 
 impl<'a> Labeled<'a> {
     /// Pairs `x` with `y`; errors on different lengths or an empty set.
+    ///
+    /// ```
+    /// use ser_models::{Labeled, Sequence};
+    /// let x = vec![Sequence::new(vec![0.0; 4], 2, 2)?, Sequence::new(vec![1.0; 2], 1, 2)?];
+    /// let data = Labeled::new(&x, &[0, 1])?;
+    /// assert_eq!((data.x.len(), data.y.len()), (2, 2));
+    /// assert!(Labeled::new(&x, &[0]).is_err()); // one label for two sequences
+    /// assert!(Labeled::new(&[], &[]).is_err());
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(x: &'a [Sequence], y: &'a [usize]) -> Result<Self> {
         if x.len() != y.len() {
             return Err(Error::ShapeMismatch {
