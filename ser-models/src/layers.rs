@@ -65,6 +65,18 @@ pub struct Dropout {
 
 impl Dropout {
     /// Dropout with drop probability `p` (0 disables it).
+    ///
+    /// ```
+    /// use candle_core::{DType, Device, Tensor};
+    /// use ser_models::{layers::Dropout, params::DropoutRng};
+    /// let drop = Dropout::new(0.5, DropoutRng::new(0));
+    /// let x = Tensor::ones((2, 8), DType::F32, &Device::Cpu)?;
+    /// let eval = drop.forward(&x, false)?; // identity outside training
+    /// assert_eq!(eval.to_vec2::<f32>()?, x.to_vec2::<f32>()?);
+    /// let y = drop.forward(&x, true)?.flatten_all()?.to_vec1::<f32>()?;
+    /// assert!(y.iter().all(|&v| v == 0.0 || v == 2.0)); // kept values scaled by 1 / (1 - p)
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(p: f32, rng: DropoutRng) -> Self {
         Self { p, rng }
     }
@@ -89,6 +101,19 @@ pub struct InputNorm {
 
 impl InputNorm {
     /// Creates the buffers for `n_features`.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device, Tensor};
+    /// use ser_models::{layers::InputNorm, ParamStore};
+    /// let params = ParamStore::new(0);
+    /// let norm = InputNorm::new(3, params.var_builder().pp("input_norm"))?;
+    /// assert_eq!(params.names(), ["input_norm.inv_std", "input_norm.mean"]);
+    /// let x = Tensor::ones((1, 2, 3), DType::F32, &Device::Cpu)?;
+    /// let mask = Tensor::new(&[[1f32, 0.0]], &Device::Cpu)?; // second frame is padding
+    /// let y = norm.forward(&x, &mask)?.to_vec3::<f32>()?; // identity at init, padding zeroed
+    /// assert_eq!(y[0], vec![vec![1.0; 3], vec![0.0; 3]]);
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(n_features: usize, vb: VarBuilder<'_>) -> CResult<Self> {
         let mean = vb.get_with_hints(n_features, "mean", candle_nn::Init::Const(0.0))?;
         let inv_std = vb.get_with_hints(n_features, "inv_std", candle_nn::Init::Const(1.0))?;
@@ -146,6 +171,18 @@ pub struct AttentiveStatsPool {
 
 impl AttentiveStatsPool {
     /// `dim` input features, `hidden` attention units. Keys: `proj`, `score`.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device, Tensor};
+    /// use ser_models::{layers::AttentiveStatsPool, ParamStore};
+    /// let pool = AttentiveStatsPool::new(8, 16, ParamStore::new(0).var_builder())?;
+    /// let x = Tensor::arange(0f32, 80.0, &Device::Cpu)?.reshape((2, 5, 8))?;
+    /// let mask = Tensor::ones((2, 5), DType::F32, &Device::Cpu)?;
+    /// let (y, alpha) = pool.forward_with_weights(&x, &mask)?;
+    /// assert_eq!(y.dims(), &[2, 16]); // mean ‖ std: 2 x 8
+    /// assert_eq!(alpha.dims(), &[2, 5]);
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(dim: usize, hidden: usize, vb: VarBuilder<'_>) -> CResult<Self> {
         Ok(Self {
             proj: linear(dim, hidden, vb.pp("proj"))?,
@@ -186,6 +223,20 @@ pub struct MultiHeadSelfAttention {
 
 impl MultiHeadSelfAttention {
     /// `dim` model width (divisible by `n_heads`). Keys: `qkv`, `out`.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device, Tensor};
+    /// use ser_models::{layers::MultiHeadSelfAttention, params::DropoutRng, ParamStore};
+    /// let vb = ParamStore::new(0).var_builder();
+    /// let attn = MultiHeadSelfAttention::new(16, 4, 0.0, DropoutRng::new(0), vb.pp("attn"))?;
+    /// let x = Tensor::ones((2, 3, 16), DType::F32, &Device::Cpu)?;
+    /// let mask = Tensor::ones((2, 3), DType::F32, &Device::Cpu)?;
+    /// let (y, maps) = attn.forward_with_weights(&x, &mask, false)?;
+    /// assert_eq!((y.dims(), maps.dims()), (&[2, 3, 16][..], &[2, 4, 3, 3][..]));
+    /// // 10 is not divisible by 4 heads.
+    /// assert!(MultiHeadSelfAttention::new(10, 4, 0.0, DropoutRng::new(0), vb).is_err());
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(
         dim: usize,
         n_heads: usize,
@@ -252,6 +303,18 @@ pub struct EncoderLayer {
 
 impl EncoderLayer {
     /// Keys: `ln1`, `attn`, `ln2`, `ff1`, `ff2`.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device, Tensor};
+    /// use ser_models::{layers::EncoderLayer, params::DropoutRng, ParamStore};
+    /// let params = ParamStore::new(0);
+    /// let layer = EncoderLayer::new(16, 4, 32, 0.1, DropoutRng::new(0), params.var_builder())?;
+    /// assert!(params.names().contains(&"attn.qkv.weight".to_string()));
+    /// let x = Tensor::ones((2, 3, 16), DType::F32, &Device::Cpu)?;
+    /// let mask = Tensor::ones((2, 3), DType::F32, &Device::Cpu)?;
+    /// assert_eq!(layer.forward(&x, &mask, false)?.dims(), &[2, 3, 16]);
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(
         dim: usize,
         n_heads: usize,
@@ -364,12 +427,9 @@ impl LstmDir {
         let mut outs = Vec::with_capacity(t);
         for step in 0..t {
             let g = (xp.i((.., step, ..))? + h.matmul(&w_hh_t)?)?;
-            let i = candle_nn::ops::sigmoid(&g.narrow(1, 0, h_dim)?)?;
-            let f = candle_nn::ops::sigmoid(&g.narrow(1, h_dim, h_dim)?)?;
-            let gg = g.narrow(1, 2 * h_dim, h_dim)?.tanh()?;
-            let o = candle_nn::ops::sigmoid(&g.narrow(1, 3 * h_dim, h_dim)?)?;
-            c = ((f * &c)? + (i * gg)?)?;
-            h = (o * c.tanh()?)?;
+            let hc = crate::ops::lstm_cell(&g, &c)?;
+            h = hc.narrow(1, 0, h_dim)?;
+            c = hc.narrow(1, h_dim, h_dim)?;
             outs.push(h.clone());
         }
         Tensor::stack(&outs, 1)
@@ -404,6 +464,17 @@ pub struct BiLstm {
 
 impl BiLstm {
     /// `input` features, `hidden` units per direction; output width `2 * hidden`.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device, Tensor};
+    /// use ser_models::{layers::BiLstm, ParamStore};
+    /// let params = ParamStore::new(0);
+    /// let lstm = BiLstm::new(4, 8, params.var_builder())?;
+    /// assert!(params.names().contains(&"weight_ih_l0_reverse".to_string())); // PyTorch names
+    /// let x = Tensor::ones((2, 5, 4), DType::F32, &Device::Cpu)?;
+    /// assert_eq!(lstm.forward(&x, &[5, 3])?.dims(), &[2, 5, 16]); // 2 x hidden
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(input: usize, hidden: usize, vb: VarBuilder<'_>) -> CResult<Self> {
         Ok(Self {
             fwd: LstmDir::new(input, hidden, "", &vb)?,
@@ -421,8 +492,9 @@ impl BiLstm {
     }
 }
 
-/// 3×3 "same" convolution computed as im2col + one matmul, so that both the forward and the
-/// backward pass run on Candle's fast GEMM (Candle's CPU `conv2d` backward is much slower).
+/// 3×3 "same" convolution computed as im2col ([`crate::ops::im2col3x3`], one fused op with its
+/// own backward) + one matmul, so that both passes run on Candle's fast GEMM (Candle's CPU
+/// `conv2d` backward is much slower).
 /// Keys `weight` `(c_out, c_in, 3, 3)` and `bias` `(c_out)`, as PyTorch's `Conv2d`.
 #[derive(Debug, Clone)]
 pub struct Conv3x3 {
@@ -434,6 +506,17 @@ pub struct Conv3x3 {
 
 impl Conv3x3 {
     /// Kaiming-uniform initialised weights (PyTorch's default bounds).
+    ///
+    /// ```
+    /// use candle_core::{DType, Device, Tensor};
+    /// use ser_models::{layers::Conv3x3, ParamStore};
+    /// let conv = Conv3x3::new(1, 4, ParamStore::new(0).var_builder())?;
+    /// let x = Tensor::ones((2, 1, 8, 10), DType::F32, &Device::Cpu)?;
+    /// assert_eq!(conv.forward(&x)?.dims(), &[2, 4, 8, 10]); // "same" padding
+    /// let rgb = Tensor::ones((2, 3, 8, 10), DType::F32, &Device::Cpu)?;
+    /// assert!(conv.forward(&rgb).is_err()); // 3 input channels, 1 expected
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(c_in: usize, c_out: usize, vb: VarBuilder<'_>) -> CResult<Self> {
         let weight = vb.get_with_hints(
             (c_out, c_in, 3, 3),
@@ -463,15 +546,8 @@ impl Conv3x3 {
         if c != self.c_in {
             candle_core::bail!("conv expects {} channels, got {c}", self.c_in);
         }
-        let xp = x.pad_with_zeros(2, 1, 1)?.pad_with_zeros(3, 1, 1)?;
-        let mut taps = Vec::with_capacity(9);
-        for di in 0..3 {
-            for dj in 0..3 {
-                taps.push(xp.narrow(2, di, f)?.narrow(3, dj, t)?);
-            }
-        }
-        // (B, C, 9, F, T) → (B, C·9, F·T); column order (c, di, dj) matches the weight layout.
-        let cols = Tensor::stack(&taps, 2)?.reshape((b, c * 9, f * t))?;
+        // (B, C·9, F·T); row order (c, di, dj) matches the weight layout.
+        let cols = crate::ops::im2col3x3(x)?;
         let w = self.weight.reshape((self.c_out, c * 9))?;
         let y = w.broadcast_matmul(&cols)?;
         y.broadcast_add(&self.bias.reshape((1, self.c_out, 1))?)?
@@ -491,6 +567,18 @@ pub struct ConvBlock {
 
 impl ConvBlock {
     /// Keys: `conv`, `bn`. Pools by `pool_f` along frequency and `pool_t` along time.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device, Tensor};
+    /// use ser_models::{layers::ConvBlock, params::DropoutRng, ParamStore};
+    /// let vb = ParamStore::new(0).var_builder();
+    /// let block = ConvBlock::new(1, 4, 2, 2, 0.0, DropoutRng::new(0), vb)?;
+    /// let x = Tensor::ones((2, 1, 8, 10), DType::F32, &Device::Cpu)?;
+    /// let (y, lengths) = block.forward(&x, &[10, 5], false)?;
+    /// assert_eq!(y.dims(), &[2, 4, 4, 5]); // frequency and time halved
+    /// assert_eq!(lengths, vec![5, 3]);
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
     pub fn new(
         c_in: usize,
         c_out: usize,
@@ -529,14 +617,7 @@ impl ConvBlock {
         let m = crate::batch::mask_from_lengths(lengths, t, x.device())?.reshape((b, 1, 1, t))?;
         let y = y.broadcast_mul(&m)?;
         let y = if self.pool_f > 1 || self.pool_t > 1 {
-            let (b, c, f, t) = y.dims4()?;
-            let (pf, pt) = (self.pool_f, self.pool_t);
-            let (f2, t2) = (f / pf, t / pt);
-            y.narrow(2, 0, f2 * pf)?
-                .narrow(3, 0, t2 * pt)?
-                .reshape((b, c, f2, pf, t2, pt))?
-                .max(5)?
-                .max(3)?
+            crate::ops::max_pool2d(&y, self.pool_f, self.pool_t)?
         } else {
             y
         };

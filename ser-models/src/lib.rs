@@ -77,6 +77,7 @@ pub mod infer;
 pub mod io;
 pub mod layers;
 pub mod models;
+pub mod ops;
 pub mod params;
 pub mod pipeline;
 pub mod plot;

@@ -11,6 +11,9 @@
 //! `scripts/augment_vs_audiomentations.py`).
 #![allow(clippy::unwrap_used)]
 
+// Links the example binaries' allocator (mimalloc, see the ser_examples crate docs).
+use ser_examples as _;
+
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -12,6 +12,9 @@
 //! in the ComParE set (one thread, clips already in memory) is printed per second of audio.
 #![allow(clippy::unwrap_used)]
 
+// Links the example binaries' allocator (mimalloc, see the ser_examples crate docs).
+use ser_examples as _;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;

@@ -9,6 +9,9 @@
 //! ```
 #![allow(clippy::unwrap_used)]
 
+// Links the example binaries' allocator (mimalloc, see the ser_examples crate docs).
+use ser_examples as _;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

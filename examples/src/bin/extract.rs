@@ -18,6 +18,9 @@
 //! `--sr` defaults to 22050 like `librosa.load`; `--sr native` keeps the file's rate.
 #![allow(clippy::unwrap_used)]
 
+// Links the example binaries' allocator (mimalloc, see the ser_examples crate docs).
+use ser_examples as _;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -15,6 +15,9 @@
 //! `run_one` by their owners.
 #![allow(clippy::unwrap_used)]
 
+// Links the example binaries' allocator (mimalloc, see the ser_examples crate docs).
+use ser_examples as _;
+
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -37,6 +37,9 @@
 //! records the exact model and trainer configs, which the PyTorch script mirrors.
 #![allow(clippy::unwrap_used)]
 
+// Links the example binaries' allocator (mimalloc, see the ser_examples crate docs).
+use ser_examples as _;
+
 use ser_models::ModelInput;
 use std::path::PathBuf;
 use std::time::Instant;

@@ -8,6 +8,9 @@
 //! Used by `scripts/features_prosody_egemaps_corr.py` and `scripts/features_prosody_speed.py`.
 #![allow(clippy::unwrap_used)]
 
+// Links the example binaries' allocator (mimalloc, see the ser_examples crate docs).
+use ser_examples as _;
+
 use std::path::PathBuf;
 use std::time::Instant;
 

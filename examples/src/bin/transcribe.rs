@@ -14,6 +14,9 @@
 //! only without conditioning on previous text (the setting compared with faster-whisper in
 //! `scripts/whisper_asr_compare.py`).
 
+// Links the example binaries' allocator (mimalloc, see the ser_examples crate docs).
+use ser_examples as _;
+
 use std::path::PathBuf;
 use std::time::Instant;
 

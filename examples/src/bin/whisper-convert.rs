@@ -5,6 +5,9 @@
 //! ```text
 //! cargo run --release -p ser-examples --bin whisper-convert -- models/whisper-base models/whisper-base-encoder --dtype f16
 //! ```
+// Links the example binaries' allocator (mimalloc, see the ser_examples crate docs).
+use ser_examples as _;
+
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};

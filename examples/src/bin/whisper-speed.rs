@@ -22,6 +22,9 @@
 //! encoder output `(frames, width)` as `DIR/<wav stem>.npy`, so the script can check that all
 //! engines computed the same function.
 
+// Links the example binaries' allocator (mimalloc, see the ser_examples crate docs).
+use ser_examples as _;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
