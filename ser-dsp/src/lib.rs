@@ -42,6 +42,39 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+/// Chaining setters for a config's public fields — the one setter macro of the workspace's
+/// builder-style configs: `ser_dsp::setters!(Config { sr: u32, n_fft: usize });` adds
+/// `pub fn sr(mut self, v: u32) -> Self` and `pub fn n_fft(mut self, v: usize) -> Self` to
+/// `Config`, each documented as "Sets `Config::sr` (chaining)" with a link. Setters that do more than
+/// store the value (wrap it in `Some`, validate) are written by hand beside them.
+///
+/// ```
+/// #[derive(Default)]
+/// pub struct Config {
+///     /// Sample rate.
+///     pub sr: u32,
+///     /// Bands.
+///     pub n_mels: usize,
+/// }
+/// ser_dsp::setters!(Config { sr: u32, n_mels: usize });
+/// let c = Config::default().sr(16_000).n_mels(40);
+/// assert_eq!((c.sr, c.n_mels), (16_000, 40));
+/// ```
+#[macro_export]
+macro_rules! setters {
+    ($ty:ident { $($field:ident : $t:ty),* $(,)? }) => {
+        impl $ty {
+            $(
+                #[doc = concat!("Sets [`", stringify!($ty), "::", stringify!($field), "`] (chaining).")]
+                pub fn $field(mut self, v: $t) -> Self {
+                    self.$field = v;
+                    self
+                }
+            )*
+        }
+    };
+}
+
 pub mod audio;
 pub mod db;
 pub mod dct;

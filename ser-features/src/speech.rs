@@ -192,44 +192,24 @@ impl Default for SpeechConfig {
     }
 }
 
-macro_rules! setters {
-    ($($(#[$m:meta])* $name:ident),* $(,)?) => {
-        $( $(#[$m])* pub fn $name(mut self, $name: f32) -> Self { self.$name = $name; self } )*
-    };
-}
+ser_dsp::setters!(SpeechConfig {
+    min_duration: f32,
+    silence_db: f32,
+    active_range_db: f32,
+    fmin: f32,
+    fmax: f32,
+    voicing_threshold: f32,
+    min_voiced_run: f32,
+    min_voiced_ratio: f32,
+    min_f0_spread: f32,
+    max_voiced_run_ratio: f32,
+    modulation_fmin: f32,
+    modulation_fmax: f32,
+    min_level_modulation: f32,
+    min_syllabic_modulation: f32,
+});
 
 impl SpeechConfig {
-    setters! {
-        /// Sets [`SpeechConfig::min_duration`].
-        min_duration,
-        /// Sets [`SpeechConfig::silence_db`].
-        silence_db,
-        /// Sets [`SpeechConfig::active_range_db`].
-        active_range_db,
-        /// Sets [`SpeechConfig::fmin`].
-        fmin,
-        /// Sets [`SpeechConfig::fmax`].
-        fmax,
-        /// Sets [`SpeechConfig::voicing_threshold`].
-        voicing_threshold,
-        /// Sets [`SpeechConfig::min_voiced_run`].
-        min_voiced_run,
-        /// Sets [`SpeechConfig::min_voiced_ratio`].
-        min_voiced_ratio,
-        /// Sets [`SpeechConfig::min_f0_spread`].
-        min_f0_spread,
-        /// Sets [`SpeechConfig::max_voiced_run_ratio`].
-        max_voiced_run_ratio,
-        /// Sets [`SpeechConfig::modulation_fmin`].
-        modulation_fmin,
-        /// Sets [`SpeechConfig::modulation_fmax`].
-        modulation_fmax,
-        /// Sets [`SpeechConfig::min_level_modulation`].
-        min_level_modulation,
-        /// Sets [`SpeechConfig::min_syllabic_modulation`].
-        min_syllabic_modulation,
-    }
-
     fn validate(&self) -> Result<()> {
         let check = |name: &'static str, v: f32, ok: bool, what: &str| {
             if v.is_finite() && ok {

@@ -21,20 +21,6 @@ use crate::layers::{
 use crate::params::DropoutRng;
 use crate::{Error, Result};
 
-macro_rules! setters {
-    ($ty:ident { $($field:ident : $t:ty),* $(,)? }) => {
-        impl $ty {
-            $(
-                #[doc = concat!("Sets `", stringify!($field), "` (chaining).")]
-                pub fn $field(mut self, v: $t) -> Self {
-                    self.$field = v;
-                    self
-                }
-            )*
-        }
-    };
-}
-
 fn check(cond: bool, msg: impl FnOnce() -> String) -> Result<()> {
     if cond {
         Ok(())
@@ -79,7 +65,7 @@ impl Default for CnnConfig {
         }
     }
 }
-setters!(CnnConfig { n_features: usize, n_classes: usize, channels: Vec<usize>, dropout: f32 });
+ser_dsp::setters!(CnnConfig { n_features: usize, n_classes: usize, channels: Vec<usize>, dropout: f32 });
 
 /// BiLSTM on frame features (MFCC + Δ): optional frame stacking, one bidirectional LSTM
 /// layer, masked mean ‖ std pooling, linear head.
@@ -109,7 +95,7 @@ impl Default for LstmConfig {
         }
     }
 }
-setters!(LstmConfig {
+ser_dsp::setters!(LstmConfig {
     n_features: usize,
     n_classes: usize,
     hidden: usize,
@@ -148,7 +134,7 @@ impl Default for CnnLstmConfig {
         }
     }
 }
-setters!(CnnLstmConfig { n_features: usize, n_classes: usize, channels: Vec<usize>, hidden: usize, att_hidden: usize, dropout: f32 });
+ser_dsp::setters!(CnnLstmConfig { n_features: usize, n_classes: usize, channels: Vec<usize>, hidden: usize, att_hidden: usize, dropout: f32 });
 
 /// Attention model: frame projection, one multi-head self-attention block over time
 /// (residual, pre-LN), attentive statistics pooling, linear head.
@@ -184,7 +170,7 @@ impl Default for AttentionConfig {
         }
     }
 }
-setters!(AttentionConfig {
+ser_dsp::setters!(AttentionConfig {
     n_features: usize,
     n_classes: usize,
     d_model: usize,
@@ -236,7 +222,7 @@ impl Default for TransformerConfig {
         }
     }
 }
-setters!(TransformerConfig {
+ser_dsp::setters!(TransformerConfig {
     n_features: usize,
     n_classes: usize,
     d_model: usize,
@@ -273,7 +259,7 @@ impl Default for MlpConfig {
         }
     }
 }
-setters!(MlpConfig { n_features: usize, n_classes: usize, hidden: Vec<usize>, dropout: f32 });
+ser_dsp::setters!(MlpConfig { n_features: usize, n_classes: usize, hidden: Vec<usize>, dropout: f32 });
 
 /// Architecture names as used on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -71,22 +71,21 @@ impl Default for TrainConfig {
     }
 }
 
-macro_rules! tsetters {
-    ($($field:ident : $t:ty),* $(,)?) => {
-        impl TrainConfig {
-            $(
-                #[doc = concat!("Sets `", stringify!($field), "` (chaining).")]
-                pub fn $field(mut self, v: $t) -> Self {
-                    self.$field = v;
-                    self
-                }
-            )*
-        }
-    };
-}
-tsetters!(epochs: usize, batch_size: usize, lr: f64, weight_decay: f64, warmup_epochs: usize,
-    min_lr_ratio: f64, label_smoothing: f64, class_weighted: bool, mixup_alpha: f64,
-    grad_clip: f64, patience: usize, seed: u64, l2: f64);
+ser_dsp::setters!(TrainConfig {
+    epochs: usize,
+    batch_size: usize,
+    lr: f64,
+    weight_decay: f64,
+    warmup_epochs: usize,
+    min_lr_ratio: f64,
+    label_smoothing: f64,
+    class_weighted: bool,
+    mixup_alpha: f64,
+    grad_clip: f64,
+    patience: usize,
+    seed: u64,
+    l2: f64
+});
 
 impl TrainConfig {
     /// Checks the settings.

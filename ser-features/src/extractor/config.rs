@@ -88,54 +88,29 @@ impl Default for FeatureConfig {
     }
 }
 
-macro_rules! setters {
-    ($($(#[$m:meta])* $name:ident : $ty:ty),* $(,)?) => {
-        $( $(#[$m])* pub fn $name(mut self, $name: $ty) -> Self { self.$name = $name; self } )*
-    };
-}
+ser_dsp::setters!(FeatureConfig {
+    sr: u32,
+    n_fft: usize,
+    window: Window,
+    center: bool,
+    pad_mode: PadMode,
+    power: f32,
+    n_mels: usize,
+    fmin: f32,
+    htk: bool,
+    mel_norm: MelNorm,
+    n_mfcc: usize,
+    dct_type: u8,
+    lifter: f32,
+    top_db: Option<f32>,
+    delta_width: usize,
+    roll_percent: f32,
+    contrast_fmin: f64,
+    contrast_n_bands: usize,
+    contrast_quantile: f64,
+});
 
 impl FeatureConfig {
-    setters! {
-        /// Sets `sr`.
-        sr: u32,
-        /// Sets `n_fft`.
-        n_fft: usize,
-        /// Sets `window`.
-        window: Window,
-        /// Sets `center`.
-        center: bool,
-        /// Sets `pad_mode`.
-        pad_mode: PadMode,
-        /// Sets `power`.
-        power: f32,
-        /// Sets `n_mels`.
-        n_mels: usize,
-        /// Sets `fmin`.
-        fmin: f32,
-        /// Sets `htk`.
-        htk: bool,
-        /// Sets `mel_norm`.
-        mel_norm: MelNorm,
-        /// Sets `n_mfcc`.
-        n_mfcc: usize,
-        /// Sets `dct_type`.
-        dct_type: u8,
-        /// Sets `lifter`.
-        lifter: f32,
-        /// Sets `top_db`.
-        top_db: Option<f32>,
-        /// Sets `delta_width`.
-        delta_width: usize,
-        /// Sets `roll_percent`.
-        roll_percent: f32,
-        /// Sets `contrast_fmin`.
-        contrast_fmin: f64,
-        /// Sets `contrast_n_bands`.
-        contrast_n_bands: usize,
-        /// Sets `contrast_quantile`.
-        contrast_quantile: f64,
-    }
-
     /// Sets `hop_length`.
     pub fn hop_length(mut self, hop_length: usize) -> Self {
         self.hop_length = Some(hop_length);

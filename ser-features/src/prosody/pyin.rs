@@ -85,31 +85,24 @@ impl Default for PyinConfig {
     }
 }
 
-macro_rules! setter {
-    ($name:ident, $t:ty) => {
-        #[doc = concat!("Sets [`PyinConfig::", stringify!($name), "`].")]
-        pub fn $name(mut self, $name: $t) -> Self {
-            self.$name = $name;
-            self
-        }
-    };
-}
+ser_dsp::setters!(PyinConfig {
+    sr: u32,
+    fmin: f64,
+    fmax: f64,
+    frame_length: usize,
+    n_thresholds: usize,
+    beta_parameters: (f64, f64),
+    boltzmann_parameter: f64,
+    resolution: f64,
+    max_transition_rate: f64,
+    switch_prob: f64,
+    no_trough_prob: f64,
+    fill_na: Option<f32>,
+    center: bool,
+    pad_mode: PadMode,
+});
 
 impl PyinConfig {
-    setter!(sr, u32);
-    setter!(fmin, f64);
-    setter!(fmax, f64);
-    setter!(frame_length, usize);
-    setter!(n_thresholds, usize);
-    setter!(beta_parameters, (f64, f64));
-    setter!(boltzmann_parameter, f64);
-    setter!(resolution, f64);
-    setter!(max_transition_rate, f64);
-    setter!(switch_prob, f64);
-    setter!(no_trough_prob, f64);
-    setter!(fill_na, Option<f32>);
-    setter!(center, bool);
-    setter!(pad_mode, PadMode);
     /// Sets [`PyinConfig::hop_length`].
     pub fn hop_length(mut self, hop_length: usize) -> Self {
         self.hop_length = Some(hop_length);
