@@ -16,11 +16,11 @@ shift $(( $# >= 2 ? 2 : 1 ))
 tmp=$(mktemp -d)
 trap 'git worktree remove --force "$tmp/base" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 git worktree add -f "$tmp/base" "$base" -q
-# The worktree shares this checkout's target directory (third-party crates are built once).
-root=$PWD
-(cd "$tmp/base" && CARGO_TARGET_DIR="$root/target" \
+# Its own target directory: cargo's artifact names of path crates do not depend on their
+# directory, so sharing one would let either build pass for the other.
+(cd "$tmp/base" && CARGO_TARGET_DIR="$tmp/target" \
     cargo build --release -q -p ser-examples --bin models-speed)
-cp target/release/models-speed "$tmp/models-speed-base"
+cp "$tmp/target/release/models-speed" "$tmp/models-speed-base"
 cargo build --release -q -p ser-examples --bin models-speed
 cp target/release/models-speed "$tmp/models-speed-head"
 head_rev=$(git rev-parse --short HEAD)$(git diff --quiet || echo "+dirty")
@@ -30,7 +30,7 @@ for th in 1 2; do
     RAYON_NUM_THREADS=$th "$tmp/models-speed-$v" --e2e-runs 0 --json "$tmp/$v-$th.json" "$@" >/dev/null
   done
 done
-python3 - "$tmp" "$base" "$head_rev" > "$out" <<'PY'
+python3 - "$tmp" "$base" "$head_rev" "$@" > "$out" <<'PY'
 import json, sys
 tmp, base, head = sys.argv[1:4]
 rows = [("train s / epoch", "train_s_per_epoch_median", 2), ("batch backward ms", "batch_bwd_ms_median", 1),
