@@ -4,7 +4,7 @@
 //! and two `max` reductions whose backward compares against broadcast copies).
 //!
 //! Each op is one pass over memory, parallel over `(batch, channel)` planes with rayon (the
-//! pool Candle's kernels use, sized by `RAYON_NUM_THREADS`). Gradients are checked against
+//! pool Candle's kernels use, sized by `RAYON_NUM_THREADS`) when the tensor is large. Gradients are checked against
 //! Candle's autograd of the op chain they replace and against finite differences in the
 //! tests below. [`lstm_cell`] fuses the gate non-linearities and state update of one LSTM
 //! step (12 Candle ops and their 12 backward ops per step become one each).
@@ -30,6 +30,23 @@ fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f32]> {
     match l.contiguous_offsets() {
         Some((a, b)) => Ok(&v[a..b]),
         None => candle_core::bail!("{op}: expects a contiguous tensor"),
+    }
+}
+
+/// Outputs below this many values are filled on the calling thread: handing a few kB to the
+/// rayon pool costs more than the work (one-clip inference).
+const PAR_MIN_VALUES: usize = 1 << 16;
+
+/// Calls `f(p, chunk)` for every `chunk`-sized piece `p` of `out`, in parallel when `out` is
+/// large and the pool has more than one thread.
+fn for_planes(out: &mut [f32], chunk: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) {
+    let chunk = chunk.max(1);
+    if out.len() < PAR_MIN_VALUES || rayon::current_num_threads() < 2 {
+        out.chunks_mut(chunk).enumerate().for_each(|(p, o)| f(p, o));
+    } else {
+        out.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(p, o)| f(p, o));
     }
 }
 
@@ -69,29 +86,28 @@ impl CustomOp1 for Im2col3x3 {
         let plane = f * t;
         let mut out = vec![0f32; b * c * 9 * plane];
         // One (b, c) input plane fills 9 output rows.
-        out.par_chunks_mut(9 * plane.max(1))
-            .zip(x.par_chunks(plane.max(1)))
-            .for_each(|(rows, xp)| {
-                for di in 0..3 {
-                    for dj in 0..3 {
-                        let row = &mut rows[(di * 3 + dj) * plane..(di * 3 + dj + 1) * plane];
-                        for fo in 0..f {
-                            let fi = fo + di;
-                            if fi < 1 || fi > f {
-                                continue;
-                            }
-                            let src = &xp[(fi - 1) * t..fi * t];
-                            let dst = &mut row[fo * t..(fo + 1) * t];
-                            // dst[to] = src[to + dj - 1] where in range.
-                            match dj {
-                                0 => dst[1..].copy_from_slice(&src[..t.saturating_sub(1)]),
-                                1 => dst.copy_from_slice(src),
-                                _ => dst[..t.saturating_sub(1)].copy_from_slice(&src[1..]),
-                            }
+        for_planes(&mut out, 9 * plane, |p, rows| {
+            let xp = &x[p * plane..(p + 1) * plane];
+            for di in 0..3 {
+                for dj in 0..3 {
+                    let row = &mut rows[(di * 3 + dj) * plane..(di * 3 + dj + 1) * plane];
+                    for fo in 0..f {
+                        let fi = fo + di;
+                        if fi < 1 || fi > f {
+                            continue;
+                        }
+                        let src = &xp[(fi - 1) * t..fi * t];
+                        let dst = &mut row[fo * t..(fo + 1) * t];
+                        // dst[to] = src[to + dj - 1] where in range.
+                        match dj {
+                            0 => dst[1..].copy_from_slice(&src[..t.saturating_sub(1)]),
+                            1 => dst.copy_from_slice(src),
+                            _ => dst[..t.saturating_sub(1)].copy_from_slice(&src[1..]),
                         }
                     }
                 }
-            });
+            }
+        });
         Ok((CpuStorage::F32(out), Shape::from((b, c * 9, plane))))
     }
 
@@ -124,35 +140,34 @@ impl CustomOp2 for Col2im3x3 {
             candle_core::bail!("col2im3x3: {} values for {b}×{c}×9×{plane}", g.len());
         }
         let mut out = vec![0f32; b * c * plane];
-        out.par_chunks_mut(plane.max(1))
-            .zip(g.par_chunks(9 * plane.max(1)))
-            .for_each(|(xp, rows)| {
-                for di in 0..3 {
-                    for dj in 0..3 {
-                        let row = &rows[(di * 3 + dj) * plane..(di * 3 + dj + 1) * plane];
-                        for fo in 0..f {
-                            let fi = fo + di;
-                            if fi < 1 || fi > f {
-                                continue;
-                            }
-                            let dst = &mut xp[(fi - 1) * t..fi * t];
-                            let src = &row[fo * t..(fo + 1) * t];
-                            let n = t.saturating_sub(1);
-                            match dj {
-                                0 => dst[..n]
-                                    .iter_mut()
-                                    .zip(&src[1..])
-                                    .for_each(|(d, s)| *d += s),
-                                1 => dst.iter_mut().zip(src).for_each(|(d, s)| *d += s),
-                                _ => dst[1..]
-                                    .iter_mut()
-                                    .zip(&src[..n])
-                                    .for_each(|(d, s)| *d += s),
-                            }
+        for_planes(&mut out, plane, |p, xp| {
+            let rows = &g[p * 9 * plane..(p + 1) * 9 * plane];
+            for di in 0..3 {
+                for dj in 0..3 {
+                    let row = &rows[(di * 3 + dj) * plane..(di * 3 + dj + 1) * plane];
+                    for fo in 0..f {
+                        let fi = fo + di;
+                        if fi < 1 || fi > f {
+                            continue;
+                        }
+                        let dst = &mut xp[(fi - 1) * t..fi * t];
+                        let src = &row[fo * t..(fo + 1) * t];
+                        let n = t.saturating_sub(1);
+                        match dj {
+                            0 => dst[..n]
+                                .iter_mut()
+                                .zip(&src[1..])
+                                .for_each(|(d, s)| *d += s),
+                            1 => dst.iter_mut().zip(src).for_each(|(d, s)| *d += s),
+                            _ => dst[1..]
+                                .iter_mut()
+                                .zip(&src[..n])
+                                .for_each(|(d, s)| *d += s),
                         }
                     }
                 }
-            });
+            }
+        });
         Ok((CpuStorage::F32(out), Shape::from((b, c, f, t))))
     }
 }
@@ -188,15 +203,14 @@ impl CustomOp1 for MaxPool2d {
         let x = f32_slice(s, l, self.name())?;
         let (f2, t2) = (f / self.pf, t / self.pt);
         let mut out = vec![0f32; b * c * f2 * t2];
-        out.par_chunks_mut((f2 * t2).max(1))
-            .zip(x.par_chunks((f * t).max(1)))
-            .for_each(|(yp, xp)| {
-                for fo in 0..f2 {
-                    for to in 0..t2 {
-                        yp[fo * t2 + to] = xp[self.argmax(xp, t, fo, to)];
-                    }
+        for_planes(&mut out, f2 * t2, |p, yp| {
+            let xp = &x[p * f * t..(p + 1) * f * t];
+            for fo in 0..f2 {
+                for to in 0..t2 {
+                    yp[fo * t2 + to] = xp[self.argmax(xp, t, fo, to)];
                 }
-            });
+            }
+        });
         Ok((CpuStorage::F32(out), Shape::from((b, c, f2, t2))))
     }
 
@@ -241,16 +255,15 @@ impl CustomOp2 for MaxPool2dBackward {
             pt: self.pt,
         };
         let mut out = vec![0f32; b * c * f * t];
-        out.par_chunks_mut((f * t).max(1))
-            .zip(x.par_chunks((f * t).max(1)))
-            .zip(g.par_chunks((f2 * t2).max(1)))
-            .for_each(|((dp, xp), gp)| {
-                for fo in 0..f2 {
-                    for to in 0..t2 {
-                        dp[fwd.argmax(xp, t, fo, to)] += gp[fo * t2 + to];
-                    }
+        for_planes(&mut out, f * t, |p, dp| {
+            let xp = &x[p * f * t..(p + 1) * f * t];
+            let gp = &g[p * f2 * t2..(p + 1) * f2 * t2];
+            for fo in 0..f2 {
+                for to in 0..t2 {
+                    dp[fwd.argmax(xp, t, fo, to)] += gp[fo * t2 + to];
                 }
-            });
+            }
+        });
         Ok((CpuStorage::F32(out), Shape::from((b, c, f, t))))
     }
 }
