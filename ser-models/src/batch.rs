@@ -136,9 +136,7 @@ impl Batch {
     /// # Ok::<(), ser_models::Error>(())
     /// ```
     pub fn from_sequences(seqs: &[&Sequence], min_frames: usize) -> Result<Self> {
-        let first = seqs
-            .first()
-            .ok_or_else(|| Error::InvalidArgument("empty batch".into()))?;
+        let first = seqs.first().ok_or(Error::Empty("batch"))?;
         let f = first.n_features;
         let t_max = seqs
             .iter()

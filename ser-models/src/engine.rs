@@ -156,7 +156,7 @@ pub fn run<O: Objective>(
 ) -> std::result::Result<Fitted, O::Error> {
     cfg.validate()?;
     if n == 0 {
-        return Err(Error::InvalidArgument("no training examples".into()).into());
+        return Err(Error::Empty("training set").into());
     }
     let e = |x: candle_core::Error| O::Error::from(Error::from(x));
     let vars = params.trainable_vars();

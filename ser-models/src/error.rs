@@ -11,6 +11,37 @@ pub enum Error {
     /// An argument or input was outside the accepted domain.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A class index or label is not below the number of classes.
+    #[error("class {class} out of range for {n_classes} classes")]
+    ClassOutOfRange {
+        /// The offending class index or label.
+        class: usize,
+        /// Number of classes of the model or task.
+        n_classes: usize,
+    },
+    /// An input that must not be empty was (a batch, a training set).
+    #[error("empty {0}")]
+    Empty(&'static str),
+    /// Fewer items than an operation needs.
+    #[error("{what} needs at least {need}, got {got}")]
+    TooFew {
+        /// The operation and what it counts, e.g. `"adaptation (clips)"`.
+        what: &'static str,
+        /// Minimum count.
+        need: usize,
+        /// Count given.
+        got: usize,
+    },
+    /// A name (architecture, quantisation scheme) that is not known.
+    #[error("unknown {what} `{name}` (expected {expected})")]
+    UnknownName {
+        /// Which kind of name.
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The accepted names.
+        expected: &'static str,
+    },
     /// A configuration value is not usable (zero sizes, bad probabilities, ...).
     #[error("invalid config: {0}")]
     InvalidConfig(String),

@@ -133,9 +133,7 @@ pub fn saliency(
     let n_classes = probabilities.len();
     let class = class.unwrap_or_else(|| argmax(&probabilities));
     if class >= n_classes {
-        return Err(Error::InvalidArgument(format!(
-            "class {class} out of range for {n_classes} classes"
-        )));
+        return Err(Error::ClassOutOfRange { class, n_classes });
     }
     let target = logits.i((0, class))?;
     let grads = target.backward()?;
@@ -272,10 +270,10 @@ pub fn occlusion_over_time(
     let p0 = predict_proba(model, std::slice::from_ref(seq), 1)?.remove(0);
     let c = class.unwrap_or_else(|| argmax(&p0));
     if c >= p0.len() {
-        return Err(Error::InvalidArgument(format!(
-            "class {c} out of range for {} classes",
-            p0.len()
-        )));
+        return Err(Error::ClassOutOfRange {
+            class: c,
+            n_classes: p0.len(),
+        });
     }
     let starts: Vec<usize> = (0..t).step_by(window).collect();
     let masked = starts
@@ -461,9 +459,10 @@ pub fn permutation_importance(
         });
     }
     if let Some(&bad) = y.iter().find(|&&c| c >= n_classes) {
-        return Err(Error::InvalidArgument(format!(
-            "label {bad} out of range for {n_classes} classes"
-        )));
+        return Err(Error::ClassOutOfRange {
+            class: bad,
+            n_classes,
+        });
     }
     if let Some(g) = groups.iter().find(|g| g.columns.iter().any(|&c| c >= f)) {
         return Err(Error::InvalidArgument(format!(

@@ -161,10 +161,11 @@ impl Recognizer {
     /// trained on. Needs at least 2 sequences; more (≥ 20) give steadier statistics.
     pub fn adapt_sequences(&mut self, sequences: &[Sequence]) -> Result<()> {
         if sequences.len() < 2 {
-            return Err(Error::InvalidArgument(format!(
-                "adaptation needs at least 2 clips, got {}",
-                sequences.len()
-            )));
+            return Err(Error::TooFew {
+                what: "adaptation (clips)",
+                need: 2,
+                got: sequences.len(),
+            });
         }
         let (mean, inv_std) = fit_standardizer(sequences)?;
         set_standardizer(&self.inner.params, &mean, &inv_std)

@@ -352,10 +352,10 @@ impl std::str::FromStr for Arch {
         Arch::ALL
             .into_iter()
             .find(|a| a.name() == s)
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "unknown architecture `{s}` (expected cnn, lstm, cnn-lstm, attention, transformer or mlp)"
-                ))
+            .ok_or_else(|| Error::UnknownName {
+                what: "architecture",
+                name: s.to_string(),
+                expected: "cnn, lstm, cnn-lstm, attention, transformer or mlp",
             })
     }
 }

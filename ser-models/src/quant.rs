@@ -73,9 +73,11 @@ impl std::str::FromStr for QuantScheme {
             "int8" | "i8" => Ok(Self::Int8),
             "f16" | "fp16" => Ok(Self::F16),
             "bf16" => Ok(Self::Bf16),
-            _ => Err(Error::InvalidArgument(format!(
-                "unknown quantisation scheme `{s}` (int8, f16, bf16)"
-            ))),
+            _ => Err(Error::UnknownName {
+                what: "quantisation scheme",
+                name: s.to_string(),
+                expected: "int8, f16 or bf16",
+            }),
         }
     }
 }

@@ -468,7 +468,24 @@ fn label_and_length_errors() {
         None,
         |_| {},
     );
-    assert!(matches!(r, Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        r,
+        Err(Error::ClassOutOfRange {
+            class: 2,
+            n_classes: 2
+        })
+    ));
+    assert!(matches!(
+        "rnn".parse::<Arch>(),
+        Err(Error::UnknownName {
+            what: "architecture",
+            ..
+        })
+    ));
+    assert!(matches!(
+        Batch::from_sequences(&[], 1),
+        Err(Error::Empty("batch"))
+    ));
 }
 
 #[test]

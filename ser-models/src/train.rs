@@ -430,9 +430,10 @@ pub fn train(
         .chain(valid.iter().flat_map(|v| v.y))
         .find(|&&c| c >= n_classes)
     {
-        return Err(Error::InvalidArgument(format!(
-            "label {bad} out of range for {n_classes} classes"
-        )));
+        return Err(Error::ClassOutOfRange {
+            class: bad,
+            n_classes,
+        });
     }
     let (model, params) = init_model(cfg, tcfg.seed)?;
     let (mean, inv) = fit_standardizer(train.x)?;
