@@ -281,6 +281,17 @@ fn sigmoid(v: f32) -> f32 {
     ((-v).exp() + 1.0).recip()
 }
 
+/// Activated gates `(σ(i), σ(f), tanh(g), σ(o))` of unit `j` from one row of pre-activations
+/// `(4H)`.
+fn activated(gr: &[f32], h: usize, j: usize) -> (f32, f32, f32, f32) {
+    (
+        sigmoid(gr[j]),
+        sigmoid(gr[h + j]),
+        gr[2 * h + j].tanh(),
+        sigmoid(gr[3 * h + j]),
+    )
+}
+
 fn dims2(l: &Layout, op: &str) -> Result<(usize, usize)> {
     match l.shape().dims() {
         &[b, n] => Ok((b, n)),
@@ -320,10 +331,7 @@ impl CustomOp2 for LstmCell {
             let gr = &g[r * 4 * h..(r + 1) * 4 * h];
             let (hr, cr) = out[r * 2 * h..(r + 1) * 2 * h].split_at_mut(h);
             for j in 0..h {
-                let i = sigmoid(gr[j]);
-                let f = sigmoid(gr[h + j]);
-                let gg = gr[2 * h + j].tanh();
-                let o = sigmoid(gr[3 * h + j]);
+                let (i, f, gg, o) = activated(gr, h, j);
                 let cn = f * c[r * h + j] + i * gg;
                 cr[j] = cn;
                 hr[j] = o * cn.tanh();
@@ -376,10 +384,7 @@ impl CustomOp3 for LstmCellBackward {
             let (dh, dc_out) = dy[r * 2 * h..(r + 1) * 2 * h].split_at(h);
             let (dg, dc) = out[r * 5 * h..(r + 1) * 5 * h].split_at_mut(4 * h);
             for j in 0..h {
-                let i = sigmoid(gr[j]);
-                let f = sigmoid(gr[h + j]);
-                let gg = gr[2 * h + j].tanh();
-                let o = sigmoid(gr[3 * h + j]);
+                let (i, f, gg, o) = activated(gr, h, j);
                 let cp = c[r * h + j];
                 let tc = (f * cp + i * gg).tanh();
                 let dcn = dc_out[j] + dh[j] * o * (1.0 - tc * tc);
@@ -397,6 +402,7 @@ impl CustomOp3 for LstmCellBackward {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tests::tensor_max_abs_diff as max_abs;
     use candle_core::{Device, Var};
 
     fn randn(shape: (usize, usize, usize, usize), seed: u64) -> Tensor {
@@ -424,19 +430,6 @@ mod tests {
         Tensor::stack(&taps, 2)
             .unwrap()
             .reshape((b, c * 9, f * t))
-            .unwrap()
-    }
-
-    fn max_abs(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
             .unwrap()
     }
 
