@@ -30,13 +30,13 @@ for th in 1 2; do
     RAYON_NUM_THREADS=$th "$tmp/models-speed-$v" --e2e-runs 0 --json "$tmp/$v-$th.json" "$@" >/dev/null
   done
 done
-python3 - "$tmp" "$base" "$head_rev" "$@" > "$out" <<'PY'
+python3 - "$tmp" "$base" "$head_rev" "$out" "$@" > "$out" <<'PY'
 import json, sys
-tmp, base, head = sys.argv[1:4]
+tmp, base, head, out = sys.argv[1:5]
 rows = [("train s / epoch", "train_s_per_epoch_median", 2), ("batch backward ms", "batch_bwd_ms_median", 1),
         ("batch forward ms", "batch_fwd_ms_median", 1), ("infer ms / 3 s clip", "infer_ms_median", 2)]
 print(f"# Candle speed: {base} (before) vs {head} (after)\n")
-print("Command: `scripts/models_speed_ab.sh " + base + " " + " ".join(sys.argv[4:]) + "`; both binaries run "
+print("Command: `scripts/models_speed_ab.sh " + " ".join([base, out] + sys.argv[5:]) + "`; both binaries run "
       "alternately on the same machine in one run (`models-speed`: the Table II recipes, 428 synthetic "
       "3 s examples per epoch, batch 32; medians). Ratio = before / after (> 1: faster now).\n")
 for th in (1, 2):
