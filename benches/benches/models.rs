@@ -88,19 +88,9 @@ fn bench_streaming(c: &mut Criterion) {
     let ser_models::FeatureSpec::Mfcc(m) = &recipe.features else {
         panic!("the LSTM recipe reads MFCC")
     };
-    let plan = ser_features::FeatureExtractor::new(
-        &ser_features::FeatureConfig::default()
-            .sr(m.sr)
-            .n_fft(m.n_fft)
-            .hop_length(m.hop_length)
-            .win_length(m.win_length)
-            .n_mels(m.n_mels)
-            .n_mfcc(m.n_mfcc)
-            // Streaming MFCC cannot clip at top_db relative to a maximum it has not seen
-            // yet; cost only — its values differ from the per-window ones the model needs.
-            .top_db(None),
-    )
-    .unwrap();
+    // Streaming MFCC cannot clip at top_db relative to a maximum it has not seen yet; cost
+    // only — its values differ from the per-window ones the model needs.
+    let plan = ser_features::FeatureExtractor::new(&m.feature_config().top_db(None)).unwrap();
     let kinds = [
         ser_features::FeatureKind::Mfcc,
         ser_features::FeatureKind::MfccDelta,

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use rand::{Rng, RngCore};
 use rand_distr::{Distribution, StandardNormal};
+pub use ser_dsp::mean_power;
 use ser_dsp::Audio;
 
 use crate::error::{Error, Result};
@@ -32,14 +33,6 @@ impl NoiseColor {
             NoiseColor::Brown => 2.0,
         }
     }
-}
-
-/// Mean power (mean square) of a signal, in f64.
-pub fn mean_power(x: &[f32]) -> f64 {
-    if x.is_empty() {
-        return 0.0;
-    }
-    x.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / x.len() as f64
 }
 
 /// SNR in dB of `signal` against `noise` (mean-power ratio);

@@ -100,7 +100,8 @@ pub use mel::{
 };
 pub use resample::{resample, ResampleQuality};
 pub use signal::{
-    autocorrelate, fft_convolve, frame_energy, preemphasis, AutocorrScratch, Autocorrelator,
+    autocorrelate, fft_convolve, frame_energy, mean_power, preemphasis, AutocorrScratch,
+    Autocorrelator,
 };
 pub use stft::{Istft, Stft, StftConfig, StftScratch};
 pub use window::{get_window, Window};

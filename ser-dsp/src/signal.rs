@@ -7,6 +7,19 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 
+/// Mean power (mean square) of a signal, accumulated in f64; 0 for an empty signal.
+///
+/// ```
+/// assert_eq!(ser_dsp::mean_power(&[1.0, -1.0, 3.0, -3.0]), 5.0);
+/// assert_eq!(ser_dsp::mean_power(&[]), 0.0);
+/// ```
+pub fn mean_power(x: &[f32]) -> f64 {
+    if x.is_empty() {
+        return 0.0;
+    }
+    x.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / x.len() as f64
+}
+
 /// Pre-emphasis `y[n] = x[n] - coef · x[n-1]` (`librosa.effects.preemphasis(x, coef=coef)`).
 ///
 /// As librosa (default `zi=None`), the filter state is initialised to `2·x[0] - x[1]`, which gives

@@ -28,7 +28,7 @@ use crate::sets::FeatureSet;
 use crate::spec::FeatureSpec;
 #[cfg(feature = "whisper")]
 use crate::spec::WhisperSpec;
-use crate::{Error, FeatureConfig, FeatureExtractor, FeatureKind, Result};
+use crate::{Error, FeatureExtractor, FeatureKind, Result};
 
 /// A feature plan built once from a [`FeatureSpec`]; `Send + Sync`, so rayon can share it.
 #[derive(Debug)]
@@ -90,14 +90,6 @@ impl FeaturePipeline {
     /// [`FeaturePipeline::new`] with relative paths in the spec (the Whisper encoder)
     /// resolved against `base` first, e.g. the model directory the spec came from.
     pub fn new_in(spec: &FeatureSpec, base: Option<&Path>) -> Result<Self> {
-        let stft = |sr, n_fft, hop, win, n_mels| {
-            FeatureConfig::default()
-                .sr(sr)
-                .n_fft(n_fft)
-                .hop_length(hop)
-                .win_length(win)
-                .n_mels(n_mels)
-        };
         let mut out = Self {
             spec: spec.clone(),
             plan: None,
@@ -106,10 +98,7 @@ impl FeaturePipeline {
             whisper: None,
         };
         match spec {
-            FeatureSpec::LogMel(m) => {
-                let cfg = stft(m.sr, m.n_fft, m.hop_length, m.win_length, m.n_mels);
-                out.plan = Some(FeatureExtractor::new(&cfg)?);
-            }
+            FeatureSpec::LogMel(m) => out.plan = Some(FeatureExtractor::new(&m.feature_config())?),
             FeatureSpec::Mfcc(m) => {
                 if m.deltas > 2 {
                     return Err(Error::InvalidParameter {
@@ -117,8 +106,7 @@ impl FeaturePipeline {
                         reason: format!("must be 0..=2, got {}", m.deltas),
                     });
                 }
-                let cfg = stft(m.sr, m.n_fft, m.hop_length, m.win_length, m.n_mels);
-                out.plan = Some(FeatureExtractor::new(&cfg.n_mfcc(m.n_mfcc))?);
+                out.plan = Some(FeatureExtractor::new(&m.feature_config())?);
             }
             FeatureSpec::Functionals(f) => {
                 let set = FeatureSet::new(&f.set, f.sr)?;
@@ -276,16 +264,7 @@ pub fn normalize_rms(samples: &[f32], dbfs: f32) -> Result<Vec<f32>> {
             reason: format!("must be a finite level <= 0 dBFS, got {dbfs}"),
         });
     }
-    let power = if samples.is_empty() {
-        0.0
-    } else {
-        samples
-            .iter()
-            .map(|&v| f64::from(v) * f64::from(v))
-            .sum::<f64>()
-            / samples.len() as f64
-    };
-    let rms = power.sqrt();
+    let rms = ser_dsp::mean_power(samples).sqrt();
     if rms <= 0.0 {
         return Ok(samples.to_vec());
     }

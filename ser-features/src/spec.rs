@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::functionals::Functional;
 use crate::sets::{FeatureSet, MFCC_SPECTRAL_SET};
-use crate::Result;
+use crate::{FeatureConfig, Result};
 
 /// Log-mel spectrogram frames (`power_to_db` of a mel power spectrogram).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +38,16 @@ pub struct LogMelSpec {
 }
 
 impl LogMelSpec {
+    /// The extractor configuration this spec computes with (librosa defaults elsewhere).
+    pub fn feature_config(&self) -> FeatureConfig {
+        FeatureConfig::default()
+            .sr(self.sr)
+            .n_fft(self.n_fft)
+            .hop_length(self.hop_length)
+            .win_length(self.win_length)
+            .n_mels(self.n_mels)
+    }
+
     /// 40 mel bands every 20 ms (hop 320, window 400): a cheaper input for the conv models.
     pub fn compact() -> Self {
         Self {
@@ -78,6 +88,20 @@ pub struct MfccSpec {
     pub n_mfcc: usize,
     /// Delta orders appended: 0 none, 1 Δ, 2 Δ and ΔΔ. Default: 1.
     pub deltas: usize,
+}
+
+impl MfccSpec {
+    /// The extractor configuration this spec computes with (librosa defaults elsewhere); the
+    /// deltas are requested per call, not configured.
+    pub fn feature_config(&self) -> FeatureConfig {
+        FeatureConfig::default()
+            .sr(self.sr)
+            .n_fft(self.n_fft)
+            .hop_length(self.hop_length)
+            .win_length(self.win_length)
+            .n_mels(self.n_mels)
+            .n_mfcc(self.n_mfcc)
+    }
 }
 
 impl Default for MfccSpec {

@@ -234,11 +234,20 @@ impl Extractor {
         let a = &self.args;
         let cfg = self.config(sr)?;
         Ok(match a.feature {
-            Feature::Mfcc
-            | Feature::MfccDelta
-            | Feature::Logmel
-            | Feature::Melspectrogram
-            | Feature::Spectral => Plan::Frames(FeatureExtractor::new(&cfg)?),
+            Feature::Mfcc => Plan::Frames(FeatureExtractor::new(&cfg)?, &[FeatureKind::Mfcc]),
+            Feature::MfccDelta => Plan::Frames(
+                FeatureExtractor::new(&cfg)?,
+                &[
+                    FeatureKind::Mfcc,
+                    FeatureKind::MfccDelta,
+                    FeatureKind::MfccDelta2,
+                ],
+            ),
+            Feature::Logmel => Plan::Frames(FeatureExtractor::new(&cfg)?, &[FeatureKind::LogMel]),
+            Feature::Melspectrogram => {
+                Plan::Frames(FeatureExtractor::new(&cfg)?, &[FeatureKind::MelSpectrogram])
+            }
+            Feature::Spectral => Plan::Frames(FeatureExtractor::new(&cfg)?, &FeatureKind::SPECTRAL),
             Feature::Functionals => {
                 Plan::Compare(CompareSet::new(&CompareConfig::default().features(cfg))?)
             }
@@ -292,19 +301,8 @@ impl Extractor {
         let sr = audio.sample_rate;
         let y = &audio.samples;
         let plan = self.plan(sr)?;
-        let kinds: &[FeatureKind] = match self.args.feature {
-            Feature::Mfcc => &[FeatureKind::Mfcc],
-            Feature::MfccDelta => &[
-                FeatureKind::Mfcc,
-                FeatureKind::MfccDelta,
-                FeatureKind::MfccDelta2,
-            ],
-            Feature::Logmel => &[FeatureKind::LogMel],
-            Feature::Melspectrogram => &[FeatureKind::MelSpectrogram],
-            _ => &FeatureKind::SPECTRAL,
-        };
         match plan.as_ref() {
-            Plan::Frames(p) => {
+            Plan::Frames(p, kinds) => {
                 let (data, names) = p.extract(y, kinds)?.stacked();
                 Ok(Output::Frames {
                     data,
@@ -348,7 +346,8 @@ impl Extractor {
 /// What `--feature` needs, planned for one sample rate.
 #[allow(clippy::large_enum_variant)] // built once per sample rate and kept behind an Arc
 enum Plan {
-    Frames(FeatureExtractor),
+    /// A frame-level plan and the kinds `--feature` stacks.
+    Frames(FeatureExtractor, &'static [FeatureKind]),
     Compare(CompareSet),
     Shs(Shs),
     Pyin(Pyin, usize),
