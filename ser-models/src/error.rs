@@ -135,10 +135,6 @@ pub enum Error {
     #[error("features: {0}")]
     FeatureExtraction(#[from] ser_features::Error),
 
-    /// An error from `ser-whisper` (the pretrained encoder).
-    #[error("whisper: {0}")]
-    Whisper(#[from] ser_whisper::Error),
-
     /// An error from `ser-data` (corpora, label mappings, feature cache).
     #[error("data: {0}")]
     Data(#[from] ser_data::Error),
