@@ -1,11 +1,12 @@
-//! Pieces the example binaries share: workspace-relative paths, the corpus kinds that ship
-//! audio in `shared/datasets`, and the speaker-independent protocols by name.
+//! Pieces the example binaries share: workspace-relative paths, the corpora a binary reads
+//! (the kinds that ship audio in `shared/datasets`, or a user's own manifest or label
+//! folders, [`CorpusArgs`]), and the speaker-independent protocols by name.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use ser_data::{load_corpus, Corpus, CorpusKind, LabelMapping};
-use ser_metrics::protocol::{group_k_fold, leave_one_group_out, Fold};
+use ser_metrics::protocol::{group_k_fold, leave_one_group_out, stratified_group_k_fold, Fold};
 
 /// The workspace root (the parent of the `examples` package).
 pub fn workspace() -> PathBuf {
@@ -87,14 +88,166 @@ pub fn load_corpora(kinds: &str, dir: Option<&Path>) -> Result<(Corpus, Vec<Corp
 }
 
 /// A label set by name for `corpus` made of `kinds`: `native` (one corpus: its classes;
-/// several: every label present, RAVDESS calm merged into neutral) or `four-class`.
+/// several: every label present, RAVDESS calm merged into neutral; a user's data, no
+/// kinds: every label present) or `four-class`.
 pub fn label_mapping(labels: &str, kinds: &[CorpusKind], corpus: &Corpus) -> Result<LabelMapping> {
     Ok(match labels {
+        "native" if kinds.is_empty() => LabelMapping::from_corpus(corpus)?,
         "native" if kinds.len() == 1 => LabelMapping::native(kinds[0])?,
         "native" => LabelMapping::from_corpus(corpus)?.calm_as_neutral(),
         "four-class" => LabelMapping::four_class(),
         other => bail!("unknown label set {other} (native, four-class)"),
     })
+}
+
+/// Where a binary's labelled audio comes from: the built-in corpora (`--corpus-kind`,
+/// `--corpus`) or a user's own data (`--manifest`, `--folder`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct CorpusArgs {
+    /// Corpus folder of a built-in kind (default: $SER_DATASETS/KIND or
+    /// WORKSPACE/../shared/datasets/KIND).
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
+    /// Built-in corpus kind(s), comma-separated: emodb, ravdess.
+    #[arg(long, default_value = "emodb")]
+    pub corpus_kind: String,
+    /// Your own data: a CSV or JSONL manifest with columns `path,label` (`speaker`, `text`,
+    /// `split` optional; paths relative to the manifest's folder).
+    #[arg(long, conflicts_with = "folder")]
+    pub manifest: Option<PathBuf>,
+    /// Your own data: a folder with one subfolder of audio files per label
+    /// (`DIR/<label>/*.wav`).
+    #[arg(long)]
+    pub folder: Option<PathBuf>,
+    /// With `--folder`: a regex on the file name whose first capture group (or whole match)
+    /// is the speaker, e.g. `^([^_]+)_`.
+    #[arg(long, requires = "folder")]
+    pub speaker_regex: Option<String>,
+    /// With `--manifest` / `--folder`: leave out bad rows and files (missing, unreadable,
+    /// empty label, duplicate path), listing and counting them, instead of stopping.
+    #[arg(long)]
+    pub skip_bad: bool,
+}
+
+impl CorpusArgs {
+    /// Whether the data is the user's own (`--manifest` / `--folder`).
+    pub fn is_user_data(&self) -> bool {
+        self.manifest.is_some() || self.folder.is_some()
+    }
+
+    /// The corpus and its built-in kinds (none for a user's own data). A user's files are
+    /// probed as audio; bad rows stop the run with every problem listed, or with
+    /// `--skip-bad` are left out and reported on stderr.
+    pub fn load(&self) -> Result<(Corpus, Vec<CorpusKind>)> {
+        let corpus = if let Some(m) = &self.manifest {
+            let opts = ser_data::ManifestOptions::default()
+                .probe_audio(true)
+                .skip_bad(self.skip_bad);
+            ser_data::read_manifest_with(m, &opts)
+                .with_context(|| format!("reading manifest {}", m.display()))?
+        } else if let Some(d) = &self.folder {
+            let mut opts = ser_data::FolderOptions::default()
+                .probe_audio(true)
+                .skip_bad(self.skip_bad);
+            if let Some(re) = &self.speaker_regex {
+                opts = opts.speaker_regex(re)?;
+            }
+            ser_data::read_label_folders(d, &opts)
+                .with_context(|| format!("reading label folders in {}", d.display()))?
+        } else {
+            return load_corpora(&self.corpus_kind, self.corpus.as_deref());
+        };
+        if !corpus.rejected.is_empty() {
+            eprintln!(
+                "skipped {} bad rows/files (--skip-bad), kept {}:",
+                corpus.rejected.len(),
+                corpus.len()
+            );
+            for r in corpus.rejected.iter().take(20) {
+                eprintln!("  {}: {}", r.path.display(), r.reason);
+            }
+            if corpus.rejected.len() > 20 {
+                eprintln!("  … and {} more", corpus.rejected.len() - 20);
+            }
+        }
+        Ok((corpus, Vec::new()))
+    }
+}
+
+/// Folds for `protocol` over utterances with speaker `groups` and classes `y`.
+///
+/// With `has_speakers == false` (a user's data without speaker ids) a speaker-independent
+/// protocol is impossible: a loud warning is printed, `groups` become one group per
+/// utterance and the folds a stratified k-fold (`loso` is refused); the returned flag is then
+/// `true` — every number computed on these folds is speaker-dependent. A class with too few
+/// clips or speakers for the protocol is an error naming it.
+pub fn protocol_folds(
+    protocol: &str,
+    groups: &mut [String],
+    y: &[usize],
+    labels: &[String],
+    has_speakers: bool,
+) -> Result<(Option<Vec<Fold>>, bool)> {
+    if protocol == "none" {
+        return Ok((None, !has_speakers));
+    }
+    if has_speakers {
+        check_class_support(protocol, groups, y, labels)?;
+        return Ok((speaker_folds(protocol, groups)?, false));
+    }
+    eprintln!(
+        "WARNING: SPEAKER-DEPENDENT EVALUATION. The data names no speakers (add a `speaker` \
+         column to the manifest, or --speaker-regex for label folders), so the same voices can \
+         be in training and test; every number reported below is speaker-dependent and \
+         overestimates accuracy on new speakers. Using a stratified k-fold over utterances."
+    );
+    let k = match protocol.strip_prefix("group-kfold:") {
+        Some(k) => k.parse::<usize>().context("group-kfold:K needs a number")?,
+        None => bail!("protocol {protocol} needs speaker ids; use group-kfold:K"),
+    };
+    for (i, g) in groups.iter_mut().enumerate() {
+        *g = format!("utterance-{i}");
+    }
+    for (c, name) in labels.iter().enumerate() {
+        let n = y.iter().filter(|&&v| v == c).count();
+        if n < k {
+            bail!("label {name:?} has {n} clips; a {k}-fold split needs at least {k}");
+        }
+    }
+    let folds = stratified_group_k_fold(y, groups, k, true, 0)?;
+    Ok((Some(folds), true))
+}
+
+/// Every class needs clips from at least two speakers (one to test, one to train on) and,
+/// for `group-kfold:K`, at least as many clips as folds would leave it somewhere to learn.
+fn check_class_support(
+    protocol: &str,
+    groups: &[String],
+    y: &[usize],
+    labels: &[String],
+) -> Result<()> {
+    for (c, name) in labels.iter().enumerate() {
+        let mut speakers: Vec<&String> = y
+            .iter()
+            .zip(groups)
+            .filter(|(&v, _)| v == c)
+            .map(|(_, g)| g)
+            .collect();
+        let n = speakers.len();
+        speakers.sort();
+        speakers.dedup();
+        if n == 0 {
+            bail!("label {name:?} has no clips");
+        }
+        if speakers.len() < 2 {
+            bail!(
+                "label {name:?} has clips from {} speaker(s) only; protocol {protocol} needs \
+                 at least 2 (one to test, one to train on)",
+                speakers.len()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A score with its CI in percent, `"78.4 [76.7, 80.1]"` (result tables).

@@ -10,6 +10,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+pub mod batch;
 pub mod cli;
 pub mod robust;
 pub mod serve;

@@ -37,6 +37,27 @@ impl AudioInfo {
 /// be opened.
 pub fn audio_info(path: impl AsRef<Path>) -> Result<AudioInfo> {
     let path = path.as_ref();
+    let (sample_rate, channels, n_frames) = probe(path)?;
+    let n_frames = n_frames.ok_or_else(|| Error::Audio {
+        path: path.to_path_buf(),
+        message: "header has no length".into(),
+    })?;
+    Ok(AudioInfo {
+        sample_rate,
+        channels,
+        n_frames,
+    })
+}
+
+/// Whether `path` opens as audio a decoder recognises, with a track and a sample rate (its
+/// header is probed, nothing is decoded; unlike [`audio_info`] a header without a length,
+/// e.g. a streamed FLAC, is fine).
+pub(crate) fn probe_readable(path: &Path) -> Result<()> {
+    probe(path).map(|_| ())
+}
+
+/// `(sample rate, channels, frames if the header says)`.
+fn probe(path: &Path) -> Result<(u32, u16, Option<u64>)> {
     let audio_err = |message: String| Error::Audio {
         path: path.to_path_buf(),
         message,
@@ -64,15 +85,8 @@ pub fn audio_info(path: impl AsRef<Path>) -> Result<AudioInfo> {
         .sample_rate
         .filter(|&sr| sr > 0)
         .ok_or_else(|| audio_err("header has no sample rate".into()))?;
-    let n_frames = p
-        .n_frames
-        .ok_or_else(|| audio_err("header has no length".into()))?;
     let channels = p.channels.map_or(1, |c| c.count() as u16);
-    Ok(AudioInfo {
-        sample_rate,
-        channels,
-        n_frames,
-    })
+    Ok((sample_rate, channels, p.n_frames))
 }
 
 #[cfg(test)]

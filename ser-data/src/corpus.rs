@@ -458,6 +458,27 @@ pub(crate) fn is_audio(path: &Path) -> bool {
 
 /// All `.wav`/`.flac` files under `dir`, sorted, skipping dot-files and dot-folders.
 pub(crate) fn audio_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    walk_files(dir, &is_audio)
+}
+
+/// Every file under `dir` (recursively, following symlinks up to 16 folders deep, skipping
+/// names that start with `.`) for which `keep` is true, sorted by path.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("ser-walk-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(dir.join("a"))?;
+/// std::fs::write(dir.join("a/x.wav"), b"")?;
+/// std::fs::write(dir.join("notes.txt"), b"")?;
+/// let wavs = ser_data::walk_files(&dir, &|p| p.extension().is_some_and(|e| e == "wav"))?;
+/// assert_eq!(wavs, vec![dir.join("a/x.wav")]);
+/// assert!(ser_data::walk_files(dir.join("missing"), &|_| true).is_err());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Errors: [`Error::NotADirectory`], [`Error::Io`].
+pub fn walk_files(dir: impl AsRef<Path>, keep: &dyn Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
+    let dir = dir.as_ref();
     if !dir.is_dir() {
         return Err(Error::NotADirectory(dir.to_path_buf()));
     }
@@ -478,7 +499,7 @@ pub(crate) fn audio_files(dir: &Path) -> Result<Vec<PathBuf>> {
                 if depth < 16 {
                     stack.push((path, depth + 1));
                 }
-            } else if meta.is_file() && is_audio(&path) {
+            } else if meta.is_file() && keep(&path) {
                 out.push(path);
             }
         }
@@ -548,6 +569,13 @@ impl Corpus {
                 ),
             }),
         }
+    }
+
+    /// Whether every utterance names its speaker (a manifest without a `speaker` column, or
+    /// a label folder without `speaker_regex`, leaves them unknown: `""`). Speaker-independent
+    /// protocols need speakers.
+    pub fn has_speakers(&self) -> bool {
+        self.utterances.iter().all(|u| !u.speaker.is_empty())
     }
 
     /// The distinct speaker keys (`corpus/speaker`), sorted.

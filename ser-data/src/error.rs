@@ -92,6 +92,15 @@ pub enum Error {
         message: String,
     },
 
+    /// Several manifest rows (or files of a label folder) are invalid; all are listed.
+    #[error("{path}: {} bad rows:\n{}", rows.len(), BadRow::list(rows))]
+    BadRows {
+        /// The manifest file or folder.
+        path: PathBuf,
+        /// Every problem, by line.
+        rows: Vec<BadRow>,
+    },
+
     /// A split puts the same speaker in both the training and the test part.
     #[error("speaker {speaker:?} appears in both train and test of fold {fold}")]
     SpeakerLeak {
@@ -146,5 +155,44 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// One invalid row of a manifest (or file of a label folder), as listed by
+/// [`Error::BadRows`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRow {
+    /// 1-based line (the CSV header is line 1; 0 for a file of a label folder).
+    pub line: u64,
+    /// The audio file the row names, when it names one.
+    pub file: Option<PathBuf>,
+    /// The offending field (canonical column name).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl BadRow {
+    /// Up to 50 problems, one per line.
+    fn list(rows: &[BadRow]) -> String {
+        let mut out: Vec<String> = rows
+            .iter()
+            .take(50)
+            .map(|r| {
+                let file = r
+                    .file
+                    .as_ref()
+                    .map_or(String::new(), |f| format!(" ({})", f.display()));
+                if r.line > 0 {
+                    format!("  line {}{file}: {}: {}", r.line, r.field, r.message)
+                } else {
+                    format!("  {}{file}: {}", r.field, r.message)
+                }
+            })
+            .collect();
+        if rows.len() > 50 {
+            out.push(format!("  … and {} more", rows.len() - 50));
+        }
+        out.join("\n")
     }
 }

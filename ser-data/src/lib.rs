@@ -70,6 +70,7 @@ pub mod cache;
 mod corpora;
 mod corpus;
 mod error;
+pub mod folder;
 mod label;
 pub mod manifest;
 pub mod split;
@@ -77,10 +78,11 @@ pub mod split;
 pub use audio::{audio_info, AudioInfo};
 pub use cache::{CacheStatus, CachedFeatures, FeatureCache, Fingerprint};
 pub use corpus::{
-    load_corpus, load_corpus_auto, load_corpus_with, Corpus, CorpusKind, CorpusSummary,
+    load_corpus, load_corpus_auto, load_corpus_with, walk_files, Corpus, CorpusKind, CorpusSummary,
     LoadOptions, Rejection, Utterance,
 };
-pub use error::{Error, Result};
+pub use error::{BadRow, Error, Result};
+pub use folder::{read_label_folders, FolderOptions};
 pub use label::{EmotionLabel, Gender, Intensity, LabelMapping, Split};
 pub use manifest::{read_manifest, read_manifest_with, write_manifest, ManifestOptions};
 pub use split::Fold;

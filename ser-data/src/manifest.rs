@@ -9,7 +9,7 @@
 //! |---|---|---|
 //! | `path` (`file`, `filename`, `audio`, `audio_path`, `wav`) | yes | audio file, relative to the manifest's folder or absolute |
 //! | `label` (`emotion`) | yes | emotion name, parsed by [`EmotionLabel::from_str`](crate::EmotionLabel) |
-//! | `speaker` (`speaker_id`, `actor`) | yes | speaker id |
+//! | `speaker` (`speaker_id`, `actor`) | no | speaker id; without the column every speaker is unknown (`""`, see [`Corpus::has_speakers`]), so only speaker-dependent splits are possible |
 //! | `transcript` (`text`) | no | what was said |
 //! | `gender` (`sex`) | no | `male`/`m`, `female`/`f`, `unknown`/empty |
 //! | `split` | no | `train`, `validation` (`dev`, `val`), `test` |
@@ -23,11 +23,15 @@
 //!
 //! # Validation
 //!
-//! Every problem is reported as [`Error::ManifestRow`] with the 1-based line number (the CSV
-//! header is line 1) and the canonical field name: an empty required field, an unparsable
+//! Every row is checked and all problems are reported together, each with the 1-based line
+//! number (the CSV header is line 1) and the canonical field name: an empty required field
+//! (or an empty `speaker` when the column exists), an unparsable
 //! gender/split/intensity/age, a duplicated path, a file that does not exist (when
-//! [`ManifestOptions::require_existing_files`] is on), or malformed JSON. A missing required
-//! CSV column is [`Error::MissingColumn`].
+//! [`ManifestOptions::require_existing_files`] is on), a file that is not readable audio
+//! (when [`ManifestOptions::probe_audio`] is on), or malformed JSON. One problem is
+//! [`Error::ManifestRow`], several are [`Error::BadRows`]; with
+//! [`ManifestOptions::skip_bad`] the bad rows are left out and listed in
+//! [`Corpus::rejected`] instead. A missing required CSV column is [`Error::MissingColumn`].
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -35,7 +39,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::{Corpus, CorpusKind, Error, Gender, Intensity, Result, Split, Utterance};
+use crate::error::BadRow;
+use crate::{Corpus, CorpusKind, Error, Gender, Intensity, Rejection, Result, Split, Utterance};
 
 /// Canonical field names and their aliases.
 const FIELDS: [(&str, &[&str]); 9] = [
@@ -53,7 +58,7 @@ const FIELDS: [(&str, &[&str]); 9] = [
     ("age", &["age"]),
 ];
 
-const REQUIRED: [&str; 3] = ["path", "label", "speaker"];
+const REQUIRED: [&str; 2] = ["path", "label"];
 
 /// Options for [`read_manifest_with`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +68,12 @@ pub struct ManifestOptions {
     pub require_existing_files: bool,
     /// Corpus name. Default: `None` = the name of the manifest's folder.
     pub name: Option<String>,
+    /// Reject rows whose file is not readable audio (its header is probed, nothing is
+    /// decoded). Default: `false`.
+    pub probe_audio: bool,
+    /// Leave bad rows out (listed in [`Corpus::rejected`] with line and reason) instead of
+    /// failing. Default: `false`.
+    pub skip_bad: bool,
 }
 
 impl Default for ManifestOptions {
@@ -70,6 +81,8 @@ impl Default for ManifestOptions {
         ManifestOptions {
             require_existing_files: true,
             name: None,
+            probe_audio: false,
+            skip_bad: false,
         }
     }
 }
@@ -86,6 +99,52 @@ impl ManifestOptions {
         self.name = Some(name.into());
         self
     }
+
+    /// Sets [`probe_audio`](Self::probe_audio).
+    pub fn probe_audio(mut self, yes: bool) -> Self {
+        self.probe_audio = yes;
+        self
+    }
+
+    /// Sets [`skip_bad`](Self::skip_bad).
+    pub fn skip_bad(mut self, yes: bool) -> Self {
+        self.skip_bad = yes;
+        self
+    }
+}
+
+/// The outcome of checking rows: fail with every problem, or keep the good rows and list
+/// the bad ones as rejections.
+pub(crate) fn settle_problems(
+    source: &Path,
+    mut problems: Vec<BadRow>,
+    skip_bad: bool,
+) -> Result<Vec<Rejection>> {
+    if problems.is_empty() {
+        return Ok(Vec::new());
+    }
+    if skip_bad {
+        return Ok(problems
+            .into_iter()
+            .map(|p| Rejection {
+                path: p.file.clone().unwrap_or_else(|| source.to_path_buf()),
+                reason: format!("line {}: {}: {}", p.line, p.field, p.message),
+            })
+            .collect());
+    }
+    if problems.len() == 1 {
+        let p = problems.remove(0);
+        return Err(Error::ManifestRow {
+            path: source.to_path_buf(),
+            line: p.line,
+            field: p.field,
+            message: p.message,
+        });
+    }
+    Err(Error::BadRows {
+        path: source.to_path_buf(),
+        rows: problems,
+    })
 }
 
 /// Reads a `.csv` or `.jsonl` manifest (chosen by extension; anything else is read as CSV)
@@ -103,10 +162,10 @@ pub fn read_manifest(path: impl AsRef<Path>) -> Result<Corpus> {
 /// Reads a manifest with options.
 pub fn read_manifest_with(path: impl AsRef<Path>, options: &ManifestOptions) -> Result<Corpus> {
     let path = path.as_ref();
-    let rows = if is_jsonl(path) {
+    let (rows, mut problems) = if is_jsonl(path) {
         read_jsonl_rows(path)?
     } else {
-        read_csv_rows(path)?
+        (read_csv_rows(path)?, Vec::new())
     };
     let base = path.parent().unwrap_or(Path::new(""));
     let name = options.name.clone().unwrap_or_else(|| {
@@ -118,69 +177,108 @@ pub fn read_manifest_with(path: impl AsRef<Path>, options: &ManifestOptions) -> 
     let mut seen: HashMap<PathBuf, u64> = HashMap::new();
     let mut utterances = Vec::with_capacity(rows.len());
     for (line, fields) in rows {
-        let err = |field: &str, message: String| Error::ManifestRow {
-            path: path.to_path_buf(),
-            line,
-            field: field.to_string(),
-            message,
-        };
-        let get = |f: &str| fields.get(f).map(|s| s.trim()).filter(|s| !s.is_empty());
-        let required = |f: &str| get(f).ok_or_else(|| err(f, "required field is empty".into()));
-        let rel = required("path")?;
-        let audio = base.join(rel);
-        if let Some(first) = seen.insert(audio.clone(), line) {
-            return Err(err("path", format!("duplicate of line {first}")));
+        match manifest_row(line, &fields, base, &name, options, &mut seen) {
+            Ok(u) => utterances.push(u),
+            Err(p) => problems.push(p),
         }
-        if options.require_existing_files && !audio.is_file() {
-            return Err(err(
-                "path",
-                format!("file {} does not exist", audio.display()),
-            ));
-        }
-        let label_text = required("label")?;
-        let label = label_text
-            .parse()
-            .map_err(|e: Error| err("label", e.to_string()))?;
-        let speaker = required("speaker")?;
-        let mut u = Utterance::new(audio, name.clone(), label, speaker);
-        u.raw_label = label_text.to_string();
-        u.transcript = get("transcript").map(str::to_string);
-        u.sentence_id = get("sentence_id").map(str::to_string);
-        if let Some(g) = get("gender") {
-            u.gender = g
-                .parse::<Gender>()
-                .map_err(|e| err("gender", e.to_string()))?;
-        }
-        if let Some(s) = get("split") {
-            u.split = Some(
-                s.parse::<Split>()
-                    .map_err(|e| err("split", e.to_string()))?,
-            );
-        }
-        if let Some(i) = get("intensity") {
-            u.intensity = Some(
-                i.parse::<Intensity>()
-                    .map_err(|e| err("intensity", e.to_string()))?,
-            );
-        }
-        if let Some(a) = get("age") {
-            u.age = Some(
-                a.parse::<u32>()
-                    .map_err(|_| err("age", format!("{a:?} is not a whole number of years")))?,
-            );
-        }
-        utterances.push(u);
     }
+    problems.sort_by_key(|p| p.line);
+    let rejected = settle_problems(path, problems, options.skip_bad)?;
     if utterances.is_empty() {
         return Err(Error::EmptyCorpus {
             dir: path.to_path_buf(),
             corpus: name,
-            rejected: 0,
+            rejected: rejected.len(),
         });
     }
     let mut corpus = Corpus::new(name, path, utterances);
     corpus.kind = Some(CorpusKind::Manifest);
+    corpus.rejected = rejected;
     Ok(corpus)
+}
+
+/// One manifest row as an utterance, or what is wrong with it.
+fn manifest_row(
+    line: u64,
+    fields: &HashMap<&'static str, String>,
+    base: &Path,
+    name: &str,
+    options: &ManifestOptions,
+    seen: &mut HashMap<PathBuf, u64>,
+) -> std::result::Result<Utterance, BadRow> {
+    let mut file = None;
+    let err = |file: &Option<PathBuf>, field: &str, message: String| BadRow {
+        line,
+        file: file.clone(),
+        field: field.to_string(),
+        message,
+    };
+    let get = |f: &str| fields.get(f).map(|s| s.trim()).filter(|s| !s.is_empty());
+    let rel = get("path").ok_or_else(|| err(&file, "path", "required field is empty".into()))?;
+    let audio = base.join(rel);
+    file = Some(audio.clone());
+    if let Some(first) = seen.insert(audio.clone(), line) {
+        seen.insert(audio.clone(), first);
+        return Err(err(&file, "path", format!("duplicate of line {first}")));
+    }
+    if options.require_existing_files && !audio.is_file() {
+        return Err(err(
+            &file,
+            "path",
+            format!("file {} does not exist", audio.display()),
+        ));
+    }
+    if options.probe_audio {
+        crate::audio::probe_readable(&audio)
+            .map_err(|e| err(&file, "path", format!("not readable audio: {e}")))?;
+    }
+    let label_text =
+        get("label").ok_or_else(|| err(&file, "label", "required field is empty".into()))?;
+    let label = label_text
+        .parse()
+        .map_err(|e: Error| err(&file, "label", e.to_string()))?;
+    let speaker = match (fields.contains_key("speaker"), get("speaker")) {
+        (_, Some(s)) => s,
+        (false, None) => "",
+        (true, None) => {
+            return Err(err(
+                &file,
+                "speaker",
+                "empty (leave the column out if no speaker is known)".into(),
+            ))
+        }
+    };
+    let mut u = Utterance::new(audio, name.to_string(), label, speaker);
+    u.raw_label = label_text.to_string();
+    u.transcript = get("transcript").map(str::to_string);
+    u.sentence_id = get("sentence_id").map(str::to_string);
+    if let Some(g) = get("gender") {
+        u.gender = g
+            .parse::<Gender>()
+            .map_err(|e| err(&file, "gender", e.to_string()))?;
+    }
+    if let Some(s) = get("split") {
+        u.split = Some(
+            s.parse::<Split>()
+                .map_err(|e| err(&file, "split", e.to_string()))?,
+        );
+    }
+    if let Some(i) = get("intensity") {
+        u.intensity = Some(
+            i.parse::<Intensity>()
+                .map_err(|e| err(&file, "intensity", e.to_string()))?,
+        );
+    }
+    if let Some(a) = get("age") {
+        u.age = Some(a.parse::<u32>().map_err(|_| {
+            err(
+                &file,
+                "age",
+                format!("{a:?} is not a whole number of years"),
+            )
+        })?);
+    }
+    Ok(u)
 }
 
 fn is_jsonl(path: &Path) -> bool {
@@ -248,49 +346,57 @@ fn read_csv_rows(path: &Path) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-fn read_jsonl_rows(path: &Path) -> Result<Vec<Row>> {
+fn read_jsonl_rows(path: &Path) -> Result<(Vec<Row>, Vec<BadRow>)> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut rows = Vec::new();
+    let mut problems = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i as u64 + 1;
         if raw.trim().is_empty() {
             continue;
         }
-        let err = |field: &str, message: String| Error::ManifestRow {
-            path: path.to_path_buf(),
-            line,
-            field: field.to_string(),
-            message,
-        };
-        let value: Value =
-            serde_json::from_str(raw).map_err(|e| err("json", format!("invalid JSON: {e}")))?;
-        let Value::Object(map) = value else {
-            return Err(err("json", "expected a JSON object".into()));
-        };
-        let mut fields = HashMap::new();
-        for (k, v) in &map {
-            let Some(c) = canonical(k) else { continue };
-            if fields.contains_key(c) {
-                continue;
-            }
-            let s = match v {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                Value::Null => String::new(),
-                Value::Bool(_) | Value::Array(_) | Value::Object(_) => {
-                    return Err(err(c, format!("expected a string or number, got {v}")))
-                }
-            };
-            fields.insert(c, s);
+        match jsonl_row(raw, line) {
+            Ok(fields) => rows.push((line, fields)),
+            Err(p) => problems.push(p),
         }
-        for req in REQUIRED {
-            if !fields.contains_key(req) {
-                return Err(err(req, "required key is missing".into()));
-            }
-        }
-        rows.push((line, fields));
     }
-    Ok(rows)
+    Ok((rows, problems))
+}
+
+fn jsonl_row(raw: &str, line: u64) -> std::result::Result<HashMap<&'static str, String>, BadRow> {
+    let err = |field: &str, message: String| BadRow {
+        line,
+        file: None,
+        field: field.to_string(),
+        message,
+    };
+    let value: Value =
+        serde_json::from_str(raw).map_err(|e| err("json", format!("invalid JSON: {e}")))?;
+    let Value::Object(map) = value else {
+        return Err(err("json", "expected a JSON object".into()));
+    };
+    let mut fields = HashMap::new();
+    for (k, v) in &map {
+        let Some(c) = canonical(k) else { continue };
+        if fields.contains_key(c) {
+            continue;
+        }
+        let s = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Null => String::new(),
+            Value::Bool(_) | Value::Array(_) | Value::Object(_) => {
+                return Err(err(c, format!("expected a string or number, got {v}")))
+            }
+        };
+        fields.insert(c, s);
+    }
+    for req in REQUIRED {
+        if !fields.contains_key(req) {
+            return Err(err(req, "required key is missing".into()));
+        }
+    }
+    Ok(fields)
 }
 
 /// Writes `corpus` as a manifest (`.jsonl`/`.ndjson` by extension, otherwise CSV) with the

@@ -133,9 +133,9 @@ fn csv_errors_name_line_and_field() {
     let (l, _, _) = row_error(read_manifest(&m));
     assert_eq!(l, 3);
     // Missing required column.
-    std::fs::write(&m, "file,emotion\na.wav,angry\n").unwrap();
+    std::fs::write(&m, "file,speaker\na.wav,s1\n").unwrap();
     match read_manifest(&m).unwrap_err() {
-        Error::MissingColumn { column, .. } => assert_eq!(column, "speaker"),
+        Error::MissingColumn { column, .. } => assert_eq!(column, "label"),
         other => panic!("{other}"),
     }
     // Non-existent files are accepted when asked to.
@@ -172,7 +172,7 @@ fn jsonl_manifest_and_errors() {
     assert_eq!(c.utterances[1].split, None);
 
     let cases: [(&str, u64, &str); 4] = [
-        ("{\"path\":\"a.wav\",\"label\":\"sad\"}\n", 1, "speaker"),
+        ("{\"path\":\"a.wav\",\"speaker\":\"s\"}\n", 1, "label"),
         (
             "\n{\"path\":\"a.wav\",\"label\":\"sad\",\"speaker\":\"x\"}\n{oops\n",
             3,
@@ -273,4 +273,148 @@ proptest! {
         }
         let _ = Path::new("");
     }
+}
+
+/// A 0.1 s silent 16 kHz WAV (a readable header).
+fn write_wav(path: &Path) {
+    let n = 1600u32;
+    let mut b = Vec::new();
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + 2 * n).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&16000u32.to_le_bytes());
+    b.extend_from_slice(&32000u32.to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&(2 * n).to_le_bytes());
+    b.resize(b.len() + 2 * n as usize, 0);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn every_bad_row_is_reported_together_or_skipped_and_counted() {
+    let dir = setup(&["a.wav", "b.wav", "d.wav"]);
+    let m = dir.path().join("m.csv");
+    std::fs::write(
+        &m,
+        "path,label,speaker\n\
+         a.wav,angry,s1\n\
+         missing.wav,sad,s2\n\
+         b.wav,,s2\n\
+         a.wav,sad,s3\n\
+         d.wav,happy,s4\n",
+    )
+    .unwrap();
+    match read_manifest(&m) {
+        Err(Error::BadRows { rows, .. }) => {
+            let lines: Vec<(u64, &str)> = rows.iter().map(|r| (r.line, r.field.as_str())).collect();
+            assert_eq!(lines, [(3, "path"), (4, "label"), (5, "path")]);
+            assert!(
+                rows[2].message.contains("duplicate of line 2"),
+                "{}",
+                rows[2].message
+            );
+        }
+        other => panic!("expected every bad row, got {other:?}"),
+    }
+    let msg = read_manifest(&m).unwrap_err().to_string();
+    assert!(
+        msg.contains("3 bad rows") && msg.contains("line 4"),
+        "{msg}"
+    );
+    let c = read_manifest_with(&m, &ManifestOptions::default().skip_bad(true)).unwrap();
+    assert_eq!(c.len(), 2);
+    assert_eq!(c.rejected.len(), 3);
+    assert!(
+        c.rejected[0].reason.starts_with("line 3: path:"),
+        "{:?}",
+        c.rejected
+    );
+}
+
+#[test]
+fn speakers_are_optional_and_unreadable_audio_is_caught_by_the_probe() {
+    let dir = setup(&["empty.wav"]);
+    write_wav(&dir.path().join("ok.wav"));
+    let m = dir.path().join("m.csv");
+    std::fs::write(&m, "path,label\nok.wav,neutral\nempty.wav,angry\n").unwrap();
+    let c = read_manifest(&m).unwrap();
+    assert_eq!(c.len(), 2);
+    assert!(!c.has_speakers());
+    let probed = ManifestOptions::default().probe_audio(true);
+    let (line, field, message) = row_error(read_manifest_with(&m, &probed));
+    assert_eq!((line, field.as_str()), (3, "path"));
+    assert!(message.contains("not readable audio"), "{message}");
+    let kept = read_manifest_with(&m, &probed.skip_bad(true)).unwrap();
+    assert_eq!(kept.len(), 1);
+    assert!(kept.utterances[0].path.ends_with("ok.wav"));
+    // A speaker column must not have holes.
+    std::fs::write(&m, "path,label,speaker\nok.wav,neutral,\n").unwrap();
+    assert_eq!(row_error(read_manifest(&m)).1, "speaker");
+    // JSONL: every bad line too.
+    let j = dir.path().join("m.jsonl");
+    std::fs::write(
+        &j,
+        "{\"path\":\"ok.wav\",\"label\":\"sad\"}\nnot json\n[1]\n",
+    )
+    .unwrap();
+    match read_manifest(&j) {
+        Err(Error::BadRows { rows, .. }) => assert_eq!(rows.len(), 2),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn label_folders_read_labels_and_speakers_and_report_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("mydata");
+    for f in [
+        "angry/s01_a.wav",
+        "angry/s02_b.wav",
+        "neutral/s01_c.wav",
+        "neutral/sub/s03_d.flac",
+    ] {
+        write_wav(&root.join(f));
+    }
+    std::fs::write(root.join("notes.txt"), b"").unwrap();
+    std::fs::write(root.join("angry/readme.md"), b"").unwrap();
+    let opts = ser_data::FolderOptions::default()
+        .speaker_regex(r"^(s\d+)_")
+        .unwrap();
+    let c = ser_data::read_label_folders(&root, &opts).unwrap();
+    assert_eq!(c.name, "mydata");
+    assert_eq!(c.len(), 4);
+    assert!(c.has_speakers());
+    assert_eq!(c.speakers(), ["mydata/s01", "mydata/s02", "mydata/s03"]);
+    let labels = ser_data::LabelMapping::from_corpus(&c).unwrap();
+    assert_eq!(
+        labels.classes(),
+        [EmotionLabel::Neutral, EmotionLabel::Anger]
+    );
+    // No regex: unknown speakers.
+    let anon = ser_data::read_label_folders(&root, &Default::default()).unwrap();
+    assert!(!anon.has_speakers());
+    // A file the regex misses, an unreadable file and an empty label folder: all reported.
+    std::fs::write(root.join("angry/bad_name.wav"), b"").unwrap();
+    std::fs::write(root.join("neutral/s04_e.wav"), b"not audio").unwrap();
+    std::fs::create_dir_all(root.join("sad")).unwrap();
+    let strict = opts.clone().probe_audio(true);
+    match ser_data::read_label_folders(&root, &strict) {
+        Err(Error::BadRows { rows, .. }) => {
+            let fields: Vec<&str> = rows.iter().map(|r| r.field.as_str()).collect();
+            assert_eq!(fields, ["speaker", "path", "label"], "{rows:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let skipped = ser_data::read_label_folders(&root, &strict.skip_bad(true)).unwrap();
+    assert_eq!((skipped.len(), skipped.rejected.len()), (4, 3));
+    assert!(ser_data::read_label_folders(root.join("nope"), &opts).is_err());
+    assert!(ser_data::FolderOptions::default()
+        .speaker_regex("(")
+        .is_err());
 }

@@ -69,7 +69,7 @@ pub use extractor::{
     StreamingExtractor,
 };
 pub use pipeline::FeaturePipeline;
-pub use spec::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec, WhisperSpec};
+pub use spec::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec, UtteranceNorm, WhisperSpec};
 pub use speech::{NonSpeechReason, SpeechConfig, SpeechDecision, SpeechDetector};
 
 /// Revision of the numeric output of this crate's extractors. Bumped whenever a change alters

@@ -176,18 +176,23 @@ impl FeaturePipeline {
             return Array2::from_shape_vec((n, 1), v).map_err(shape);
         }
         let plan = self.plan.as_ref().ok_or_else(precomputed)?;
-        match &self.spec {
-            FeatureSpec::LogMel(_) => plan.log_mel(samples),
+        let (mut m, norm) = match &self.spec {
+            FeatureSpec::LogMel(s) => (plan.log_mel(samples)?, s.norm),
             FeatureSpec::Mfcc(m) => {
                 let kinds = [
                     FeatureKind::Mfcc,
                     FeatureKind::MfccDelta,
                     FeatureKind::MfccDelta2,
                 ];
-                Ok(plan.extract(samples, &kinds[..=m.deltas])?.stacked().0)
+                (
+                    plan.extract(samples, &kinds[..=m.deltas])?.stacked().0,
+                    m.norm,
+                )
             }
-            _ => Err(precomputed()),
-        }
+            _ => return Err(precomputed()),
+        };
+        norm.apply(&mut m);
+        Ok(m)
     }
 
     /// [`FeaturePipeline::matrix`] of `samples` at `sr`, resampled to the pipeline's rate
@@ -341,5 +346,72 @@ mod tests {
         assert!(FeaturePipeline::new(&pre).is_err());
         assert!(normalize_rms(&y, 1.0).is_err());
         assert!(loudest_frames(&y, 10, 0.0).is_err());
+    }
+
+    #[test]
+    fn utterance_norm_is_applied_by_the_pipeline_and_survives_a_gain_change() {
+        use crate::spec::UtteranceNorm;
+        let y: Vec<f32> = (0..16_000)
+            .map(|i| 0.1 * (i as f32 * 0.03).sin() * (1.0 + (i as f32 * 0.0007).sin()))
+            .collect();
+        let loud: Vec<f32> = y.iter().map(|v| 4.0 * v).collect();
+        for spec in [
+            FeatureSpec::LogMel(LogMelSpec::default().norm(UtteranceNorm::MeanVar)),
+            FeatureSpec::Mfcc(MfccSpec::default().norm(UtteranceNorm::Mean)),
+        ] {
+            let p = FeaturePipeline::new(&spec).unwrap();
+            let (a, b) = (p.matrix(&y).unwrap(), p.matrix(&loud).unwrap());
+            for row in a.rows() {
+                let mean = row.iter().map(|&v| v as f64).sum::<f64>() / row.len() as f64;
+                assert!(mean.abs() < 1e-4, "{spec}: row mean {mean}");
+            }
+            // A gain is an additive offset in the log domain: normalisation removes it
+            // (up to the top_db clipping floor, which this signal never reaches).
+            let d = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0f32, f32::max);
+            assert!(
+                d < 1e-3,
+                "{spec}: gain changed the normalised features by {d}"
+            );
+            assert!(spec.to_string().contains("CM"), "{spec}");
+        }
+        let json = serde_json::to_string(&LogMelSpec::default()).unwrap();
+        assert!(
+            !json.contains("norm"),
+            "default spec JSON unchanged: {json}"
+        );
+        let back: LogMelSpec = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.norm, UtteranceNorm::None);
+        assert!("cmvn".parse::<UtteranceNorm>().is_ok() && "zca".parse::<UtteranceNorm>().is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn mean_var_norm_gives_zero_mean_unit_variance(
+            rows in 1usize..5,
+            data in proptest::collection::vec(-1e3f32..1e3, 8..64),
+        ) {
+            use crate::spec::UtteranceNorm;
+            let cols = data.len() / rows;
+            let mut m = ndarray::Array2::from_shape_vec((rows, cols), data[..rows * cols].to_vec()).unwrap();
+            let orig = m.clone();
+            UtteranceNorm::MeanVar.apply(&mut m);
+            for (r, o) in m.rows().into_iter().zip(orig.rows()) {
+                let n = r.len() as f64;
+                let mean = r.iter().map(|&v| v as f64).sum::<f64>() / n;
+                let var = r.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+                let omean = o.iter().map(|&v| v as f64).sum::<f64>() / n;
+                let ovar = o.iter().map(|&v| (v as f64 - omean).powi(2)).sum::<f64>() / n;
+                proptest::prop_assert!(mean.abs() < 1e-4);
+                if ovar > 1e-6 {
+                    proptest::prop_assert!((var - 1.0).abs() < 1e-3, "var {}", var);
+                } else {
+                    proptest::prop_assert!(var < 1e-6);
+                }
+            }
+        }
     }
 }

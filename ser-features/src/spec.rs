@@ -21,6 +21,88 @@ use crate::functionals::Functional;
 use crate::sets::{FeatureSet, MFCC_SPECTRAL_SET};
 use crate::{FeatureConfig, Result};
 
+/// Per-utterance normalisation of a frame-level feature matrix, each feature over the clip's
+/// own frames: the single-file counterpart of speaker normalisation (cepstral mean /
+/// variance normalisation, as Kaldi's `apply-cmvn` per utterance). It removes a recording's
+/// channel and level offsets — and with them the clip's average spectral shape, so whether it
+/// helps is an empirical question per model.
+///
+/// ```
+/// use ser_features::spec::UtteranceNorm;
+/// let mut m = ndarray::array![[1.0_f32, 2.0, 3.0], [10.0, 10.0, 10.0]];
+/// UtteranceNorm::MeanVar.apply(&mut m);
+/// assert!((m[[0, 0]] + 1.2247).abs() < 1e-3 && m[[1, 2]] == 0.0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UtteranceNorm {
+    /// Features as computed.
+    #[default]
+    None,
+    /// Subtract each feature's mean over the utterance (CMN).
+    Mean,
+    /// Subtract the mean and divide by the standard deviation (CMVN; a constant feature
+    /// becomes 0).
+    MeanVar,
+}
+
+impl UtteranceNorm {
+    /// `true` for [`UtteranceNorm::None`].
+    pub fn is_none(&self) -> bool {
+        *self == UtteranceNorm::None
+    }
+
+    /// Normalises `m` in place, laid out `(n_features, n_frames)` (librosa layout): each row
+    /// over its columns, in `f64`.
+    pub fn apply(&self, m: &mut ndarray::Array2<f32>) {
+        if self.is_none() || m.ncols() == 0 {
+            return;
+        }
+        let n = m.ncols() as f64;
+        for mut row in m.rows_mut() {
+            let mean = row.iter().map(|&v| v as f64).sum::<f64>() / n;
+            let scale = match self {
+                UtteranceNorm::MeanVar => {
+                    let var = row.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+                    if var > 1e-12 {
+                        1.0 / var.sqrt()
+                    } else {
+                        0.0
+                    }
+                }
+                _ => 1.0,
+            };
+            row.mapv_inplace(|v| ((v as f64 - mean) * scale) as f32);
+        }
+    }
+}
+
+impl UtteranceNorm {
+    fn suffix(&self) -> &'static str {
+        match self {
+            UtteranceNorm::None => "",
+            UtteranceNorm::Mean => ", CMN",
+            UtteranceNorm::MeanVar => ", CMVN",
+        }
+    }
+}
+
+impl std::str::FromStr for UtteranceNorm {
+    type Err = crate::Error;
+
+    /// `none`, `mean` (or `cmn`), `mean-var` (or `cmvn`).
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" => Ok(Self::None),
+            "mean" | "cmn" => Ok(Self::Mean),
+            "mean-var" | "meanvar" | "cmvn" => Ok(Self::MeanVar),
+            other => Err(crate::Error::Unsupported(format!(
+                "utterance normalisation {other:?} (expected none, cmn or cmvn)"
+            ))),
+        }
+    }
+}
+
 /// Log-mel spectrogram frames (`power_to_db` of a mel power spectrogram).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -35,6 +117,10 @@ pub struct LogMelSpec {
     pub win_length: usize,
     /// Mel bands. Default: 64 (librosa: 128).
     pub n_mels: usize,
+    /// Per-utterance normalisation of every band over the clip's frames. Default:
+    /// [`UtteranceNorm::None`].
+    #[serde(default, skip_serializing_if = "UtteranceNorm::is_none")]
+    pub norm: UtteranceNorm,
 }
 
 impl LogMelSpec {
@@ -46,6 +132,12 @@ impl LogMelSpec {
             .hop_length(self.hop_length)
             .win_length(self.win_length)
             .n_mels(self.n_mels)
+    }
+
+    /// Sets the per-utterance normalisation (chaining).
+    pub fn norm(mut self, v: UtteranceNorm) -> Self {
+        self.norm = v;
+        self
     }
 
     /// 40 mel bands every 20 ms (hop 320, window 400): a cheaper input for the conv models.
@@ -66,6 +158,7 @@ impl Default for LogMelSpec {
             hop_length: 160,
             win_length: 400,
             n_mels: 64,
+            norm: UtteranceNorm::None,
         }
     }
 }
@@ -88,6 +181,10 @@ pub struct MfccSpec {
     pub n_mfcc: usize,
     /// Delta orders appended: 0 none, 1 Δ, 2 Δ and ΔΔ. Default: 1.
     pub deltas: usize,
+    /// Per-utterance normalisation of every coefficient over the clip's frames (CMN / CMVN).
+    /// Default: [`UtteranceNorm::None`].
+    #[serde(default, skip_serializing_if = "UtteranceNorm::is_none")]
+    pub norm: UtteranceNorm,
 }
 
 impl MfccSpec {
@@ -102,6 +199,12 @@ impl MfccSpec {
             .n_mels(self.n_mels)
             .n_mfcc(self.n_mfcc)
     }
+
+    /// Sets the per-utterance normalisation (chaining).
+    pub fn norm(mut self, v: UtteranceNorm) -> Self {
+        self.norm = v;
+        self
+    }
 }
 
 impl Default for MfccSpec {
@@ -114,6 +217,7 @@ impl Default for MfccSpec {
             n_mels: 40,
             n_mfcc: 20,
             deltas: 1,
+            norm: UtteranceNorm::None,
         }
     }
 }
@@ -283,6 +387,23 @@ impl FeatureSpec {
         }
     }
 
+    /// The spec with a relative Whisper encoder path resolved against `base` (the model
+    /// directory it came from) when the encoder is found there, made absolute — so the spec
+    /// can be copied into another model directory (e.g. a new head trained on top of it).
+    /// Other specs are returned unchanged.
+    pub fn resolved_against(&self, base: &std::path::Path) -> FeatureSpec {
+        let mut out = self.clone();
+        if let FeatureSpec::Whisper(w) = &mut out {
+            let p = std::path::Path::new(&w.model);
+            if p.is_relative() && base.join(p).exists() {
+                let abs = base.join(p);
+                let abs = abs.canonicalize().unwrap_or(abs);
+                w.model = abs.to_string_lossy().into_owned();
+            }
+        }
+        out
+    }
+
     /// Sample rate audio must be at, if the spec computes from audio.
     pub fn sample_rate(&self) -> Option<u32> {
         match self {
@@ -324,19 +445,21 @@ impl fmt::Display for FeatureSpec {
         match self {
             FeatureSpec::LogMel(s) => write!(
                 f,
-                "log-mel {}×(hop {} ms)",
+                "log-mel {}×(hop {} ms){}",
                 s.n_mels,
-                ms(s.hop_length, s.sr)
+                ms(s.hop_length, s.sr),
+                s.norm.suffix()
             ),
             FeatureSpec::Mfcc(s) => write!(
                 f,
-                "MFCC {}{}",
+                "MFCC {}{}{}",
                 s.n_mfcc,
                 match s.deltas {
                     0 => "",
                     1 => " + Δ",
                     _ => " + Δ + ΔΔ",
-                }
+                },
+                s.norm.suffix()
             ),
             FeatureSpec::Functionals(s) => write!(f, "{} functionals ({})", s.set, s.n),
             FeatureSpec::Whisper(s) => write!(

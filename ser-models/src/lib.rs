@@ -99,7 +99,9 @@ pub use dataset::{
     speaker_standardize, CorpusData,
 };
 pub use error::{Error, Result};
-pub use features::{FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec, WhisperSpec};
+pub use features::{
+    FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec, UtteranceNorm, WhisperSpec,
+};
 pub use infer::{Prediction, Recognizer};
 pub use io::{
     load_card, load_model_dir, model_from_weights, save_model_dir, LoadedModel, ModelCard,
@@ -116,7 +118,7 @@ pub use pipeline::{
 };
 pub use plot::plot_history;
 pub use rand_chacha::ChaCha8Rng;
-pub use recipe::{Recipe, SpecAugmentSpec, RECIPE_NAMES};
+pub use recipe::{Recipe, SpecAugmentSpec, RECIPE_KEYS, RECIPE_NAMES};
 pub use streaming::{StreamConfig, StreamingRecognizer, VadConfig, WindowEstimate};
 pub use train::{
     fit_standardizer, init_model, predict, predict_proba, set_standardizer, train,

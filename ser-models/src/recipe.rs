@@ -344,3 +344,135 @@ impl Recipe {
         }
     }
 }
+
+/// Keys [`Recipe::set`] accepts.
+pub const RECIPE_KEYS: &str = "norm, epochs, patience, lr, batch, mixup, smoothing, \
+     weight-decay, dropout, width, specaug, val";
+
+impl Recipe {
+    /// A named recipe ([`Recipe::named`]) with `:key=value` overrides applied in order
+    /// ([`Recipe::set`]), e.g. `cnn:norm=cmvn:width=2:epochs=80` — the syntax `evaluate
+    /// --models` and `train --model` take, so a variant is one reproducible string.
+    ///
+    /// ```
+    /// use ser_models::{Recipe, UtteranceNorm};
+    /// let r = Recipe::parse("lstm:norm=cmvn:epochs=80:width=2", 7)?;
+    /// assert_eq!(r.train.epochs, 80);
+    /// assert_eq!(r.model.n_features(), r.features.n_features());
+    /// assert!(r.features.to_string().ends_with("CMVN"));
+    /// assert!(Recipe::parse("lstm:colour=blue", 7).is_err());
+    /// # Ok::<(), ser_models::Error>(())
+    /// ```
+    pub fn parse(spec: &str, n_classes: usize) -> crate::Result<Self> {
+        let mut parts = spec.split(':');
+        let name = parts.next().unwrap_or_default().trim();
+        let mut r = Self::named(name, n_classes)?;
+        for kv in parts {
+            let (k, v) = kv.split_once('=').ok_or_else(|| {
+                crate::Error::InvalidArgument(format!("recipe override {kv:?} is not key=value"))
+            })?;
+            r.set(k.trim(), v.trim())?;
+        }
+        Ok(r)
+    }
+
+    /// Overrides one setting of the recipe:
+    ///
+    /// * `norm` = `none` | `cmn` | `cmvn`: per-utterance normalisation of frame features
+    ///   ([`crate::UtteranceNorm`]; log-mel and MFCC inputs only);
+    /// * `epochs`, `patience`, `batch` (integers), `lr`, `mixup` (Beta α), `smoothing`,
+    ///   `weight-decay` (numbers): the [`TrainConfig`] fields;
+    /// * `dropout`: the model's dropout;
+    /// * `width` (a number): multiplies the model's widths — CNN channels, LSTM hidden units,
+    ///   attention / Transformer `d_model` and feed-forward size (rounded to a multiple of the
+    ///   head count), MLP hidden layers;
+    /// * `specaug` = `off` | `on`: on-the-fly SpecAugment (`on` restores the default masks);
+    /// * `val` (fraction): inner validation speakers for early stopping.
+    pub fn set(&mut self, key: &str, value: &str) -> crate::Result<()> {
+        let bad = || {
+            crate::Error::InvalidArgument(format!("recipe override {key}={value:?} is not valid"))
+        };
+        let num = || {
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .ok_or_else(bad)
+        };
+        let int = || value.parse::<usize>().map_err(|_| bad());
+        match key {
+            "norm" => {
+                let n: crate::UtteranceNorm = value.parse()?;
+                match &mut self.features {
+                    FeatureSpec::LogMel(m) => m.norm = n,
+                    FeatureSpec::Mfcc(m) => m.norm = n,
+                    _ => {
+                        return Err(crate::Error::InvalidArgument(format!(
+                            "norm applies to log-mel and MFCC inputs, not {}",
+                            self.features
+                        )))
+                    }
+                }
+            }
+            "epochs" => self.train.epochs = int()?,
+            "patience" => self.train.patience = int()?,
+            "batch" => self.train.batch_size = int()?,
+            "lr" => self.train.lr = num()?,
+            "mixup" => self.train.mixup_alpha = num()?,
+            "smoothing" => self.train.label_smoothing = num()?,
+            "weight-decay" => self.train.weight_decay = num()?,
+            "dropout" => {
+                let d = num()? as f32;
+                match &mut self.model {
+                    ModelConfig::Mlp(c) => c.dropout = d,
+                    ModelConfig::Cnn(c) => c.dropout = d,
+                    ModelConfig::Lstm(c) => c.dropout = d,
+                    ModelConfig::CnnLstm(c) => c.dropout = d,
+                    ModelConfig::Attention(c) => c.dropout = d,
+                    ModelConfig::Transformer(c) => c.dropout = d,
+                }
+            }
+            "width" => {
+                let w = num()?;
+                let scale = |n: usize| ((n as f64 * w).round() as usize).max(1);
+                let heads = |n: usize, h: usize| (scale(n) / h.max(1)).max(1) * h.max(1);
+                match &mut self.model {
+                    ModelConfig::Mlp(c) => c.hidden.iter_mut().for_each(|h| *h = scale(*h)),
+                    ModelConfig::Cnn(c) => c.channels.iter_mut().for_each(|h| *h = scale(*h)),
+                    ModelConfig::Lstm(c) => c.hidden = scale(c.hidden),
+                    ModelConfig::CnnLstm(c) => {
+                        c.channels.iter_mut().for_each(|h| *h = scale(*h));
+                        c.hidden = scale(c.hidden);
+                    }
+                    ModelConfig::Attention(c) => c.d_model = heads(c.d_model, c.n_heads),
+                    ModelConfig::Transformer(c) => {
+                        c.d_model = heads(c.d_model, c.n_heads);
+                        c.ff_dim = scale(c.ff_dim);
+                    }
+                }
+            }
+            "specaug" => {
+                self.spec_augment = match value {
+                    "off" | "none" => None,
+                    "on" => Some(self.spec_augment.unwrap_or_default()),
+                    _ => return Err(bad()),
+                }
+            }
+            "val" => {
+                let v = num()?;
+                if v >= 1.0 {
+                    return Err(bad());
+                }
+                self.inner_val_fraction = v;
+            }
+            _ => {
+                return Err(crate::Error::UnknownName {
+                    what: "recipe key",
+                    name: key.to_string(),
+                    expected: RECIPE_KEYS,
+                })
+            }
+        }
+        Ok(())
+    }
+}

@@ -834,3 +834,39 @@ fn normalize_rms_reaches_the_target_level() {
     assert!(normalize_rms(&x, f32::NAN).is_err());
     assert!(Recipe::named("whisper-norm", 8).is_ok());
 }
+
+#[test]
+fn recipe_overrides_widen_every_architecture_and_reject_bad_values() {
+    for arch in ["mlp", "cnn", "lstm", "cnn-lstm", "attention", "transformer"] {
+        let base = crate::Recipe::parse(arch, 7).unwrap();
+        let wide =
+            crate::Recipe::parse(&format!("{arch}:width=2:dropout=0.1:epochs=3"), 7).unwrap();
+        assert_eq!(wide.train.epochs, 3);
+        assert_eq!(wide.model.n_features(), wide.features.n_features());
+        let count = |r: &crate::Recipe| {
+            let ps = ParamStore::new(0);
+            crate::Model::new(&r.model, ps.var_builder()).unwrap();
+            ps.n_trainable()
+        };
+        assert!(
+            count(&wide) > count(&base),
+            "{arch}: width=2 did not add parameters"
+        );
+        if arch != "mlp" {
+            let n = crate::Recipe::parse(&format!("{arch}:norm=cmvn:specaug=off"), 7).unwrap();
+            assert!(n.features.to_string().ends_with("CMVN") && n.spec_augment.is_none());
+        }
+    }
+    for bad in [
+        "mlp:norm=cmvn",
+        "cnn:epochs=-1",
+        "cnn:lr=nan",
+        "cnn:width",
+        "cnn:val=1",
+        "cnn:specaug=maybe",
+        "cnn:colour=blue",
+        "gru",
+    ] {
+        assert!(crate::Recipe::parse(bad, 7).is_err(), "{bad} accepted");
+    }
+}

@@ -83,7 +83,7 @@ fn main() -> Result<()> {
                 None => (name, false),
             };
             let t0 = Instant::now();
-            let mut recipe = Recipe::named(name, mapping.n_classes())?;
+            let mut recipe = Recipe::parse(name, mapping.n_classes())?;
             recipe.train.seed = a.seed;
             let pipeline = FeaturePipeline::new(&recipe.features)?;
             let load = |kind: &str| -> Result<_> {

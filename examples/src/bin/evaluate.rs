@@ -10,34 +10,45 @@
 //! ```
 #![allow(clippy::unwrap_used)]
 
-use ser_examples::cli::{corpus_kind, datasets, pct, speaker_folds, workspace};
+use ser_examples::cli::{label_mapping, pct, protocol_folds, workspace, CorpusArgs};
+use ser_examples::robust::{training_copies, DEFAULT_AUGMENT};
 use ser_models::ModelInput;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use ser_data::{load_corpus, FeatureCache, LabelMapping};
+use ser_data::FeatureCache;
 use ser_models::{
-    cross_validate, load_corpus_features, pooled_scores, speaker_standardize, FeaturePipeline,
-    FoldReport, Model, PooledScores, Recipe,
+    cross_validate_with_copies, load_corpus_features_from, pooled_scores, speaker_standardize,
+    EpochLog, FeaturePipeline, FoldReport, Model, PooledScores, Recipe,
 };
 use serde::{Deserialize, Serialize};
 
 #[derive(Parser, Debug)]
 #[command(about = "Cross-validate all architectures and write results/table2.md")]
 struct Args {
-    /// Corpus folder (default: $SER_DATASETS/KIND or WORKSPACE/../shared/datasets/KIND).
+    /// The data: `--corpus-kind emodb|ravdess`, or your own `--manifest FILE` /
+    /// `--folder DIR` (`ser_examples::cli::CorpusArgs`).
+    #[command(flatten)]
+    data: CorpusArgs,
+    /// Evaluate this trained model directory on the data instead of cross-validating
+    /// recipes: every file is recognised, and the classification report, UA / WA with
+    /// bootstrap CIs and the confusion matrix are written to `--out`.
     #[arg(long)]
-    corpus: Option<PathBuf>,
-    /// Corpus kind: emodb or ravdess.
-    #[arg(long, default_value = "emodb")]
-    corpus_kind: String,
+    model: Option<PathBuf>,
+    /// With `--model`: map data labels onto the model's, `a=b,c=d` (e.g. `calm=neutral`);
+    /// clips whose label the model does not know are reported and left out.
+    #[arg(long)]
+    label_map: Option<String>,
     /// Protocol: loso or group-kfold:K.
     #[arg(long, default_value = "group-kfold:5")]
     protocol: String,
-    /// Comma-separated rows: linear, whisper, whisper-mlp, mlp, cnn, lstm, cnn-lstm, attention, transformer; a `+spk`
-    /// suffix adds per-speaker feature standardisation (e.g. `mlp+spk`).
+    /// Comma-separated rows: linear, whisper, whisper-mlp, mlp, cnn, lstm, cnn-lstm, attention,
+    /// transformer, each with optional `:key=value` recipe overrides (`Recipe::parse`, e.g.
+    /// `cnn:norm=cmvn:width=2`); a `+spk` suffix adds per-speaker feature standardisation
+    /// (e.g. `mlp+spk`), a `+aug` suffix trains on the waveform-augmented copies of
+    /// `train --augment default` as well (training folds only).
     #[arg(
         long,
         default_value = "linear,linear+spk,mlp,mlp+spk,cnn,lstm,cnn-lstm,attention,transformer"
@@ -79,6 +90,9 @@ struct RowResult {
     mean_epochs_run: f64,
     #[serde(default)]
     max_epochs: usize,
+    /// Waveform-augmented training copies per utterance (`+aug`).
+    #[serde(default)]
+    augmented_copies: usize,
     infer_ms_per_3s: f64,
     n_parameters: usize,
     wall_secs: f64,
@@ -100,44 +114,90 @@ fn infer_ms(model: &Model, recipe: &Recipe) -> Result<f64> {
     Ok(times[times.len() / 2])
 }
 
+/// A row name with its `+spk` / `+aug` suffixes (in any order) split off.
+fn row_parts(row: &str) -> (&str, bool, bool) {
+    let (mut name, mut spk, mut aug) = (row, false, false);
+    loop {
+        if let Some(n) = name.strip_suffix("+spk") {
+            (name, spk) = (n, true);
+        } else if let Some(n) = name.strip_suffix("+aug") {
+            (name, aug) = (n, true);
+        } else {
+            return (name, spk, aug);
+        }
+    }
+}
+
+/// The row as a file-name stem (`cnn:norm=cmvn+aug` → `cnn_norm-cmvn_aug`).
+fn row_file(row: &str) -> String {
+    row.replace(['+', ':'], "_").replace('=', "-")
+}
+
+/// Mean inner-validation UA of the kept weights over the folds (the selection criterion:
+/// validation speakers only).
+fn mean_val_ua(folds: &[FoldReport]) -> Option<f64> {
+    let v: Vec<f64> = folds.iter().filter_map(|f| f.val_ua).collect();
+    (!v.is_empty() && v.len() == folds.len()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
 fn run_row(args: &Args, row: &str, out: &Path) -> Result<RowResult> {
-    let (name, spk) = match row.strip_suffix("+spk") {
-        Some(n) => (n, true),
-        None => (row, false),
-    };
-    let kind = corpus_kind(&args.corpus_kind)?;
-    let dir = args
-        .corpus
-        .clone()
-        .unwrap_or_else(|| datasets().join(kind.name()));
-    let corpus = load_corpus(&dir, kind)?;
-    let mapping = LabelMapping::native(kind)?;
-    let mut recipe = Recipe::named(name, mapping.n_classes())?;
+    let (name, spk, aug) = row_parts(row);
+    let (corpus, kinds) = args.data.load()?;
+    let mapping = label_mapping("native", &kinds, &corpus)?;
+    let mut recipe = Recipe::parse(name, mapping.n_classes())?;
     let arch = recipe.model.arch();
     recipe.train.seed = args.seed;
     if let Some(e) = args.epochs {
         recipe.train.epochs = e;
     }
     let cache = FeatureCache::new(workspace().join("target/ser-feature-cache"))?;
-    let mut data = load_corpus_features(&corpus, &mapping, &recipe.features, &cache)?;
+    let pipeline = FeaturePipeline::new(&recipe.features)?;
+    let mut data = load_corpus_features_from(&corpus, &mapping, &pipeline, &cache)?;
     if spk {
+        if aug {
+            bail!("{row}: +spk and +aug together are not supported");
+        }
         speaker_standardize(&mut data.x, &data.groups)?;
     }
-    let folds = speaker_folds(&args.protocol, &data.groups)?
-        .context("protocol `none` has no folds to evaluate (loso, group-kfold:K)")?;
+    let (folds, speaker_dependent) = protocol_folds(
+        &args.protocol,
+        &mut data.groups,
+        &data.y,
+        &data.labels,
+        corpus.has_speakers(),
+    )?;
+    let folds = folds.context("protocol `none` has no folds to evaluate (loso, group-kfold:K)")?;
+    let specs: Vec<String> = if aug {
+        DEFAULT_AUGMENT.iter().map(|s| s.to_string()).collect()
+    } else {
+        Vec::new()
+    };
+    let copies = training_copies(
+        &corpus,
+        &mapping,
+        &pipeline,
+        &cache,
+        &data,
+        Some(&folds),
+        &args.protocol,
+        &specs,
+        args.seed,
+    )?;
     let augment = recipe.spec_augment.map(|s| s.augmenter());
     let t0 = Instant::now();
     let mut last_model: Option<(Model, usize)> = None;
-    let cv = cross_validate(
+    let mut curves: Vec<Vec<EpochLog>> = vec![Vec::new(); folds.len()];
+    let cv = cross_validate_with_copies(
         &recipe.model,
         &recipe.train,
         &recipe.cv_config(args.seed),
         &data.x,
+        &copies,
         &data.y,
         &data.groups,
         &folds,
         augment.as_deref(),
-        |_, _| {},
+        |k, log| curves[k].push(log.clone()),
         |r, t| {
             eprintln!(
                 "  {row} fold {} test {:?}: UA {:.3} (best epoch {}/{}, {:.2} s/epoch)",
@@ -152,6 +212,7 @@ fn run_row(args: &Args, row: &str, out: &Path) -> Result<RowResult> {
         },
     )?;
     let wall = t0.elapsed().as_secs_f64();
+    write_curves(out, row, &curves)?;
     let pooled = pooled_scores(
         &data.y,
         &cv.pred,
@@ -172,7 +233,7 @@ fn run_row(args: &Args, row: &str, out: &Path) -> Result<RowResult> {
         &cm,
         Some(&data.labels),
         &opts,
-        out.join(format!("confusion_{}.png", row.replace('+', "_"))),
+        out.join(format!("confusion_{}.png", row_file(row))),
     )?;
     let nf = cv.folds.len() as f64;
     Ok(RowResult {
@@ -181,7 +242,14 @@ fn run_row(args: &Args, row: &str, out: &Path) -> Result<RowResult> {
         features: recipe.features.to_string(),
         speaker_norm: spk,
         corpus: corpus.name.clone(),
-        protocol: args.protocol.clone(),
+        protocol: if speaker_dependent {
+            format!(
+                "{} (SPEAKER-DEPENDENT: no speaker ids, stratified over utterances)",
+                args.protocol
+            )
+        } else {
+            args.protocol.clone()
+        },
         labels: data.labels.clone(),
         y: data.y.clone(),
         pred: cv.pred,
@@ -189,12 +257,32 @@ fn run_row(args: &Args, row: &str, out: &Path) -> Result<RowResult> {
         secs_per_epoch: cv.folds.iter().map(|f| f.secs_per_epoch).sum::<f64>() / nf,
         mean_epochs_run: cv.folds.iter().map(|f| f.epochs_run as f64).sum::<f64>() / nf,
         max_epochs: recipe.train.epochs,
+        augmented_copies: copies.len(),
         folds: cv.folds,
         pooled,
         infer_ms_per_3s: infer,
         n_parameters,
         wall_secs: wall,
     })
+}
+
+/// Per-epoch training curves of every fold: `curves/<row>/fold<k>.csv` and, for fold 1,
+/// `curves/<row>.png` (training loss, training accuracy and inner-validation UA).
+fn write_curves(out: &Path, row: &str, curves: &[Vec<EpochLog>]) -> Result<()> {
+    let dir = out.join("curves").join(row_file(row));
+    std::fs::create_dir_all(&dir)?;
+    for (k, h) in curves.iter().enumerate().filter(|(_, h)| !h.is_empty()) {
+        ser_models::write_history_csv(dir.join(format!("fold{}.csv", k + 1)), h)?;
+    }
+    if let Some(h) = curves.first().filter(|h| !h.is_empty()) {
+        ser_models::plot::plot_history(
+            out.join("curves").join(format!("{}.png", row_file(row))),
+            h,
+            &format!("{row}: fold 1"),
+            (800, 450),
+        )?;
+    }
+    Ok(())
 }
 
 fn paper(arch: &str) -> &'static str {
@@ -209,7 +297,7 @@ fn paper(arch: &str) -> &'static str {
 fn write_table(out: &Path, args: &Args) -> Result<()> {
     let mut rows: Vec<RowResult> = Vec::new();
     for r in args.models.split(',') {
-        let p = out.join(format!("cv_{}.json", r.replace('+', "_")));
+        let p = out.join(format!("cv_{}.json", row_file(r)));
         if p.is_file() {
             rows.push(serde_json::from_str(&std::fs::read_to_string(&p)?)?);
         }
@@ -266,24 +354,30 @@ fn write_table(out: &Path, args: &Args) -> Result<()> {
         args.bootstrap,
         args.seed
     ));
-    md.push_str("| Model | Input | Accuracy % | UA % | Macro P % | Macro R % | Macro F1 % | s / epoch | epochs run (mean / max) | infer ms / 3 s clip | params | Paper (acc., protocol unknown) |\n");
-    md.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    md.push_str("| Model | Input | Accuracy % | UA % | Macro P % | Macro R % | Macro F1 % | inner val UA % | s / epoch | epochs run (mean / max) | infer ms / 3 s clip | params | Paper (acc., protocol unknown) |\n");
+    md.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in &rows {
         let p = &r.pooled;
         md.push_str(&format!(
-            "| {}{} | {} | {} | {} | {} | {} | {} | {:.2} | {:.0} / {} | {:.1} | {} | {} |\n",
-            r.row.trim_end_matches("+spk"),
-            if r.speaker_norm {
-                " + speaker z-norm"
-            } else {
-                ""
+            "| {}{} | {}{} | {} | {} | {} | {} | {} | {} | {:.2} | {:.0} / {} | {:.1} | {} | {} |\n",
+            row_parts(&r.row).0,
+            match (r.speaker_norm, r.augmented_copies > 0) {
+                (true, _) => " + speaker z-norm",
+                (_, true) => " + wave aug",
+                _ => "",
             },
             r.features,
+            if r.augmented_copies > 0 {
+                format!(" (+{} augmented copies)", r.augmented_copies)
+            } else {
+                String::new()
+            },
             pct(&p.accuracy),
             pct(&p.ua),
             pct(&p.macro_precision),
             pct(&p.macro_recall),
             pct(&p.macro_f1),
+            mean_val_ua(&r.folds).map_or("—".into(), |v| format!("{:.1}", 100.0 * v)),
             r.secs_per_epoch,
             r.mean_epochs_run,
             r.max_epochs,
@@ -298,7 +392,7 @@ fn write_table(out: &Path, args: &Args) -> Result<()> {
     }
     if let Some((names, p)) = &ensemble {
         md.push_str(&format!(
-            "| ensemble: mean probability of {} | — | {} | {} | {} | {} | {} | — | — | — | — | — |\n",
+            "| ensemble: mean probability of {} | — | {} | {} | {} | {} | {} | — | — | — | — | — | — |\n",
             names.join(", "),
             pct(&p.accuracy),
             pct(&p.ua),
@@ -374,12 +468,151 @@ fn write_table(out: &Path, args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// `a=b,c=d` → lower-cased `a → b`.
+fn parse_label_map(s: Option<&str>) -> Result<std::collections::HashMap<String, String>> {
+    let mut m = std::collections::HashMap::new();
+    for pair in s.unwrap_or("").split(',').filter(|p| !p.trim().is_empty()) {
+        let (a, b) = pair
+            .split_once('=')
+            .with_context(|| format!("--label-map entry {pair:?} is not data=model"))?;
+        m.insert(a.trim().to_lowercase(), b.trim().to_string());
+    }
+    Ok(m)
+}
+
+/// `evaluate --model DIR`: a trained model on the data, one prediction per file.
+fn evaluate_model(args: &Args, dir: &Path, out: &Path) -> Result<()> {
+    use ser_examples::batch::{recognize_all, write_results};
+    let (corpus, _) = args.data.load()?;
+    let rec = ser_models::Recognizer::load(dir)
+        .with_context(|| format!("loading model {}", dir.display()))?;
+    let model_labels = rec.card().labels.clone();
+    let map = parse_label_map(args.label_map.as_deref())?;
+    // A data label names a model class directly, through --label-map, or through the
+    // common label space (`angry` in the data is the model's `anger`).
+    let class_of = |raw: &str, canonical: &ser_data::EmotionLabel| -> Option<usize> {
+        let target = map
+            .get(&raw.to_lowercase())
+            .or_else(|| map.get(canonical.as_str()))
+            .cloned();
+        let find = |name: &str| {
+            model_labels.iter().position(|m| {
+                m.eq_ignore_ascii_case(name)
+                    || m.parse::<ser_data::EmotionLabel>().ok().as_ref()
+                        == name.parse::<ser_data::EmotionLabel>().ok().as_ref()
+            })
+        };
+        match target {
+            Some(t) => find(&t),
+            None => find(raw).or_else(|| find(canonical.as_str())),
+        }
+    };
+    let mut unknown: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut files = Vec::new();
+    let mut y_true = Vec::new();
+    for u in &corpus.utterances {
+        match class_of(&u.raw_label, &u.label) {
+            Some(c) => {
+                files.push(u.path.clone());
+                y_true.push(c);
+            }
+            None => *unknown.entry(u.raw_label.clone()).or_default() += 1,
+        }
+    }
+    for (l, n) in &unknown {
+        eprintln!(
+            "label {l:?} ({n} clips) is not a class of the model ({}); left out — map it with --label-map {l}=CLASS",
+            model_labels.join(", ")
+        );
+    }
+    if files.is_empty() {
+        bail!(
+            "no clip has a label the model knows ({})",
+            model_labels.join(", ")
+        );
+    }
+    let pb = indicatif::ProgressBar::new(files.len() as u64);
+    let results = recognize_all(&rec, &files, &|_| pb.inc(1));
+    pb.finish_and_clear();
+    std::fs::create_dir_all(out)?;
+    write_results(&out.join("predictions.csv"), &results, &model_labels)?;
+    let (mut yt, mut yp) = (Vec::new(), Vec::new());
+    let (mut no_speech, mut failed) = (0, 0);
+    for (r, &t) in results.iter().zip(&y_true) {
+        match r
+            .label
+            .as_ref()
+            .and_then(|l| model_labels.iter().position(|m| m == l))
+        {
+            Some(p) => {
+                yt.push(t);
+                yp.push(p);
+            }
+            None if r.failed => failed += 1,
+            None => no_speech += 1,
+        }
+    }
+    if yt.is_empty() {
+        bail!("no clip was recognised ({no_speech} no speech, {failed} failed)");
+    }
+    let n = model_labels.len();
+    // Rows for the classes in the data or the predictions (scikit-learn's default).
+    let mut present: Vec<usize> = yt.iter().chain(&yp).copied().collect();
+    present.sort_unstable();
+    present.dedup();
+    let report = ser_metrics::classification_report(
+        &yt,
+        &yp,
+        &ser_metrics::ReportOptions::default()
+            .target_names(present.iter().map(|&c| model_labels[c].clone()).collect())
+            .labels(present),
+    )?;
+    let scores = pooled_scores(&yt, &yp, n, args.bootstrap, args.seed)?;
+    let cm = ser_metrics::ConfusionMatrix::from_predictions(&yt, &yp, Some(n))?;
+    let mut opts = ser_metrics::plot::HeatmapOptions::default();
+    opts.title = Some(format!("{} on {}", dir.display(), corpus.name));
+    ser_metrics::plot::confusion_matrix_png(
+        &cm,
+        Some(&model_labels),
+        &opts,
+        out.join("confusion.png"),
+    )?;
+    println!("{report}");
+    println!(
+        "UA {} %, WA (accuracy) {} % over {} clips ({} bootstrap resamples); {} no speech, {} failed, {} with labels the model does not know",
+        pct(&scores.ua),
+        pct(&scores.accuracy),
+        yt.len(),
+        args.bootstrap,
+        no_speech,
+        failed,
+        unknown.values().sum::<usize>()
+    );
+    let json = serde_json::json!({
+        "model": dir, "corpus": corpus.name, "labels": model_labels,
+        "n_scored": yt.len(), "no_speech": no_speech, "failed": failed, "unknown_labels": unknown,
+        "pooled": scores, "report": report.to_text(),
+    });
+    std::fs::write(
+        out.join("evaluation.json"),
+        serde_json::to_string_pretty(&json)?,
+    )?;
+    println!(
+        "wrote {}/{{predictions.csv,confusion.png,evaluation.json}}",
+        out.display()
+    );
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| workspace().join("results"));
+    if let Some(dir) = &args.model {
+        return evaluate_model(&args, dir, &out);
+    }
     std::fs::create_dir_all(&out)?;
     if !args.table_only {
         for row in args.models.split(',') {
@@ -394,7 +627,7 @@ fn main() -> Result<()> {
                 r.wall_secs
             );
             std::fs::write(
-                out.join(format!("cv_{}.json", row.replace('+', "_"))),
+                out.join(format!("cv_{}.json", row_file(row))),
                 serde_json::to_string(&r)?,
             )?;
             write_table(&out, &args)?;

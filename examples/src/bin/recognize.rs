@@ -3,7 +3,12 @@
 //! ```text
 //! cargo run --release -p ser-examples --bin recognize -- assets/speech.wav
 //! cargo run --release -p ser-examples --bin recognize -- clip.flac --model runs/cnn --json
+//! cargo run --release -p ser-examples --bin recognize -- my_clips/ more.wav --output preds.csv
 //! ```
+//! Several files, a folder (searched recursively) or `--output` recognise a batch with one
+//! model load, in parallel on all cores, with a progress bar; `--output` gets one row per
+//! file in input order (`.csv` or `.jsonl`, [`ser_examples::batch`]) and a summary is
+//! printed. A file that fails is reported in its row and does not stop the others.
 //! Without `--model`, the shipped default model is used: `$SER_MODEL_DIR/default`,
 //! `models/default` beside the binary, `$XDG_DATA_HOME/ser/models/default`, or the source
 //! tree's `models/default` ([`ser_examples::cli::model_dir`]).
@@ -25,8 +30,13 @@ use ser_models::Recognizer;
 #[derive(Parser, Debug)]
 #[command(about = "Print the emotion label and class probabilities of an audio file")]
 struct Args {
-    /// Audio file (WAV, FLAC, MP3, OGG); mixed to mono and resampled as the model needs.
-    audio: PathBuf,
+    /// Audio files or folders (WAV, FLAC, MP3, OGG); mixed to mono and resampled as the
+    /// model needs.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Batch mode: write one row per file to this `.csv` or `.jsonl` file.
+    #[arg(long)]
+    output: Option<PathBuf>,
     /// Model directory (default: the shipped models/default).
     #[arg(long)]
     model: Option<PathBuf>,
@@ -60,22 +70,55 @@ struct Args {
     beam: usize,
 }
 
-/// Audio files (by extension) directly inside `dir`, sorted.
-fn audio_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                matches!(
-                    e.to_ascii_lowercase().as_str(),
-                    "wav" | "flac" | "mp3" | "ogg"
-                )
-            })
-        })
-        .collect();
-    v.sort();
-    Ok(v)
+/// Batch mode: every file of `args.inputs`, recognised in parallel, written to `--output`.
+fn run_batch(rec: &Recognizer, args: &Args) -> Result<()> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    use ser_examples::batch::{expand_inputs, recognize_all, write_results, Summary};
+    if args.stream || args.transcribe {
+        anyhow::bail!("--stream and --transcribe take a single file");
+    }
+    let files = expand_inputs(&args.inputs)?;
+    let pb = ProgressBar::new(files.len() as u64);
+    pb.set_style(
+        ProgressStyle::with_template("[{bar:30}] {pos}/{len} files, {per_sec}, ETA {eta} {msg}")?
+            .progress_chars("=> "),
+    );
+    let t = std::time::Instant::now();
+    let results = recognize_all(rec, &files, &|_| pb.inc(1));
+    pb.finish_and_clear();
+    let secs = t.elapsed().as_secs_f64();
+    if let Some(out) = &args.output {
+        write_results(out, &results, &rec.card().labels)?;
+    }
+    let summary = Summary::of(&results);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "summary": summary,
+                "seconds": secs,
+                "files_per_second": files.len() as f64 / secs.max(1e-9),
+                "output": args.output,
+            }))?
+        );
+    } else {
+        if args.output.is_none() {
+            for r in &results {
+                let what = r.label.as_deref().or(r.note.as_deref()).unwrap_or("");
+                println!("{}: {what}", r.path.display());
+            }
+        }
+        print!("{summary}");
+        println!(
+            "{:.1} s, {:.1} files/s{}",
+            secs,
+            files.len() as f64 / secs.max(1e-9),
+            args.output
+                .as_ref()
+                .map_or(String::new(), |o| format!("; rows in {}", o.display()))
+        );
+    }
+    Ok(())
 }
 
 fn main() -> Result<()> {
@@ -88,25 +131,30 @@ fn main() -> Result<()> {
         Recognizer::load(&dir).with_context(|| format!("loading model {}", dir.display()))?;
     let mut adapted = None;
     if let Some(adir) = &args.adapt {
-        let files = audio_files(adir)?;
+        let files = ser_data::walk_files(adir, &ser_dsp::audio::has_audio_extension)
+            .with_context(|| format!("listing {}", adir.display()))?;
         let n = rec
             .adapt_files(&files)
             .with_context(|| format!("adapting to {}", adir.display()))?;
         adapted = Some(n);
     }
+    if args.inputs.len() > 1 || args.inputs[0].is_dir() || args.output.is_some() {
+        return run_batch(&rec, &args);
+    }
+    let audio_path = &args.inputs[0];
     if args.stream {
-        return ser_examples::timeline::run_cli(&rec, &args.audio, args.json, args.csv.as_deref());
+        return ser_examples::timeline::run_cli(&rec, audio_path, args.json, args.csv.as_deref());
     }
     let t = std::time::Instant::now();
-    let audio = ser_dsp::Audio::load(&args.audio, Some(16_000))
-        .with_context(|| format!("reading {}", args.audio.display()))?;
+    let audio = ser_dsp::Audio::load(audio_path, Some(16_000))
+        .with_context(|| format!("reading {}", audio_path.display()))?;
     let p = match rec.predict_samples(&audio.samples, audio.sample_rate) {
         Ok(p) => p,
         Err(ser_models::Error::NoSpeech(d)) => {
             // Not an error of the program: the answer is that there is no speech.
             if args.json {
                 let out = serde_json::json!({
-                    "file": args.audio,
+                    "file": audio_path,
                     "model": dir,
                     "speech": false,
                     "label": serde_json::Value::Null,
@@ -117,7 +165,7 @@ fn main() -> Result<()> {
             } else {
                 println!(
                     "{}: no speech — {}",
-                    args.audio.display(),
+                    audio_path.display(),
                     ser_models::Error::NoSpeech(d)
                         .to_string()
                         .trim_start_matches("no speech: ")
@@ -125,7 +173,7 @@ fn main() -> Result<()> {
             }
             return Ok(());
         }
-        Err(e) => return Err(e).with_context(|| format!("recognising {}", args.audio.display())),
+        Err(e) => return Err(e).with_context(|| format!("recognising {}", audio_path.display())),
     };
     let ms = t.elapsed().as_secs_f64() * 1000.0;
     let ling = if args.transcribe {
@@ -145,7 +193,7 @@ fn main() -> Result<()> {
     };
     if args.json {
         let out = serde_json::json!({
-            "file": args.audio,
+            "file": audio_path,
             "model": dir,
             "encoder": rec.card().features.encoder_name(),
             "adapted_on_clips": adapted,
@@ -160,7 +208,7 @@ fn main() -> Result<()> {
         }
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!("{}: {}", args.audio.display(), p.label);
+        println!("{}: {}", audio_path.display(), p.label);
         let mut probs = p.probabilities.clone();
         probs.sort_by(|a, b| b.1.total_cmp(&a.1));
         for (label, v) in probs {

@@ -178,7 +178,7 @@ fn main() -> Result<()> {
     let mut labels = Vec::new();
     let mut n_utts = 0;
     for model in a.models.split(',') {
-        let mut recipe = Recipe::named(model, mapping.n_classes())?;
+        let mut recipe = Recipe::parse(model, mapping.n_classes())?;
         recipe.train.seed = a.seed;
         let pipeline = FeaturePipeline::new(&recipe.features)?;
         let t0 = Instant::now();

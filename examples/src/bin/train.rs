@@ -8,12 +8,12 @@
 //! ```
 #![allow(clippy::unwrap_used)]
 
-use ser_examples::cli::{label_mapping, load_corpora, speaker_folds, workspace};
+use ser_examples::cli::{label_mapping, protocol_folds, workspace, CorpusArgs};
 use ser_examples::robust::{expand_augment, training_copies};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use ser_data::FeatureCache;
@@ -26,17 +26,16 @@ use ser_models::{
 #[derive(Parser, Debug)]
 #[command(about = "Train a ser-models architecture with speaker-independent cross-validation")]
 struct Args {
-    /// Corpus folder (default: $SER_DATASETS/emodb or WORKSPACE/../shared/datasets/emodb).
-    #[arg(long)]
-    corpus: Option<PathBuf>,
-    /// Corpus kind: emodb or ravdess, or a comma-separated list (e.g. `emodb,ravdess`) to
-    /// train on their union (speakers stay distinct; RAVDESS calm is merged into neutral).
-    #[arg(long, default_value = "emodb")]
-    corpus_kind: String,
+    /// The data: `--corpus-kind emodb` (or a comma-separated list such as `emodb,ravdess`
+    /// to train on their union; speakers stay distinct, RAVDESS calm is merged into
+    /// neutral), or your own `--manifest FILE` / `--folder DIR`.
+    #[command(flatten)]
+    data: CorpusArgs,
     /// Label set: native (all corpus classes) or four-class (anger/happiness/sadness/neutral).
     #[arg(long, default_value = "native")]
     labels: String,
-    /// Recipe: whisper, whisper-mlp, linear, mlp, cnn, lstm, cnn-lstm, attention, transformer.
+    /// Recipe: whisper, whisper-norm, whisper-mlp, linear, mlp, cnn, lstm, cnn-lstm, attention,
+    /// transformer, with optional `:key=value` overrides (`Recipe::parse`, e.g. `cnn:norm=cmvn`).
     #[arg(long, default_value = "mlp")]
     model: String,
     /// Protocol: loso, group-kfold:K, or none (no cross-validation).
@@ -45,6 +44,11 @@ struct Args {
     /// Output model directory.
     #[arg(long)]
     out: PathBuf,
+    /// Train a new head on top of an existing model directory (e.g. `models/default`): its
+    /// features — and so its pretrained Whisper encoder — and its recipe are kept, the
+    /// classes are your data's labels. Replaces `--model`.
+    #[arg(long)]
+    init: Option<PathBuf>,
     /// Override the recipe's maximum epochs.
     #[arg(long)]
     epochs: Option<usize>,
@@ -83,9 +87,32 @@ fn bar(len: u64, prefix: String) -> ProgressBar {
 fn main() -> Result<()> {
     let mut args = Args::parse();
     args.augment = expand_augment(&args.augment);
-    let (corpus, kinds) = load_corpora(&args.corpus_kind, args.corpus.as_deref())?;
+    let (corpus, kinds) = args.data.load()?;
     let mapping = label_mapping(&args.labels, &kinds, &corpus)?;
-    let mut recipe = Recipe::named(&args.model, mapping.n_classes())?;
+    if let Some(init) = &args.init {
+        let card = ser_models::load_card(init)
+            .with_context(|| format!("reading the model to start from, {}", init.display()))?;
+        args.model = card
+            .training
+            .get("recipe")
+            .and_then(|r| r.as_str())
+            .with_context(|| format!("{} does not record its recipe", init.display()))?
+            .to_string();
+        eprintln!("--init {}: recipe {}", init.display(), args.model);
+    }
+    let mut recipe = Recipe::parse(&args.model, mapping.n_classes())?;
+    if let Some(init) = &args.init {
+        let card = ser_models::load_card(init)?;
+        recipe.features = card.features.resolved_against(init);
+        if recipe.model.n_features() != recipe.features.n_features() {
+            bail!(
+                "{}: features ({}) do not fit recipe {}",
+                init.display(),
+                recipe.features,
+                args.model
+            );
+        }
+    }
     let arch = &args.model;
     if let Some(e) = args.epochs {
         recipe.train.epochs = e;
@@ -115,7 +142,13 @@ fn main() -> Result<()> {
     );
     let augment = recipe.spec_augment.map(|s| s.augmenter());
     std::fs::create_dir_all(&args.out)?;
-    let folds = speaker_folds(&args.protocol, &data.groups)?;
+    let (folds, speaker_dependent) = protocol_folds(
+        &args.protocol,
+        &mut data.groups,
+        &data.y,
+        &data.labels,
+        corpus.has_speakers(),
+    )?;
     if args.speaker_norm && !args.augment.is_empty() {
         bail!("--augment and --speaker-norm together are not supported");
     }
@@ -186,9 +219,14 @@ fn main() -> Result<()> {
         }
         let scores = pooled_scores(&data.y, &cv.pred, data.labels.len(), 1000, 0)?;
         println!(
-            "{} {} pooled: accuracy {:.3} [{:.3}, {:.3}], UA {:.3} [{:.3}, {:.3}], macro F1 {:.3}",
+            "{} {}{} pooled: accuracy {:.3} [{:.3}, {:.3}], UA {:.3} [{:.3}, {:.3}], macro F1 {:.3}",
             arch,
             args.protocol,
+            if speaker_dependent {
+                " (SPEAKER-DEPENDENT: stratified over utterances)"
+            } else {
+                ""
+            },
             scores.accuracy.estimate,
             scores.accuracy.lower,
             scores.accuracy.upper,
@@ -210,6 +248,7 @@ fn main() -> Result<()> {
         )?;
         cv_json = serde_json::json!({
             "protocol": args.protocol,
+            "speaker_dependent": speaker_dependent,
             "folds": cv.folds,
             "pooled": scores,
         });
