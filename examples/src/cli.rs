@@ -305,4 +305,37 @@ mod tests {
         assert_eq!(corpus_kind("ravdess").unwrap(), CorpusKind::Ravdess);
         assert!(corpus_kind("tess").is_err());
     }
+
+    #[test]
+    fn folds_without_speakers_are_stratified_and_flagged_and_thin_classes_are_named() {
+        let labels: Vec<String> = ["calm", "angry"].map(String::from).to_vec();
+        let y: Vec<usize> = (0..20).map(|i| i % 2).collect();
+        let mut groups = vec!["mine/".to_string(); 20];
+        let (folds, dependent) =
+            protocol_folds("group-kfold:5", &mut groups, &y, &labels, false).unwrap();
+        let folds = folds.unwrap();
+        assert!(dependent);
+        assert_eq!(folds.len(), 5);
+        for f in &folds {
+            // Stratified: each test fold holds both classes equally.
+            let angry = f.test.iter().filter(|&&i| y[i] == 1).count();
+            assert_eq!((f.test.len(), angry), (4, 2));
+        }
+        assert!(groups.iter().all(|g| g.starts_with("utterance-")));
+        let mut g = vec!["x".to_string(); 20];
+        assert!(protocol_folds("loso", &mut g, &y, &labels, false).is_err());
+        // Too few clips of a class for k folds, and a class spoken by one speaker only.
+        let y2: Vec<usize> = (0..20).map(|i| usize::from(i < 3)).collect();
+        let e = protocol_folds("group-kfold:5", &mut g, &y2, &labels, false).unwrap_err();
+        assert!(e.to_string().contains("\"angry\" has 3 clips"), "{e}");
+        let mut spk: Vec<String> = (0..20).map(|i| format!("s{}", i % 4)).collect();
+        let y3: Vec<usize> = (0..20).map(|i| usize::from(i % 4 == 0)).collect();
+        let e = protocol_folds("group-kfold:2", &mut spk, &y3, &labels, true).unwrap_err();
+        assert!(
+            e.to_string().contains("\"angry\" has clips from 1 speaker"),
+            "{e}"
+        );
+        let (f, dependent) = protocol_folds("group-kfold:2", &mut spk, &y, &labels, true).unwrap();
+        assert!(!dependent && f.unwrap().len() == 2);
+    }
 }

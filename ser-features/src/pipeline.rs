@@ -36,6 +36,7 @@ pub struct FeaturePipeline {
     spec: FeatureSpec,
     plan: Option<FeatureExtractor>,
     set: Option<FeatureSet>,
+    prosody: Option<crate::egemaps::Egemaps>,
     #[cfg(feature = "whisper")]
     whisper: Option<Arc<ser_whisper::Whisper>>,
 }
@@ -94,6 +95,7 @@ impl FeaturePipeline {
             spec: spec.clone(),
             plan: None,
             set: None,
+            prosody: None,
             #[cfg(feature = "whisper")]
             whisper: None,
         };
@@ -107,6 +109,12 @@ impl FeaturePipeline {
                     });
                 }
                 out.plan = Some(FeatureExtractor::new(&m.feature_config())?);
+                if m.prosody {
+                    let cfg = crate::egemaps::EgemapsConfig::default()
+                        .sr(m.sr)
+                        .hop_length(m.hop_length);
+                    out.prosody = Some(crate::egemaps::Egemaps::new(&cfg)?);
+                }
             }
             FeatureSpec::Functionals(f) => {
                 let set = FeatureSet::new(&f.set, f.sr)?;
@@ -184,10 +192,11 @@ impl FeaturePipeline {
                     FeatureKind::MfccDelta,
                     FeatureKind::MfccDelta2,
                 ];
-                (
-                    plan.extract(samples, &kinds[..=m.deltas])?.stacked().0,
-                    m.norm,
-                )
+                let mfcc = plan.extract(samples, &kinds[..=m.deltas])?.stacked().0;
+                match &self.prosody {
+                    Some(eg) => (with_prosody(mfcc, eg, samples)?, m.norm),
+                    None => (mfcc, m.norm),
+                }
             }
             _ => return Err(precomputed()),
         };
@@ -211,6 +220,42 @@ impl FeaturePipeline {
         let audio = Audio::load(path, Some(self.sample_rate()))?;
         self.matrix(&audio.samples)
     }
+}
+
+/// `mfcc` `(n, T)` with the [`crate::spec::PROSODY_NAMES`] rows of `samples` appended, the
+/// descriptors' frames aligned to the MFCC frames by index (same hop; frames past the end of
+/// the shorter track are 0).
+fn with_prosody(
+    mfcc: Array2<f32>,
+    eg: &crate::egemaps::Egemaps,
+    samples: &[f32],
+) -> Result<Array2<f32>> {
+    let (_, lld) = eg.process_with_lld(samples)?;
+    let n = mfcc.nrows();
+    let t = mfcc.ncols();
+    let rows = crate::spec::PROSODY_NAMES.len();
+    let mut out = Array2::<f32>::zeros((n + rows, t));
+    out.slice_mut(ndarray::s![..n, ..]).assign(&mfcc);
+    let finite = |v: f32| if v.is_finite() { v } else { 0.0 };
+    for j in 0..t.min(lld.loudness.len()) {
+        let voiced = lld.voiced.get(j).copied().unwrap_or(false);
+        let f0 = lld.f0_semitone.get(j).copied().unwrap_or(f32::NAN);
+        let vals = [
+            if voiced { finite(f0) } else { 0.0 },
+            if voiced { 1.0 } else { 0.0 },
+            finite(lld.loudness[j]),
+            lld.hnr_db.get(j).copied().map_or(0.0, finite),
+            lld.jitter.get(j).copied().map_or(0.0, finite),
+            lld.shimmer_db.get(j).copied().map_or(0.0, finite),
+            finite(lld.formant_freq.get((0, j)).copied().unwrap_or(0.0)),
+            finite(lld.formant_freq.get((1, j)).copied().unwrap_or(0.0)),
+            finite(lld.formant_freq.get((2, j)).copied().unwrap_or(0.0)),
+        ];
+        for (r, v) in vals.into_iter().enumerate() {
+            out[[n + r, j]] = v;
+        }
+    }
+    Ok(out)
 }
 
 fn shape(e: ndarray::ShapeError) -> Error {
@@ -325,13 +370,23 @@ mod tests {
         for spec in [
             FeatureSpec::LogMel(LogMelSpec::default()),
             FeatureSpec::Mfcc(MfccSpec::default()),
+            FeatureSpec::Mfcc(MfccSpec::default().prosody(true)),
             FeatureSpec::Functionals(FunctionalsSpec::mfcc_spectral()),
         ] {
             let p = FeaturePipeline::new(&spec).unwrap();
             let m = p.matrix(&y).unwrap();
             assert_eq!(m.nrows(), spec.n_features(), "{spec}");
             assert_eq!(p.names().len(), m.nrows(), "{spec}");
+            assert!(m.iter().all(|v| v.is_finite()), "{spec}");
         }
+        // The prosodic rows follow the MFCCs, and the MFCC rows are unchanged by them.
+        let plain = FeaturePipeline::new(&FeatureSpec::Mfcc(MfccSpec::default())).unwrap();
+        let pros_spec = FeatureSpec::Mfcc(MfccSpec::default().prosody(true));
+        let pros = FeaturePipeline::new(&pros_spec).unwrap();
+        let (a, b) = (plain.matrix(&y).unwrap(), pros.matrix(&y).unwrap());
+        assert_eq!(b.slice(ndarray::s![..40, ..]), a);
+        assert_eq!(pros.names()[40], "f0_semitone");
+        assert!(pros_spec.to_string().contains("prosody"));
         let bad = MfccSpec {
             deltas: 3,
             ..MfccSpec::default()

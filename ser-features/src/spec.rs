@@ -185,7 +185,26 @@ pub struct MfccSpec {
     /// Default: [`UtteranceNorm::None`].
     #[serde(default, skip_serializing_if = "UtteranceNorm::is_none")]
     pub norm: UtteranceNorm,
+    /// Append the eGeMAPS prosodic and voice-quality descriptors of every frame
+    /// ([`PROSODY_NAMES`]: F0 in semitones, voicing, loudness, HNR, jitter, shimmer, F1–F3;
+    /// from [`crate::egemaps::Egemaps`] at the same 10 ms hop; 0 where undefined, e.g. F0 of
+    /// unvoiced frames). MFCCs carry the spectral envelope but not pitch. Default: `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prosody: bool,
 }
+
+/// Names of the frame-level prosodic rows [`MfccSpec::prosody`] appends, in order.
+pub const PROSODY_NAMES: [&str; 9] = [
+    "f0_semitone",
+    "voiced",
+    "loudness",
+    "hnr_db",
+    "jitter",
+    "shimmer_db",
+    "f1_hz",
+    "f2_hz",
+    "f3_hz",
+];
 
 impl MfccSpec {
     /// The extractor configuration this spec computes with (librosa defaults elsewhere); the
@@ -205,6 +224,12 @@ impl MfccSpec {
         self.norm = v;
         self
     }
+
+    /// Sets [`MfccSpec::prosody`] (chaining).
+    pub fn prosody(mut self, v: bool) -> Self {
+        self.prosody = v;
+        self
+    }
 }
 
 impl Default for MfccSpec {
@@ -218,6 +243,7 @@ impl Default for MfccSpec {
             n_mfcc: 20,
             deltas: 1,
             norm: UtteranceNorm::None,
+            prosody: false,
         }
     }
 }
@@ -347,7 +373,9 @@ impl FeatureSpec {
     pub fn n_features(&self) -> usize {
         match self {
             FeatureSpec::LogMel(s) => s.n_mels,
-            FeatureSpec::Mfcc(s) => s.n_mfcc * (1 + s.deltas),
+            FeatureSpec::Mfcc(s) => {
+                s.n_mfcc * (1 + s.deltas) + if s.prosody { PROSODY_NAMES.len() } else { 0 }
+            }
             FeatureSpec::Functionals(s) => s.n,
             FeatureSpec::Whisper(s) => 2 * s.width,
             FeatureSpec::Precomputed { n_features } => *n_features,
@@ -375,6 +403,12 @@ impl FeatureSpec {
                 .iter()
                 .take(1 + m.deltas.min(2))
                 .flat_map(|k| (0..m.n_mfcc).map(move |i| format!("{k}{i}")))
+                .chain(
+                    PROSODY_NAMES
+                        .iter()
+                        .filter(|_| m.prosody)
+                        .map(|n| n.to_string()),
+                )
                 .collect(),
             FeatureSpec::Functionals(f) => FeatureSet::new(&f.set, f.sr)
                 .map(|s| s.names())
@@ -452,13 +486,14 @@ impl fmt::Display for FeatureSpec {
             ),
             FeatureSpec::Mfcc(s) => write!(
                 f,
-                "MFCC {}{}{}",
+                "MFCC {}{}{}{}",
                 s.n_mfcc,
                 match s.deltas {
                     0 => "",
                     1 => " + Δ",
                     _ => " + Δ + ΔΔ",
                 },
+                if s.prosody { " + prosody (9)" } else { "" },
                 s.norm.suffix()
             ),
             FeatureSpec::Functionals(s) => write!(f, "{} functionals ({})", s.set, s.n),

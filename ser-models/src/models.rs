@@ -404,6 +404,19 @@ impl ModelConfig {
         }
     }
 
+    /// Sets the input features per frame (chaining), e.g. after the feature spec changed.
+    pub fn with_n_features(mut self, n: usize) -> Self {
+        match &mut self {
+            ModelConfig::Cnn(c) => c.n_features = n,
+            ModelConfig::Lstm(c) => c.n_features = n,
+            ModelConfig::CnnLstm(c) => c.n_features = n,
+            ModelConfig::Attention(c) => c.n_features = n,
+            ModelConfig::Transformer(c) => c.n_features = n,
+            ModelConfig::Mlp(c) => c.n_features = n,
+        }
+        self
+    }
+
     /// Number of output classes.
     pub fn n_classes(&self) -> usize {
         match self {

@@ -346,7 +346,7 @@ impl Recipe {
 }
 
 /// Keys [`Recipe::set`] accepts.
-pub const RECIPE_KEYS: &str = "norm, epochs, patience, lr, batch, mixup, smoothing, \
+pub const RECIPE_KEYS: &str = "norm, prosody, epochs, patience, lr, batch, mixup, smoothing, \
      weight-decay, dropout, width, specaug, val";
 
 impl Recipe {
@@ -380,6 +380,8 @@ impl Recipe {
     ///
     /// * `norm` = `none` | `cmn` | `cmvn`: per-utterance normalisation of frame features
     ///   ([`crate::UtteranceNorm`]; log-mel and MFCC inputs only);
+    /// * `prosody` = `on` | `off`: frame-level eGeMAPS prosody appended to MFCC inputs
+    ///   ([`crate::MfccSpec::prosody`]);
     /// * `epochs`, `patience`, `batch` (integers), `lr`, `mixup` (Beta α), `smoothing`,
     ///   `weight-decay` (numbers): the [`TrainConfig`] fields;
     /// * `dropout`: the model's dropout;
@@ -414,6 +416,17 @@ impl Recipe {
                     }
                 }
             }
+            "prosody" => match (&mut self.features, value) {
+                (FeatureSpec::Mfcc(m), "on" | "true") => m.prosody = true,
+                (FeatureSpec::Mfcc(m), "off" | "false") => m.prosody = false,
+                (FeatureSpec::Mfcc(_), _) => return Err(bad()),
+                _ => {
+                    return Err(crate::Error::InvalidArgument(format!(
+                        "prosody applies to MFCC inputs, not {}",
+                        self.features
+                    )))
+                }
+            },
             "epochs" => self.train.epochs = int()?,
             "patience" => self.train.patience = int()?,
             "batch" => self.train.batch_size = int()?,
@@ -473,6 +486,8 @@ impl Recipe {
                 })
             }
         }
+        let n = self.features.n_features();
+        self.model = self.model.clone().with_n_features(n);
         Ok(())
     }
 }

@@ -857,8 +857,12 @@ fn recipe_overrides_widen_every_architecture_and_reject_bad_values() {
             assert!(n.features.to_string().ends_with("CMVN") && n.spec_augment.is_none());
         }
     }
+    let p = crate::Recipe::parse("lstm:prosody=on", 7).unwrap();
+    assert_eq!((p.features.n_features(), p.model.n_features()), (49, 49));
     for bad in [
         "mlp:norm=cmvn",
+        "cnn:prosody=on",
+        "lstm:prosody=maybe",
         "cnn:epochs=-1",
         "cnn:lr=nan",
         "cnn:width",
