@@ -226,13 +226,19 @@ class Cnn(nn.Module):
         self.blocks = nn.ModuleList(
             ConvBlock(ch[i], ch[i + 1], c["dropout"] * 0.5) for i in range(len(c["channels"]))
         )
-        self.head = nn.Linear(2 * ch[-1], c["n_classes"])
+        self.flatten = c.get("flatten_freq", False)
+        per_frame = ch[-1] * (c["n_features"] >> len(c["channels"])) if self.flatten else ch[-1]
+        self.head = nn.Linear(2 * per_frame, c["n_classes"])
         self.p = c["dropout"]
 
     def forward(self, x, mask, lengths):
         x = self.input_norm(x, mask)
         h, lengths = conv_front(self.blocks, x, lengths)
-        h = h.mean(2).transpose(1, 2)  # (B, T', C)
+        if self.flatten:  # (B, T', C·F'), as ser-models' CnnConfig::flatten_freq
+            b, c, f, t = h.shape
+            h = h.permute(0, 3, 1, 2).reshape(b, t, c * f)
+        else:
+            h = h.mean(2).transpose(1, 2)  # (B, T', C)
         m = mask_from_lengths(lengths, h.shape[1])
         pooled = torch.cat([masked_mean(h, m), masked_max(h, m)], 1)
         return self.head(F.dropout(pooled, self.p, self.training))

@@ -40,7 +40,8 @@ fn check_common(n_features: usize, n_classes: usize, dropout: f32) -> Result<()>
 }
 
 /// CNN on log-mel spectrograms: 2-D conv blocks (3×3 conv, batch norm, ReLU, 2×2 max-pool,
-/// dropout), frequency average, masked mean ‖ max over time, linear head.
+/// dropout), frequency average (or, with `flatten_freq`, channels × remaining bands per
+/// frame), masked mean ‖ max over time, linear head.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CnnConfig {
@@ -53,6 +54,12 @@ pub struct CnnConfig {
     pub channels: Vec<usize>,
     /// Dropout probability after each block and before the head. Default: 0.3.
     pub dropout: f32,
+    /// Keep where in frequency the last block's activations are: each frame becomes the
+    /// `channels × bands` values (as the CNN-LSTM's front end) instead of the average over
+    /// bands, so the head sees spectral position (e.g. of F0 and formants) as well as
+    /// pattern. Default: `false` (average).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flatten_freq: bool,
 }
 
 impl Default for CnnConfig {
@@ -62,10 +69,11 @@ impl Default for CnnConfig {
             n_classes: 7,
             channels: vec![16, 32, 64],
             dropout: 0.3,
+            flatten_freq: false,
         }
     }
 }
-ser_dsp::setters!(CnnConfig { n_features: usize, n_classes: usize, channels: Vec<usize>, dropout: f32 });
+ser_dsp::setters!(CnnConfig { n_features: usize, n_classes: usize, channels: Vec<usize>, dropout: f32, flatten_freq: bool });
 
 /// BiLSTM on frame features (MFCC + Δ): optional frame stacking, one bidirectional LSTM
 /// layer, masked mean ‖ std pooling, linear head.
@@ -583,12 +591,17 @@ impl Cnn {
         let rng = DropoutRng::new(0);
         let blocks = conv_stack(&cfg.channels, cfg.dropout * 0.5, &rng, &vb)?;
         let c_in = cfg.channels.last().copied().unwrap_or(1);
+        let per_frame = if cfg.flatten_freq {
+            c_in * (cfg.n_features >> cfg.channels.len())
+        } else {
+            c_in
+        };
         Ok(Self {
             cfg: cfg.clone(),
             input_norm: InputNorm::new(cfg.n_features, vb.pp("input_norm"))?,
             blocks,
             drop: Dropout::new(cfg.dropout, rng.clone()),
-            head: linear(2 * c_in, cfg.n_classes, vb.pp("head"))?,
+            head: linear(2 * per_frame, cfg.n_classes, vb.pp("head"))?,
             rng,
         })
     }
@@ -598,7 +611,12 @@ impl Cnn {
         check_input(batch, self.cfg.n_features)?;
         let x = self.input_norm.forward(&batch.x, &batch.mask)?;
         let (h, lengths) = conv_front(&self.blocks, &x, &batch.lengths, train)?;
-        let h = h.mean(2)?.transpose(1, 2)?; // (B, T', C)
+        let h = if self.cfg.flatten_freq {
+            let (b, c, f, t) = h.dims4()?;
+            h.permute((0, 3, 1, 2))?.reshape((b, t, c * f))? // (B, T', C·F')
+        } else {
+            h.mean(2)?.transpose(1, 2)? // (B, T', C)
+        };
         let mask = mask_from_lengths(&lengths, h.dim(1)?, h.device())?;
         let pooled = Tensor::cat(&[&masked_mean(&h, &mask)?, &masked_max(&h, &mask)?], 1)?;
         Ok(self.head.forward(&self.drop.forward(&pooled, train)?)?)

@@ -346,7 +346,7 @@ impl Recipe {
 }
 
 /// Keys [`Recipe::set`] accepts.
-pub const RECIPE_KEYS: &str = "norm, prosody, epochs, patience, lr, batch, mixup, smoothing, \
+pub const RECIPE_KEYS: &str = "norm, prosody, flatten, epochs, patience, lr, batch, mixup, smoothing, \
      weight-decay, dropout, width, specaug, val";
 
 impl Recipe {
@@ -382,6 +382,8 @@ impl Recipe {
     ///   ([`crate::UtteranceNorm`]; log-mel and MFCC inputs only);
     /// * `prosody` = `on` | `off`: frame-level eGeMAPS prosody appended to MFCC inputs
     ///   ([`crate::MfccSpec::prosody`]);
+    /// * `flatten` = `on` | `off`: the CNN keeps frequency position
+    ///   ([`CnnConfig::flatten_freq`](crate::CnnConfig));
     /// * `epochs`, `patience`, `batch` (integers), `lr`, `mixup` (Beta α), `smoothing`,
     ///   `weight-decay` (numbers): the [`TrainConfig`] fields;
     /// * `dropout`: the model's dropout;
@@ -426,6 +428,11 @@ impl Recipe {
                         self.features
                     )))
                 }
+            },
+            "flatten" => match (&mut self.model, value) {
+                (ModelConfig::Cnn(c), "on" | "true") => c.flatten_freq = true,
+                (ModelConfig::Cnn(c), "off" | "false") => c.flatten_freq = false,
+                _ => return Err(bad()),
             },
             "epochs" => self.train.epochs = int()?,
             "patience" => self.train.patience = int()?,

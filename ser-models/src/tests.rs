@@ -857,6 +857,16 @@ fn recipe_overrides_widen_every_architecture_and_reject_bad_values() {
             assert!(n.features.to_string().ends_with("CMVN") && n.spec_augment.is_none());
         }
     }
+    let flat = crate::Recipe::parse("cnn:flatten=on", 7).unwrap();
+    let plain = crate::Recipe::parse("cnn", 7).unwrap();
+    let params = |r: &crate::Recipe| {
+        let ps = ParamStore::new(0);
+        crate::Model::new(&r.model, ps.var_builder()).unwrap();
+        ps.n_trainable()
+    };
+    // 40 bands halved by 3 blocks leave 5: the head sees 5× the values.
+    assert_eq!(params(&flat) - params(&plain), 2 * 32 * 4 * 7);
+    assert!(crate::Recipe::parse("lstm:flatten=on", 7).is_err());
     let p = crate::Recipe::parse("lstm:prosody=on", 7).unwrap();
     assert_eq!((p.features.n_features(), p.model.n_features()), (49, 49));
     for bad in [

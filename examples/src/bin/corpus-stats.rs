@@ -19,7 +19,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use rayon::prelude::*;
 use ser_data::{
-    audio_info, load_corpus_auto, load_corpus_with, read_manifest, CorpusKind, Gender, LoadOptions,
+    audio_info, load_corpus_auto, load_corpus_with, CorpusKind, Gender, LoadOptions,
 };
 
 #[derive(Parser, Debug)]
@@ -33,6 +33,13 @@ struct Args {
     /// Fail on the first malformed file name instead of listing rejections.
     #[arg(long)]
     strict: bool,
+    /// DIR holds one subfolder of audio per label (`DIR/<label>/*.wav`), as `train
+    /// --folder`; the speaker comes from `--speaker-regex` on the file name.
+    #[arg(long)]
+    label_folders: bool,
+    /// With `--label-folders`: regex whose first capture group in the file name is the speaker.
+    #[arg(long, requires = "label_folders")]
+    speaker_regex: Option<String>,
     /// Also look for duplicated recordings (byte-identical, then decoded audio within 1e-3).
     #[arg(long)]
     duplicates: bool,
@@ -44,7 +51,19 @@ struct Args {
 fn main() -> Result<()> {
     let args = Args::parse();
     let corpus = if args.dir.is_file() {
-        read_manifest(&args.dir)?
+        // Every bad row is listed (and left out) rather than stopping at the first.
+        let opts = ser_data::ManifestOptions::default()
+            .probe_audio(true)
+            .skip_bad(true);
+        ser_data::read_manifest_with(&args.dir, &opts)?
+    } else if args.label_folders {
+        let mut opts = ser_data::FolderOptions::default()
+            .probe_audio(true)
+            .skip_bad(true);
+        if let Some(re) = &args.speaker_regex {
+            opts = opts.speaker_regex(re)?;
+        }
+        ser_data::read_label_folders(&args.dir, &opts)?
     } else if args.corpus.eq_ignore_ascii_case("auto") {
         load_corpus_auto(&args.dir)?
     } else {
