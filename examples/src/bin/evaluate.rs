@@ -445,6 +445,18 @@ fn write_table(out: &Path, args: &Args) -> Result<()> {
              attention, cnn-lstm and transformer rows are from the fixed code.\n",
         );
     }
+    if rows.iter().any(|r| r.row.contains(':')) {
+        md.push_str(
+            "* Rows named `arch:key=value…` are recipe variants (`ser_models::Recipe::parse`): for each \
+             architecture the variant shown is the candidate with the highest mean inner-validation UA \
+             (the 2 held-out training speakers of each fold, never a test speaker; column `inner val UA`). \
+             Every candidate, with its validation and test UA, is in `search/table2.md` when present. \
+             Disclosure: the candidate list itself (per-utterance CMVN, lighter regularisation, waveform \
+             augmentation, frame-level prosody, frequency-keeping CNN pooling, width) was drawn up after \
+             the first table's test scores had been seen. Training curves: `curves/<row>.png` (fold 1) \
+             and `curves/<row>/fold<k>.csv`.\n",
+        );
+    }
     std::fs::write(out.join("table2.md"), &md)?;
     let json = serde_json::json!({
         "corpus": r0.corpus,
