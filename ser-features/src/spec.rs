@@ -497,14 +497,23 @@ impl fmt::Display for FeatureSpec {
                 s.norm.suffix()
             ),
             FeatureSpec::Functionals(s) => write!(f, "{} functionals ({})", s.set, s.n),
-            FeatureSpec::Whisper(s) => write!(
-                f,
-                "{} hidden states {}..{}, mean ‖ std ({})",
-                s.model.rsplit('/').next().unwrap_or(&s.model),
-                s.first_layer,
-                s.end_layer,
-                2 * s.width
-            ),
+            FeatureSpec::Whisper(s) => {
+                write!(
+                    f,
+                    "{} hidden states {}..{}, mean ‖ std ({})",
+                    s.model.rsplit('/').next().unwrap_or(&s.model),
+                    s.first_layer,
+                    s.end_layer,
+                    2 * s.width
+                )?;
+                if let Some(db) = s.rms_dbfs {
+                    write!(f, ", clip at {db} dBFS RMS")?;
+                }
+                if let Some(frac) = s.loudest_frames {
+                    write!(f, ", loudest {:.0} % of frames", 100.0 * frac)?;
+                }
+                Ok(())
+            }
             FeatureSpec::Precomputed { n_features } => write!(f, "precomputed ({n_features})"),
         }
     }

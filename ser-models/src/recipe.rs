@@ -346,7 +346,8 @@ impl Recipe {
 }
 
 /// Keys [`Recipe::set`] accepts.
-pub const RECIPE_KEYS: &str = "norm, prosody, flatten, epochs, patience, lr, batch, mixup, smoothing, \
+pub const RECIPE_KEYS: &str =
+    "norm, prosody, flatten, epochs, patience, lr, batch, mixup, smoothing, \
      weight-decay, dropout, width, specaug, val";
 
 impl Recipe {

@@ -18,9 +18,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Parser;
 use rayon::prelude::*;
-use ser_data::{
-    audio_info, load_corpus_auto, load_corpus_with, CorpusKind, Gender, LoadOptions,
-};
+use ser_data::{audio_info, load_corpus_auto, load_corpus_with, CorpusKind, Gender, LoadOptions};
 
 #[derive(Parser, Debug)]
 #[command(about = "Counts per class, speaker and gender, and total duration of a corpus")]
