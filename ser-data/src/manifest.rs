@@ -176,8 +176,19 @@ pub fn read_manifest_with(path: impl AsRef<Path>, options: &ManifestOptions) -> 
     });
     let mut seen: HashMap<PathBuf, u64> = HashMap::new();
     let mut utterances = Vec::with_capacity(rows.len());
+    // Speakers are named by every row or by none (a JSONL line without the key, when others
+    // have it, is a bad row like an empty CSV cell).
+    let speakers_given = rows.iter().any(|(_, f)| f.contains_key("speaker"));
     for (line, fields) in rows {
-        match manifest_row(line, &fields, base, &name, options, &mut seen) {
+        match manifest_row(
+            line,
+            &fields,
+            base,
+            &name,
+            options,
+            speakers_given,
+            &mut seen,
+        ) {
             Ok(u) => utterances.push(u),
             Err(p) => problems.push(p),
         }
@@ -198,12 +209,14 @@ pub fn read_manifest_with(path: impl AsRef<Path>, options: &ManifestOptions) -> 
 }
 
 /// One manifest row as an utterance, or what is wrong with it.
+#[allow(clippy::too_many_arguments)]
 fn manifest_row(
     line: u64,
     fields: &HashMap<&'static str, String>,
     base: &Path,
     name: &str,
     options: &ManifestOptions,
+    speakers_given: bool,
     seen: &mut HashMap<PathBuf, u64>,
 ) -> std::result::Result<Utterance, BadRow> {
     let mut file = None;
@@ -237,7 +250,7 @@ fn manifest_row(
     let label = label_text
         .parse()
         .map_err(|e: Error| err(&file, "label", e.to_string()))?;
-    let speaker = match (fields.contains_key("speaker"), get("speaker")) {
+    let speaker = match (speakers_given, get("speaker")) {
         (_, Some(s)) => s,
         (false, None) => "",
         (true, None) => {
@@ -452,9 +465,21 @@ pub fn write_manifest(corpus: &Corpus, path: impl AsRef<Path>) -> Result<()> {
     } else {
         let mut cw = csv::Writer::from_writer(&mut w);
         let wrap = |e: csv::Error| Error::io(path, e.into());
-        cw.write_record(names).map_err(wrap)?;
+        // No speaker known anywhere: leave the column out (an empty cell in a present
+        // `speaker` column is an error when read back).
+        let no_speakers = corpus.utterances.iter().all(|u| u.speaker.is_empty());
+        let keep = |i: usize| !(no_speakers && names[i] == "speaker");
+        let pick = |row: &[String]| -> Vec<String> {
+            row.iter()
+                .enumerate()
+                .filter(|(i, _)| keep(*i))
+                .map(|(_, v)| v.clone())
+                .collect()
+        };
+        let header: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        cw.write_record(pick(&header)).map_err(wrap)?;
         for row in &rows {
-            cw.write_record(row).map_err(wrap)?;
+            cw.write_record(pick(row)).map_err(wrap)?;
         }
         cw.flush().map_err(|e| Error::io(path, e))?;
     }

@@ -356,6 +356,21 @@ fn speakers_are_optional_and_unreadable_audio_is_caught_by_the_probe() {
     // A speaker column must not have holes.
     std::fs::write(&m, "path,label,speaker\nok.wav,neutral,\n").unwrap();
     assert_eq!(row_error(read_manifest(&m)).1, "speaker");
+    // A JSONL line without the speaker key, when other lines name theirs, is a bad row.
+    let mixed = dir.path().join("mixed.jsonl");
+    std::fs::write(
+        &mixed,
+        "{\"path\":\"ok.wav\",\"label\":\"sad\",\"speaker\":\"s1\"}\n{\"path\":\"empty.wav\",\"label\":\"sad\"}\n",
+    )
+    .unwrap();
+    assert_eq!(
+        row_error(read_manifest(&mixed)),
+        (
+            2,
+            "speaker".into(),
+            "empty (leave the column out if no speaker is known)".into()
+        )
+    );
     // JSONL: every bad line too.
     let j = dir.path().join("m.jsonl");
     std::fs::write(

@@ -7,7 +7,12 @@
 //!
 //! ```text
 //! cargo run --release -p ser-examples --bin evaluate -- --protocol group-kfold:5
+//! cargo run --release -p ser-examples --bin evaluate -- --models "cnn,cnn:flatten=on,lstm+aug" --out results/search
+//! cargo run --release -p ser-examples --bin evaluate -- --model models/default --manifest my/test.csv --out runs/test
 //! ```
+//! The default rows are Table II's: the functional baselines, the recipe variant of each deep
+//! architecture chosen on inner-validation speakers (`results/search/table2.md`), and the
+//! pretrained Whisper rows.
 #![allow(clippy::unwrap_used)]
 
 use ser_examples::cli::{label_mapping, pct, protocol_folds, workspace, CorpusArgs};
@@ -51,7 +56,7 @@ struct Args {
     /// `train --augment default` as well (training folds only).
     #[arg(
         long,
-        default_value = "linear,linear+spk,mlp,mlp+spk,cnn,lstm,cnn-lstm,attention,transformer"
+        default_value = "linear,linear+spk,mlp,mlp+spk,cnn:flatten=on,lstm:prosody=on:specaug=off:mixup=0:smoothing=0,cnn-lstm:specaug=off:mixup=0:smoothing=0,attention:specaug=off:mixup=0:smoothing=0,transformer:prosody=on:specaug=off:mixup=0:smoothing=0,whisper,whisper-norm,whisper-mlp"
     )]
     models: String,
     /// Output directory (default: WORKSPACE/results).
