@@ -22,7 +22,7 @@
 //! * shares: the fraction of absolute attribution per feature family (pitch, loudness,
 //!   voice quality, formants, spectral, MFCC) or, for spectrogram models, per frequency band.
 
-use ser_examples::cli::{datasets, workspace};
+use ser_examples::cli::workspace;
 use ser_features::sets::{family, FAMILIES};
 use ser_models::ModelInput;
 use std::collections::BTreeMap;
@@ -31,10 +31,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use plotters::prelude::*;
-use ser_data::{load_corpus, CorpusKind, FeatureCache, LabelMapping};
+use ser_data::FeatureCache;
 use ser_dsp::Audio;
 use ser_features::{FeatureConfig, FeatureExtractor};
-use ser_metrics::protocol::leave_one_group_out;
 use ser_models::explain::{
     attention_over_time, deletion_check, permutation_importance, saliency, FeatureGroup,
     PermutationImportance,
@@ -78,11 +77,12 @@ enum Cmd {
         #[arg(long)]
         text_model: Option<PathBuf>,
     },
-    /// Corpus-level permutation importance (EmoDB, leave-one-speaker-out) as Markdown.
+    /// Corpus-level permutation importance (default EmoDB; leave-one-speaker-out, or a
+    /// speaker-dependent 5-fold for data without speaker ids) as Markdown.
     Importance {
-        /// EmoDB folder (default: $SER_DATASETS/emodb).
-        #[arg(long)]
-        corpus: Option<PathBuf>,
+        /// The data: `--corpus-kind`, or your own `--manifest` / `--folder`.
+        #[command(flatten)]
+        data: ser_examples::cli::CorpusArgs,
         /// Permutation repeats per feature and fold.
         #[arg(long, default_value_t = 5)]
         repeats: usize,
@@ -119,12 +119,12 @@ fn main() -> Result<()> {
             Ok(())
         }
         Cmd::Importance {
-            corpus,
+            data,
             repeats,
             epochs,
             out,
             seed,
-        } => importance(corpus, repeats, epochs, &out, seed),
+        } => importance(&data, repeats, epochs, &out, seed),
     }
 }
 
@@ -654,21 +654,17 @@ where
     Ok(())
 }
 
-/// Corpus-level importance on EmoDB with leave-one-speaker-out folds.
+/// Corpus-level importance with leave-one-speaker-out folds (a stratified, speaker-dependent
+/// 5-fold when the data names no speakers).
 fn importance(
-    corpus_dir: Option<PathBuf>,
+    data_args: &ser_examples::cli::CorpusArgs,
     repeats: usize,
     epochs: Option<usize>,
     out: &Path,
     seed: u64,
 ) -> Result<()> {
-    let dir = corpus_dir.unwrap_or_else(|| datasets().join("emodb"));
-    if !dir.is_dir() {
-        bail!("EmoDB not found at {} (set SER_DATASETS)", dir.display());
-    }
-    let kind = CorpusKind::EmoDb;
-    let corpus = load_corpus(&dir, kind)?;
-    let mapping = LabelMapping::native(kind)?;
+    let (corpus, kinds) = data_args.load()?;
+    let mapping = ser_examples::cli::label_mapping("native", &kinds, &corpus)?;
     let mut recipe = Recipe::default_for(Arch::Mlp, mapping.n_classes());
     recipe.train.seed = seed;
     if let Some(e) = epochs {
@@ -676,7 +672,7 @@ fn importance(
     }
     let cache = FeatureCache::new(workspace().join("target/ser-feature-cache"))?;
     let t0 = std::time::Instant::now();
-    let data = load_corpus_features(&corpus, &mapping, &recipe.features, &cache)?;
+    let mut data = load_corpus_features(&corpus, &mapping, &recipe.features, &cache)?;
     eprintln!(
         "{} utterances, {} speakers, features {} ({:.1} s)",
         data.len(),
@@ -687,7 +683,19 @@ fn importance(
     let names = recipe.features.names();
     let singles = FeatureGroup::singletons(&names);
     let families = family_groups(&names);
-    let folds = leave_one_group_out(&data.groups)?;
+    let protocol = if corpus.has_speakers() {
+        "loso"
+    } else {
+        "group-kfold:5"
+    };
+    let (folds, speaker_dependent) = ser_examples::cli::protocol_folds(
+        protocol,
+        &mut data.groups,
+        &data.y,
+        &data.labels,
+        corpus.has_speakers(),
+    )?;
+    let folds = folds.context("no folds")?;
     let n_classes = data.labels.len();
     let mut single_parts: Vec<PermutationImportance> = Vec::new();
     let mut family_parts: Vec<PermutationImportance> = Vec::new();
@@ -724,9 +732,14 @@ fn importance(
             match res {
                 Ok((a, b, d)) => {
                     eprintln!(
-                        "fold {} {:?}: UA {:.3}; deletion top-5% {:.3} vs random {:.3}",
+                        "fold {} ({} test speakers{}): UA {:.3}; deletion top-5% {:.3} vs random {:.3}",
                         r.fold + 1,
-                        r.test_groups,
+                        r.test_groups.len(),
+                        if r.test_groups.len() <= 4 {
+                            format!(" {:?}", r.test_groups)
+                        } else {
+                            String::new()
+                        },
                         r.test_ua,
                         d.salient_drop,
                         d.random_drop
@@ -774,10 +787,18 @@ fn importance(
     };
 
     let mut md = String::new();
-    md.push_str("# Permutation importance on EmoDB (speaker-independent)\n\n");
+    md.push_str(&format!(
+        "# Permutation importance on {} ({})\n\n",
+        corpus.name,
+        if speaker_dependent {
+            "SPEAKER-DEPENDENT: no speaker ids"
+        } else {
+            "speaker-independent"
+        }
+    ));
     md.push_str(&format!(
         "Model: the default MLP recipe (`{}` functionals, {} values; hidden [128], dropout 0.5, mixup), \
-         trained per fold of leave-one-speaker-out cross-validation ({} folds, {} utterances, 7 classes). \
+         trained per fold of {} cross-validation ({} folds, {} utterances, {} classes). \
          Importance is measured on each held-out speaker: a feature (or a whole family) is shuffled \
          across that speaker's utterances, {} repeats, and the drop in unweighted average recall (UA) \
          and in each class's recall is averaged over repeats and then over folds (± = std over folds). \
@@ -787,8 +808,14 @@ fn importance(
             _ => "?".into(),
         },
         names.len(),
+        if speaker_dependent {
+            "stratified 5-fold (clips)"
+        } else {
+            "leave-one-speaker-out"
+        },
         folds.len(),
         data.len(),
+        n_classes,
         repeats,
         pooled_ua,
         singles_m.baseline_ua
