@@ -64,6 +64,15 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// Why a clip was judged non-speech, e.g. `silence (2.00 s, level -200 dBFS, voiced 0 %)`
+/// (the [`ModelError::NoSpeech`] message without its `no speech: ` prefix).
+pub fn no_speech_reason(d: Box<ser_features::SpeechDecision>) -> String {
+    ModelError::NoSpeech(d)
+        .to_string()
+        .trim_start_matches("no speech: ")
+        .to_string()
+}
+
 /// Recognises one file.
 pub fn recognize_file(rec: &Recognizer, path: &Path) -> FileResult {
     let mut r = FileResult {
@@ -95,12 +104,7 @@ pub fn recognize_file(rec: &Recognizer, path: &Path) -> FileResult {
         }
         Err(ModelError::NoSpeech(d)) => {
             r.speech = Some(false);
-            r.note = Some(
-                ModelError::NoSpeech(d)
-                    .to_string()
-                    .trim_start_matches("no speech: ")
-                    .to_string(),
-            );
+            r.note = Some(no_speech_reason(d));
         }
         Err(e) => {
             r.note = Some(e.to_string());
@@ -154,39 +158,42 @@ pub fn write_results(path: &Path, results: &[FileResult], labels: &[String]) -> 
             );
             writeln!(w, "{}", serde_json::to_string(&v)?)?;
         }
-    } else {
-        let mut c = csv::Writer::from_writer(w);
-        let mut header = vec!["path".to_string(), "label".into(), "speech".into()];
-        header.push("duration_s".into());
-        header.extend(labels.iter().map(|l| format!("p_{l}")));
-        header.push("note".into());
-        c.write_record(&header)?;
-        for r in results {
-            let mut row = vec![
-                r.path.display().to_string(),
-                match (&r.label, r.speech) {
-                    (Some(l), _) => l.clone(),
-                    (None, Some(false)) => "no speech".into(),
-                    _ => String::new(),
-                },
-                r.speech.map_or(String::new(), |s| s.to_string()),
-                r.duration_s.map_or(String::new(), |d| format!("{d:.3}")),
-            ];
-            for l in labels {
-                let p = r
-                    .probabilities
-                    .iter()
-                    .find(|(k, _)| k == l)
-                    .map(|(_, p)| *p);
-                row.push(p.map_or(String::new(), |p| format!("{p:.6}")));
-            }
-            row.push(r.note.clone().unwrap_or_default());
-            c.write_record(&row)?;
-        }
-        c.flush()?;
+        w.flush()?;
         return Ok(());
     }
-    w.flush()?;
+    let mut c = csv::Writer::from_writer(w);
+    let mut header = vec![
+        "path".to_string(),
+        "label".into(),
+        "speech".into(),
+        "duration_s".into(),
+    ];
+    header.extend(labels.iter().map(|l| format!("p_{l}")));
+    header.push("note".into());
+    c.write_record(&header)?;
+    for r in results {
+        let mut row = vec![
+            r.path.display().to_string(),
+            match (&r.label, r.speech) {
+                (Some(l), _) => l.clone(),
+                (None, Some(false)) => "no speech".into(),
+                _ => String::new(),
+            },
+            r.speech.map_or(String::new(), |s| s.to_string()),
+            r.duration_s.map_or(String::new(), |d| format!("{d:.3}")),
+        ];
+        for l in labels {
+            let p = r
+                .probabilities
+                .iter()
+                .find(|(k, _)| k == l)
+                .map(|(_, p)| *p);
+            row.push(p.map_or(String::new(), |p| format!("{p:.6}")));
+        }
+        row.push(r.note.clone().unwrap_or_default());
+        c.write_record(&row)?;
+    }
+    c.flush()?;
     Ok(())
 }
 

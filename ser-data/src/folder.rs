@@ -15,8 +15,8 @@ use std::path::Path;
 use regex::Regex;
 
 use crate::error::BadRow;
-use crate::manifest::settle_problems;
-use crate::{Corpus, CorpusKind, Error, Result, Utterance};
+use crate::manifest::finish_corpus;
+use crate::{Corpus, Error, Result, Utterance};
 
 /// Options for [`read_label_folders`].
 #[derive(Debug, Clone, Default)]
@@ -95,6 +95,12 @@ pub fn read_label_folders(dir: impl AsRef<Path>, options: &FolderOptions) -> Res
         })
         .collect();
     subdirs.sort();
+    let bad = |file: &Path, field: &str, message: String| BadRow {
+        line: 0,
+        file: Some(file.to_path_buf()),
+        field: field.to_string(),
+        message,
+    };
     let mut utterances = Vec::new();
     let mut problems = Vec::new();
     for sub in subdirs {
@@ -102,12 +108,6 @@ pub fn read_label_folders(dir: impl AsRef<Path>, options: &FolderOptions) -> Res
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let bad = |file: &Path, field: &str, message: String| BadRow {
-            line: 0,
-            file: Some(file.to_path_buf()),
-            field: field.to_string(),
-            message,
-        };
         let files = crate::corpus::audio_files(&sub)?;
         if files.is_empty() {
             problems.push(bad(&sub, "label", "folder has no .wav/.flac files".into()));
@@ -150,16 +150,5 @@ pub fn read_label_folders(dir: impl AsRef<Path>, options: &FolderOptions) -> Res
             utterances.push(u);
         }
     }
-    let rejected = settle_problems(dir, problems, options.skip_bad)?;
-    if utterances.is_empty() {
-        return Err(Error::EmptyCorpus {
-            dir: dir.to_path_buf(),
-            corpus: name,
-            rejected: rejected.len(),
-        });
-    }
-    let mut corpus = Corpus::new(name, dir, utterances);
-    corpus.kind = Some(CorpusKind::Manifest);
-    corpus.rejected = rejected;
-    Ok(corpus)
+    finish_corpus(dir, name, utterances, problems, options.skip_bad)
 }

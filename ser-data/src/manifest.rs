@@ -113,9 +113,31 @@ impl ManifestOptions {
     }
 }
 
-/// The outcome of checking rows: fail with every problem, or keep the good rows and list
-/// the bad ones as rejections.
-pub(crate) fn settle_problems(
+/// The corpus read from `source` (a manifest or label folder) once every row was checked:
+/// fail with every problem, or (with `skip_bad`) keep the good rows and list the bad ones
+/// as rejections; no good row left is [`Error::EmptyCorpus`].
+pub(crate) fn finish_corpus(
+    source: &Path,
+    name: String,
+    utterances: Vec<Utterance>,
+    problems: Vec<BadRow>,
+    skip_bad: bool,
+) -> Result<Corpus> {
+    let rejected = settle_problems(source, problems, skip_bad)?;
+    if utterances.is_empty() {
+        return Err(Error::EmptyCorpus {
+            dir: source.to_path_buf(),
+            corpus: name,
+            rejected: rejected.len(),
+        });
+    }
+    let mut corpus = Corpus::new(name, source, utterances);
+    corpus.kind = Some(CorpusKind::Manifest);
+    corpus.rejected = rejected;
+    Ok(corpus)
+}
+
+fn settle_problems(
     source: &Path,
     mut problems: Vec<BadRow>,
     skip_bad: bool,
@@ -194,18 +216,7 @@ pub fn read_manifest_with(path: impl AsRef<Path>, options: &ManifestOptions) -> 
         }
     }
     problems.sort_by_key(|p| p.line);
-    let rejected = settle_problems(path, problems, options.skip_bad)?;
-    if utterances.is_empty() {
-        return Err(Error::EmptyCorpus {
-            dir: path.to_path_buf(),
-            corpus: name,
-            rejected: rejected.len(),
-        });
-    }
-    let mut corpus = Corpus::new(name, path, utterances);
-    corpus.kind = Some(CorpusKind::Manifest);
-    corpus.rejected = rejected;
-    Ok(corpus)
+    finish_corpus(path, name, utterances, problems, options.skip_bad)
 }
 
 /// One manifest row as an utterance, or what is wrong with it.

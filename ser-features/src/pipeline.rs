@@ -45,11 +45,7 @@ pub struct FeaturePipeline {
 /// directory) and checks the spec against it.
 #[cfg(feature = "whisper")]
 fn load_whisper(spec: &WhisperSpec, base: Option<&Path>) -> Result<ser_whisper::Whisper> {
-    let p = Path::new(&spec.model);
-    let path = match base {
-        Some(b) if p.is_relative() && b.join(p).exists() => b.join(p),
-        _ => p.to_path_buf(),
-    };
+    let path = spec.model_path(base);
     let w = ser_whisper::Whisper::load(&path).map_err(|source| Error::Encoder {
         path: path.clone(),
         source,

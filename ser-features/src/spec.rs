@@ -134,12 +134,6 @@ impl LogMelSpec {
             .n_mels(self.n_mels)
     }
 
-    /// Sets the per-utterance normalisation (chaining).
-    pub fn norm(mut self, v: UtteranceNorm) -> Self {
-        self.norm = v;
-        self
-    }
-
     /// 40 mel bands every 20 ms (hop 320, window 400): a cheaper input for the conv models.
     pub fn compact() -> Self {
         Self {
@@ -149,6 +143,10 @@ impl LogMelSpec {
         }
     }
 }
+
+ser_dsp::setters!(LogMelSpec {
+    norm: UtteranceNorm
+});
 
 impl Default for LogMelSpec {
     fn default() -> Self {
@@ -218,19 +216,12 @@ impl MfccSpec {
             .n_mels(self.n_mels)
             .n_mfcc(self.n_mfcc)
     }
-
-    /// Sets the per-utterance normalisation (chaining).
-    pub fn norm(mut self, v: UtteranceNorm) -> Self {
-        self.norm = v;
-        self
-    }
-
-    /// Sets [`MfccSpec::prosody`] (chaining).
-    pub fn prosody(mut self, v: bool) -> Self {
-        self.prosody = v;
-        self
-    }
 }
+
+ser_dsp::setters!(MfccSpec {
+    norm: UtteranceNorm,
+    prosody: bool
+});
 
 impl Default for MfccSpec {
     fn default() -> Self {
@@ -320,6 +311,17 @@ impl WhisperSpec {
     pub fn model(mut self, v: impl Into<String>) -> Self {
         self.model = v.into();
         self
+    }
+
+    /// Where the encoder is: `model`, resolved against `base` (the model directory the spec
+    /// came from) when it is relative and found there, else as written (relative to the
+    /// working directory).
+    pub fn model_path(&self, base: Option<&std::path::Path>) -> std::path::PathBuf {
+        let p = std::path::Path::new(&self.model);
+        match base {
+            Some(b) if p.is_relative() && b.join(p).exists() => b.join(p),
+            _ => p.to_path_buf(),
+        }
     }
 
     /// Sets the averaged hidden states `first..end` (chaining).
@@ -428,11 +430,9 @@ impl FeatureSpec {
     pub fn resolved_against(&self, base: &std::path::Path) -> FeatureSpec {
         let mut out = self.clone();
         if let FeatureSpec::Whisper(w) = &mut out {
-            let p = std::path::Path::new(&w.model);
-            if p.is_relative() && base.join(p).exists() {
-                let abs = base.join(p);
-                let abs = abs.canonicalize().unwrap_or(abs);
-                w.model = abs.to_string_lossy().into_owned();
+            let p = w.model_path(Some(base));
+            if p != std::path::Path::new(&w.model) {
+                w.model = p.canonicalize().unwrap_or(p).to_string_lossy().into_owned();
             }
         }
         out

@@ -166,9 +166,7 @@ fn main() -> Result<()> {
                 println!(
                     "{}: no speech — {}",
                     audio_path.display(),
-                    ser_models::Error::NoSpeech(d)
-                        .to_string()
-                        .trim_start_matches("no speech: ")
+                    ser_examples::batch::no_speech_reason(d)
                 );
             }
             return Ok(());

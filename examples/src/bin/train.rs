@@ -89,20 +89,23 @@ fn main() -> Result<()> {
     args.augment = expand_augment(&args.augment);
     let (corpus, kinds) = args.data.load()?;
     let mapping = label_mapping(&args.labels, &kinds, &corpus)?;
-    if let Some(init) = &args.init {
-        let card = ser_models::load_card(init)
-            .with_context(|| format!("reading the model to start from, {}", init.display()))?;
-        args.model = card
-            .training
-            .get("recipe")
-            .and_then(|r| r.as_str())
-            .with_context(|| format!("{} does not record its recipe", init.display()))?
-            .to_string();
-        eprintln!("--init {}: recipe {}", init.display(), args.model);
-    }
+    let init_card = match &args.init {
+        Some(init) => {
+            let card = ser_models::load_card(init)
+                .with_context(|| format!("reading the model to start from, {}", init.display()))?;
+            args.model = card
+                .training
+                .get("recipe")
+                .and_then(|r| r.as_str())
+                .with_context(|| format!("{} does not record its recipe", init.display()))?
+                .to_string();
+            eprintln!("--init {}: recipe {}", init.display(), args.model);
+            Some((init, card))
+        }
+        None => None,
+    };
     let mut recipe = Recipe::parse(&args.model, mapping.n_classes())?;
-    if let Some(init) = &args.init {
-        let card = ser_models::load_card(init)?;
+    if let Some((init, card)) = &init_card {
         recipe.features = card.features.resolved_against(init);
         if recipe.model.n_features() != recipe.features.n_features() {
             bail!(
