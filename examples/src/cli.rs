@@ -13,33 +13,11 @@ pub fn workspace() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
-/// Where a shipped model directory `name` (e.g. `"default"`) is found, first match wins:
-/// `$SER_MODEL_DIR/<name>`, `<dir of the binary>/models/<name>` (a copied or `cargo
-/// install`ed binary with its models beside it), `$XDG_DATA_HOME/ser/models/<name>` (else
-/// `~/.local/share/ser/models/<name>`), and the source tree's `models/<name>`. When none
-/// exists the source-tree path is returned, so the error names where it was expected.
+/// Where a shipped model directory `name` (e.g. `"default"`) is found:
+/// [`ser_models::shipped_model_dir`] (`$SER_MODEL_DIR`, beside the binary, the XDG data
+/// directory, then the source tree).
 pub fn model_dir(name: &str) -> PathBuf {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(d) = std::env::var_os("SER_MODEL_DIR") {
-        candidates.push(PathBuf::from(d).join(name));
-    }
-    if let Some(bin_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-    {
-        candidates.push(bin_dir.join("models").join(name));
-    }
-    let data_home = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
-    if let Some(d) = data_home {
-        candidates.push(d.join("ser/models").join(name));
-    }
-    let source = workspace().join("models").join(name);
-    candidates
-        .into_iter()
-        .find(|c| c.join("config.json").is_file())
-        .unwrap_or(source)
+    ser_models::shipped_model_dir(name)
 }
 
 /// The corpora folder: `$SER_DATASETS`, else `<workspace>/../shared/datasets`.
@@ -278,18 +256,6 @@ pub fn speaker_folds(protocol: &str, groups: &[String]) -> Result<Option<Vec<Fol
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn model_dir_prefers_ser_model_dir_then_falls_back_to_the_source_tree() {
-        let name = "model-dir-lookup-test";
-        assert_eq!(model_dir(name), workspace().join("models").join(name));
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(tmp.path().join(name)).unwrap();
-        std::fs::write(tmp.path().join(name).join("config.json"), "{}").unwrap();
-        std::env::set_var("SER_MODEL_DIR", tmp.path());
-        assert_eq!(model_dir(name), tmp.path().join(name));
-        std::env::remove_var("SER_MODEL_DIR");
-    }
 
     #[test]
     fn protocols_and_kinds() {

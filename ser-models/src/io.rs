@@ -23,6 +23,42 @@ pub const CONFIG_FILE: &str = "config.json";
 /// Format tag written to `config.json`.
 pub const FORMAT: &str = "ser-models/1";
 
+/// Where a shipped model directory `name` (e.g. `"default"`) is found, first match wins:
+/// `$SER_MODEL_DIR/<name>`, `<dir of the running executable>/models/<name>` (a copied or
+/// `cargo install`ed binary with its models beside it), `$XDG_DATA_HOME/ser/models/<name>`
+/// (else `~/.local/share/ser/models/<name>`), and the source tree's `models/<name>`. A
+/// candidate counts when it holds a `config.json`. When none does, the source-tree path is
+/// returned, so the loader's error names where the model was expected.
+///
+/// ```
+/// let dir = ser_models::shipped_model_dir("linear");
+/// assert!(dir.ends_with("models/linear"));
+/// assert!(dir.join("config.json").is_file());
+/// ```
+pub fn shipped_model_dir(name: &str) -> PathBuf {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(d) = std::env::var_os("SER_MODEL_DIR") {
+        candidates.push(PathBuf::from(d).join(name));
+    }
+    if let Some(bin_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    {
+        candidates.push(bin_dir.join("models").join(name));
+    }
+    let data_home = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+    if let Some(d) = data_home {
+        candidates.push(d.join("ser/models").join(name));
+    }
+    let source = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../models")).join(name);
+    candidates
+        .into_iter()
+        .find(|c| c.join(CONFIG_FILE).is_file())
+        .unwrap_or(source)
+}
+
 /// Contents of `config.json`: architecture, features, labels and free-form provenance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -257,4 +293,22 @@ pub fn load_model_dir(dir: impl AsRef<Path>) -> Result<LoadedModel> {
         card,
         dir: dir.to_path_buf(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_model_dir_prefers_ser_model_dir_then_falls_back_to_the_source_tree() {
+        let name = "model-dir-lookup-test";
+        let source = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../models")).join(name);
+        assert_eq!(shipped_model_dir(name), source);
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join(name)).unwrap();
+        std::fs::write(tmp.path().join(name).join(CONFIG_FILE), "{}").unwrap();
+        std::env::set_var("SER_MODEL_DIR", tmp.path());
+        assert_eq!(shipped_model_dir(name), tmp.path().join(name));
+        std::env::remove_var("SER_MODEL_DIR");
+    }
 }

@@ -104,7 +104,8 @@ pub use features::{
 };
 pub use infer::{Prediction, Recognizer};
 pub use io::{
-    load_card, load_model_dir, model_from_weights, save_model_dir, LoadedModel, ModelCard,
+    load_card, load_model_dir, model_from_weights, save_model_dir, shipped_model_dir, LoadedModel,
+    ModelCard,
 };
 pub use models::{
     Arch, AttentionConfig, AttentionNet, Cnn, CnnConfig, CnnLstm, CnnLstmConfig, Lstm, LstmConfig,

@@ -1,0 +1,309 @@
+//! Frame-level features (`ser.feature.*`, `ser.yin`, `ser.pyin`, `ser.filters.mel`,
+//! `ser.power_to_db`): the `ser-dsp` / `ser-features` extractors over batches of signals,
+//! each signal on its own core, without the GIL.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use ndarray::{Array2, Array3, ArrayView2, Axis};
+use numpy::{IntoPyArray, PyArray2, PyArray3, PyReadonlyArray2};
+use pyo3::prelude::*;
+use rayon::prelude::*;
+use ser_dsp::{DbConfig, DbRef, MelConfig, PadMode};
+use ser_features::prosody::{Pyin, PyinConfig, Yin, YinConfig};
+use ser_features::{FeatureConfig, FeatureExtractor, FeatureKind};
+
+use crate::error::{param, Error, Result};
+
+/// Plans by their JSON configuration (planning an STFT + filterbank costs about as much as
+/// the features of a short clip). Bounded: cleared when it holds [`MAX_PLANS`].
+static PLANS: OnceLock<Mutex<HashMap<String, Arc<FeatureExtractor>>>> = OnceLock::new();
+const MAX_PLANS: usize = 64;
+
+fn plan(config: &str) -> Result<Arc<FeatureExtractor>> {
+    let cache = PLANS.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(p) = cache.lock().ok().and_then(|c| c.get(config).cloned()) {
+        return Ok(p);
+    }
+    let cfg: FeatureConfig = serde_json::from_str(config)
+        .map_err(|e| param(format!("bad feature configuration: {e}")))?;
+    let p = Arc::new(FeatureExtractor::new(&cfg)?);
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= MAX_PLANS {
+            c.clear();
+        }
+        c.insert(config.to_string(), Arc::clone(&p));
+    }
+    Ok(p)
+}
+
+fn kind(name: &str) -> Result<FeatureKind> {
+    FeatureKind::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = FeatureKind::ALL.iter().map(|k| k.name()).collect();
+        param(format!("unknown feature `{name}` (known: {})", known.join(", ")))
+    })
+}
+
+/// Runs `f` on every row of `y` (in parallel when there are several), stacking the
+/// `(rows, frames)` results of each into `(n_signals, rows, frames)`.
+pub fn per_signal<F>(y: ArrayView2<'_, f32>, f: F) -> Result<Vec<Array2<f32>>>
+where
+    F: Fn(&[f32]) -> Result<Array2<f32>> + Sync,
+{
+    let rows: Vec<Vec<f32>> = y.outer_iter().map(|r| r.to_vec()).collect();
+    if rows.len() == 1 {
+        return Ok(vec![f(&rows[0])?]);
+    }
+    rows.par_iter().map(|r| f(r)).collect()
+}
+
+fn stack(items: Vec<Array2<f32>>) -> Result<Array3<f32>> {
+    let views: Vec<_> = items.iter().map(|a| a.view()).collect();
+    ndarray::stack(Axis(0), &views).map_err(|e| param(format!("cannot stack outputs: {e}")))
+}
+
+/// `_ser.frame_features(y, config_json, kinds) -> [array (n_signals, rows, frames)]`: the
+/// features `kinds` (`FeatureKind` names) of every row of `y` in one STFT pass per row.
+#[pyfunction]
+pub fn frame_features<'py>(
+    py: Python<'py>,
+    y: PyReadonlyArray2<'py, f32>,
+    config: &str,
+    kinds: Vec<String>,
+) -> PyResult<Vec<Bound<'py, PyArray3<f32>>>> {
+    let kinds = kinds.iter().map(|k| kind(k)).collect::<Result<Vec<_>>>()?;
+    let y = y.as_array().to_owned();
+    let config = config.to_string();
+    let out = py.detach(|| -> Result<Vec<Array3<f32>>> {
+        let p = plan(&config)?;
+        let rows: Vec<Vec<f32>> = y.outer_iter().map(|r| r.to_vec()).collect();
+        let one = |r: &Vec<f32>| -> Result<Vec<Array2<f32>>> {
+            let f = p.extract(r, &kinds)?;
+            Ok(kinds
+                .iter()
+                .map(|k| f.get(*k).cloned().unwrap_or_default())
+                .collect())
+        };
+        let per_row: Vec<Vec<Array2<f32>>> = if rows.len() == 1 {
+            vec![one(&rows[0])?]
+        } else {
+            rows.par_iter().map(one).collect::<Result<_>>()?
+        };
+        (0..kinds.len())
+            .map(|k| stack(per_row.iter().map(|r| r[k].clone()).collect()))
+            .collect()
+    })?;
+    Ok(out.into_iter().map(|a| a.into_pyarray(py)).collect())
+}
+
+/// `_ser.spectral_from_s(S, kind, sr, roll_percent, fmin, n_bands, quantile)`: a spectral
+/// descriptor of a magnitude spectrogram `S` `(1 + n_fft/2, frames)`.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn spectral_from_s<'py>(
+    py: Python<'py>,
+    s: PyReadonlyArray2<'py, f32>,
+    kind: &str,
+    sr: u32,
+    roll_percent: f32,
+    fmin: f64,
+    n_bands: usize,
+    quantile: f64,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    use ser_features::spectral as sp;
+    let s = s.as_array().to_owned();
+    let kind = kind.to_string();
+    let out = py.detach(|| -> Result<Array2<f32>> {
+        let v = s.view();
+        Ok(match kind.as_str() {
+            "spectral_centroid" => sp::spectral_centroid(v, sr)?,
+            "spectral_bandwidth" => sp::spectral_bandwidth(v, sr)?,
+            "spectral_rolloff" => sp::spectral_rolloff(v, sr, roll_percent)?,
+            "spectral_flatness" => sp::spectral_flatness(v)?,
+            "spectral_contrast" => sp::spectral_contrast(v, sr, fmin, n_bands, quantile, Some(80.0))?,
+            other => return Err(param(format!("no spectrogram input for `{other}`"))),
+        })
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+/// `_ser.mfcc_from_log_mel(S_db, n_mfcc, lifter)`: `librosa.feature.mfcc(S=S_db, ...)`.
+#[pyfunction]
+pub fn mfcc_from_log_mel<'py>(
+    py: Python<'py>,
+    s_db: PyReadonlyArray2<'py, f32>,
+    n_mfcc: usize,
+    lifter: f32,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let s = s_db.as_array().to_owned();
+    let out = py.detach(|| ser_features::mfcc::mfcc_from_log_mel(s.view(), n_mfcc, lifter))
+        .map_err(Error::from)?;
+    Ok(out.into_pyarray(py))
+}
+
+/// `_ser.mel_filters(config_json)`: `librosa.filters.mel` `(n_mels, 1 + n_fft/2)`.
+#[pyfunction]
+pub fn mel_filters<'py>(py: Python<'py>, config: &str) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let cfg: MelConfig = serde_json::from_str(config)
+        .map_err(|e| param(format!("bad mel configuration: {e}")))?;
+    let fb = ser_dsp::mel_filterbank(&cfg).map_err(Error::from)?;
+    Ok(fb.into_pyarray(py))
+}
+
+/// `_ser.delta(data, width, order)`: `librosa.feature.delta(data, width, order)` along the
+/// last axis (`mode='interp'`).
+#[pyfunction]
+pub fn delta<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray2<'py, f32>,
+    width: usize,
+    order: usize,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let d = data.as_array().to_owned();
+    let out = py
+        .detach(|| ser_features::delta::delta(d.view(), width, order))
+        .map_err(Error::from)?;
+    Ok(out.into_pyarray(py))
+}
+
+/// `_ser.power_to_db(S, ref, amin, top_db)`: `librosa.power_to_db` with a fixed reference.
+#[pyfunction]
+#[pyo3(signature = (s, reference, amin, top_db))]
+pub fn power_to_db<'py>(
+    py: Python<'py>,
+    s: PyReadonlyArray2<'py, f32>,
+    reference: f32,
+    amin: f32,
+    top_db: Option<f32>,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let cfg = DbConfig::default()
+        .reference(DbRef::Value(reference))
+        .amin(amin)
+        .top_db(top_db);
+    let out = ser_dsp::power_to_db(s.as_array(), &cfg).map_err(Error::from)?;
+    Ok(out.into_pyarray(py))
+}
+
+/// `"constant" | "reflect"` → [`PadMode`].
+pub fn pad_mode(name: &str) -> Result<PadMode> {
+    match name {
+        "constant" => Ok(PadMode::Constant),
+        "reflect" => Ok(PadMode::Reflect),
+        other => Err(param(format!("pad_mode `{other}` is not supported (constant, reflect)"))),
+    }
+}
+
+/// `_ser.yin(y, sr, fmin, fmax, frame_length, hop_length, trough_threshold, center,
+/// pad_mode)` → `(n_signals, frames)` F0 in Hz (`librosa.yin`).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (y, sr, fmin, fmax, frame_length, hop_length, trough_threshold, center, pad_mode))]
+pub fn yin<'py>(
+    py: Python<'py>,
+    y: PyReadonlyArray2<'py, f32>,
+    sr: u32,
+    fmin: f64,
+    fmax: f64,
+    frame_length: usize,
+    hop_length: Option<usize>,
+    trough_threshold: f32,
+    center: bool,
+    pad_mode: &str,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let mut cfg = YinConfig::default()
+        .sr(sr)
+        .fmin(fmin)
+        .fmax(fmax)
+        .frame_length(frame_length)
+        .trough_threshold(trough_threshold)
+        .center(center)
+        .pad_mode(self::pad_mode(pad_mode)?);
+    if let Some(h) = hop_length {
+        cfg = cfg.hop_length(h);
+    }
+    let y = y.as_array().to_owned();
+    let out = py.detach(|| -> Result<Array2<f32>> {
+        let plan = Yin::new(&cfg)?;
+        let rows = per_signal(y.view(), |r| {
+            let f0 = plan.process(r)?;
+            Ok(Array2::from_shape_vec((1, f0.len()), f0).map_err(|e| param(e.to_string()))?)
+        })?;
+        Ok(stack(rows)?.index_axis_move(Axis(1), 0))
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Output of [`pyin`]: F0, voiced flag, voiced probability, each `(n_signals, frames)`.
+type PyinArrays<'py> = (
+    Bound<'py, PyArray2<f32>>,
+    Bound<'py, PyArray2<bool>>,
+    Bound<'py, PyArray2<f32>>,
+);
+
+/// `_ser.pyin(y, sr, fmin, fmax, frame_length, hop_length, n_thresholds, beta_parameters,
+/// boltzmann_parameter, resolution, max_transition_rate, switch_prob, no_trough_prob,
+/// fill_na, center, pad_mode)` → `(f0, voiced_flag, voiced_prob)` (`librosa.pyin`).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (y, sr, fmin, fmax, frame_length, hop_length, n_thresholds, beta_parameters,
+    boltzmann_parameter, resolution, max_transition_rate, switch_prob, no_trough_prob, fill_na,
+    center, pad_mode))]
+pub fn pyin<'py>(
+    py: Python<'py>,
+    y: PyReadonlyArray2<'py, f32>,
+    sr: u32,
+    fmin: f64,
+    fmax: f64,
+    frame_length: usize,
+    hop_length: Option<usize>,
+    n_thresholds: usize,
+    beta_parameters: (f64, f64),
+    boltzmann_parameter: f64,
+    resolution: f64,
+    max_transition_rate: f64,
+    switch_prob: f64,
+    no_trough_prob: f64,
+    fill_na: Option<f32>,
+    center: bool,
+    pad_mode: &str,
+) -> PyResult<PyinArrays<'py>> {
+    let mut cfg = PyinConfig::default()
+        .sr(sr)
+        .fmin(fmin)
+        .fmax(fmax)
+        .frame_length(frame_length)
+        .n_thresholds(n_thresholds)
+        .beta_parameters(beta_parameters)
+        .boltzmann_parameter(boltzmann_parameter)
+        .resolution(resolution)
+        .max_transition_rate(max_transition_rate)
+        .switch_prob(switch_prob)
+        .no_trough_prob(no_trough_prob)
+        .fill_na(fill_na)
+        .center(center)
+        .pad_mode(self::pad_mode(pad_mode)?);
+    if let Some(h) = hop_length {
+        cfg = cfg.hop_length(h);
+    }
+    let y = y.as_array().to_owned();
+    let (f0, flag, prob) = py.detach(|| -> Result<_> {
+        let plan = Pyin::new(&cfg)?;
+        let rows: Vec<Vec<f32>> = y.outer_iter().map(|r| r.to_vec()).collect();
+        let outs = rows
+            .par_iter()
+            .map(|r| plan.process(r).map_err(Error::from))
+            .collect::<Result<Vec<_>>>()?;
+        let t = outs.first().map_or(0, |o| o.f0.len());
+        let b = outs.len();
+        let mut f0 = Array2::<f32>::zeros((b, t));
+        let mut flag = Array2::<bool>::from_elem((b, t), false);
+        let mut prob = Array2::<f32>::zeros((b, t));
+        for (i, o) in outs.into_iter().enumerate() {
+            f0.row_mut(i).assign(&ndarray::ArrayView1::from(&o.f0));
+            flag.row_mut(i).assign(&ndarray::ArrayView1::from(&o.voiced_flag));
+            prob.row_mut(i).assign(&ndarray::ArrayView1::from(&o.voiced_prob));
+        }
+        Ok((f0, flag, prob))
+    })?;
+    Ok((f0.into_pyarray(py), flag.into_pyarray(py), prob.into_pyarray(py)))
+}
