@@ -133,6 +133,15 @@ def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifte
         stft.get("pad_mode", "constant"),
     )
     fields.update(_mel_fields(kwargs), power=float(power), n_mfcc=int(n_mfcc), lifter=float(lifter))
+    y = u.signal(y)
+    if y.ndim > 1 and y.size > y.shape[-1]:
+        # librosa clips the log-mel of a batch at (max over the whole batch) - 80 dB: mel
+        # spectrograms of every signal, one power_to_db over all, then the DCT per signal
+        mel_fields = {k: v for k, v in fields.items() if k not in ("n_mfcc", "lifter")}
+        from .core import power_to_db
+
+        S = power_to_db(_frames(y, mel_fields, "melspectrogram"))
+        return mfcc(S=S, n_mfcc=n_mfcc, lifter=lifter)
     return _frames(y, fields, "mfcc")
 
 
@@ -178,7 +187,11 @@ def spectral_flatness(*, y=None, S=None, n_fft=2048, hop_length=512, win_length=
 def spectral_contrast(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_length=None,
                       window="hann", center=True, pad_mode="constant", freq=None, fmin=200.0,
                       n_bands=6, quantile=0.02, linear=False):
-    """``librosa.feature.spectral_contrast``: ``(..., n_bands + 1, frames)`` in dB."""
+    """``librosa.feature.spectral_contrast``: ``(..., n_bands + 1, frames)`` in dB.
+
+    In a batch, each signal's peak and valley dB are clipped 80 dB below that signal's own
+    maximum; librosa clips at the maximum over the whole batch (the two differ only in bands
+    more than 80 dB below the loudest peak)."""
     u.require(freq is None, "freq= is not supported (the FFT bin frequencies are used)")
     u.require(not linear, "linear=True is not supported")
     stft = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,

@@ -7,7 +7,8 @@ openSMILE 2.6 over EmoDB; ``scripts/features_prosody_egemaps_corr.py``).
 = 3358 values). Its descriptors are computed differently from openSMILE's (librosa-style
 MFCC, mel bands and spectral descriptors on a 25 ms Hann STFT), so none of its columns is
 openSMILE's and they keep ser's names (e.g. ``mfcc3_sma_de_mean``). Any name of
-``ser.FEATURE_SETS`` works too. Audio is resampled to ``sampling_rate`` (16 kHz) first.
+``ser.FEATURE_SETS`` works too. As in openSMILE, audio is processed at its own rate unless
+``sampling_rate`` is given (then it is resampled to it first).
 """
 
 import enum
@@ -77,7 +78,7 @@ class Smile:
     """
 
     def __init__(self, feature_set="eGeMAPSv02", feature_level="Functionals", *,
-                 sampling_rate=16000, num_workers=None):
+                 sampling_rate=None, num_workers=None):
         level = feature_level.name if isinstance(feature_level, FeatureLevel) else feature_level
         if level not in ("Functionals", "func"):
             raise ParameterError(
@@ -85,7 +86,7 @@ class Smile:
                 "(utterance-level values)")
         self.feature_set = feature_set
         self.feature_level = FeatureLevel.Functionals
-        self.sampling_rate = int(sampling_rate)
+        self.sampling_rate = None if sampling_rate is None else int(sampling_rate)
         self.num_workers = num_workers
         self._set = _ser.FeatureSet(_set_name(feature_set), self.sampling_rate)
 

@@ -1,7 +1,9 @@
 //! `_ser.FeatureSet`: a named utterance-level set (eGeMAPS-like, ComParE-like, …) over
 //! signals and files, files in parallel without the GIL (the engine of `ser.Smile`).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
@@ -13,11 +15,15 @@ use ser_features::sets::FeatureSet as Set;
 use crate::audio::load_audio;
 use crate::error::{param, Error, Result};
 
-/// A planned named feature set (`ser_features::sets`) at a fixed sample rate.
+/// A named feature set (`ser_features::sets`), computed at a fixed rate (audio at other rates
+/// is resampled) or, without one, at each signal's own rate (as openSMILE does), with one plan
+/// per rate met.
 #[pyclass(module = "ser._ser", frozen)]
 pub struct FeatureSet {
-    set: Set,
-    sr: u32,
+    name: String,
+    sr: Option<u32>,
+    plans: Mutex<HashMap<u32, Arc<Set>>>,
+    names: Vec<String>,
 }
 
 /// One file's failure: the `ser.errors` class name and the message.
@@ -27,14 +33,31 @@ type FileError = (String, String);
 type FilesOutput<'py> = (Bound<'py, PyArray2<f32>>, Vec<f64>, Vec<Option<FileError>>);
 
 impl FeatureSet {
-    fn signal(&self, y: Vec<f32>, sr: u32) -> Result<Vec<f32>> {
-        let audio = Audio::new(y, sr)?;
-        let audio = if sr == self.sr {
-            audio
-        } else {
-            audio.resample_with(self.sr, ResampleQuality::Balanced)?
+    /// The plan for audio at `sr` Hz.
+    fn plan(&self, sr: u32) -> Result<Arc<Set>> {
+        if let Some(p) = self.plans.lock().ok().and_then(|m| m.get(&sr).cloned()) {
+            return Ok(p);
+        }
+        let p = Arc::new(Set::new(&self.name, sr)?);
+        if let Ok(mut m) = self.plans.lock() {
+            m.insert(sr, Arc::clone(&p));
+        }
+        Ok(p)
+    }
+
+    /// Resamples `audio` to the fixed rate, if there is one, and extracts.
+    fn extract(&self, audio: Audio) -> Result<Vec<f32>> {
+        let audio = match self.sr {
+            Some(sr) if sr != audio.sample_rate => {
+                audio.resample_with(sr, ResampleQuality::Balanced)?
+            }
+            _ => audio,
         };
-        Ok(self.set.extract(&audio.samples)?)
+        Ok(self.plan(audio.sample_rate)?.extract(&audio.samples)?)
+    }
+
+    fn signal(&self, y: Vec<f32>, sr: u32) -> Result<Vec<f32>> {
+        self.extract(Audio::new(y, sr)?)
     }
 
     /// The values of a file's segment and the segment's duration in seconds.
@@ -44,35 +67,40 @@ impl FeatureSet {
         offset: f64,
         duration: Option<f64>,
     ) -> Result<(Vec<f32>, f64)> {
-        let audio = load_audio(path, Some(self.sr), offset, duration, ResampleQuality::Balanced)?;
-        let values = self
-            .set
-            .extract(&audio.samples)
-            .map_err(|e| Error::from(e).in_file(path))?;
-        Ok((values, audio.duration_secs()))
+        let audio = load_audio(path, None, offset, duration, ResampleQuality::Balanced)?;
+        let secs = audio.duration_secs();
+        let values = self.extract(audio).map_err(|e| e.in_file(path))?;
+        Ok((values, secs))
     }
 }
 
 #[pymethods]
 impl FeatureSet {
-    /// Plans set `name` (`ser_features::sets::SET_NAMES`) for audio at `sr` Hz.
+    /// Set `name` (`ser_features::sets::SET_NAMES`) computed at `sr` Hz (`None`: at each
+    /// signal's own rate).
     #[new]
-    fn new(name: &str, sr: u32) -> PyResult<Self> {
+    #[pyo3(signature = (name, sr=None))]
+    fn new(name: &str, sr: Option<u32>) -> PyResult<Self> {
+        let first = Set::new(name, sr.unwrap_or(16_000)).map_err(Error::from)?;
+        let names = first.names();
+        let plans = HashMap::from([(sr.unwrap_or(16_000), Arc::new(first))]);
         Ok(Self {
-            set: Set::new(name, sr).map_err(Error::from)?,
+            name: name.to_string(),
             sr,
+            plans: Mutex::new(plans),
+            names,
         })
     }
 
     /// Feature names, in output order.
     #[getter]
     fn names(&self) -> Vec<String> {
-        self.set.names()
+        self.names.clone()
     }
 
-    /// The rate the set is computed at (other rates are resampled to it).
+    /// The rate the set is computed at (`None`: each signal's own rate).
     #[getter]
-    fn sample_rate(&self) -> u32 {
+    fn sample_rate(&self) -> Option<u32> {
         self.sr
     }
 
@@ -112,7 +140,7 @@ impl FeatureSet {
             ))
             .into());
         }
-        let n = self.set.len();
+        let n = self.names.len();
         let run = || -> Vec<Result<(Vec<f32>, f64)>> {
             paths
                 .par_iter()
