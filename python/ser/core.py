@@ -22,6 +22,9 @@ _RES_TYPES = {
 def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float32, res_type="soxr_hq"):
     """``librosa.load``: ``(y, sr)``, ``y`` mono float32 in ``[-1, 1]``.
 
+    ``path`` is a file path, a binary file-like object (anything with ``read()``), or the
+    bytes of an audio file.
+
     WAV, FLAC, MP3 and OGG-Vorbis are decoded in Rust (the format is sniffed from the bytes);
     ``sr=None`` keeps the file's rate, otherwise the audio is resampled with ser-dsp's sinc
     resampler (``res_type`` picks its preset: the soxr / kaiser names map onto high, balanced
@@ -32,8 +35,13 @@ def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float
     if res_type not in _RES_TYPES:
         raise ParameterError(f"res_type={res_type!r} is not supported (supported: {', '.join(sorted(_RES_TYPES))})")
     target = None if sr is None else u.rate(sr)
-    y, rate = _ser.load(os.fspath(path), target, float(offset),
-                        None if duration is None else float(duration), _RES_TYPES[res_type])
+    args = (target, float(offset), None if duration is None else float(duration), _RES_TYPES[res_type])
+    if hasattr(path, "read"):
+        y, rate = _ser.load_bytes(bytes(path.read()), *args)
+    elif isinstance(path, (bytes, bytearray, memoryview)):
+        y, rate = _ser.load_bytes(bytes(path), *args)
+    else:
+        y, rate = _ser.load(os.fspath(path), *args)
     return y.astype(dtype, copy=False), rate
 
 

@@ -75,3 +75,15 @@ def test_bad_model_dirs(tmp_path):
     (model / "model.safetensors").write_bytes((src / "model.safetensors").read_bytes()[:100])
     with pytest.raises(ser.ModelError):
         ser.Recognizer(model)
+
+
+def test_load_from_bytes_and_file_objects():
+    import io
+
+    y, sr = ser.load(SPEECH, sr=None)
+    data = SPEECH.read_bytes()
+    for src in (data, io.BytesIO(data), memoryview(data)):
+        z, r = ser.load(src, sr=None)
+        assert r == sr and np.array_equal(z, y)
+    with pytest.raises(ser.AudioError):
+        ser.load(b"not audio at all")

@@ -31,6 +31,20 @@ pub fn load_audio(
     duration: Option<f64>,
     q: ResampleQuality,
 ) -> Result<Audio> {
+    let audio = Audio::load(path, None).map_err(|e| Error::from(e).in_file(path))?;
+    trim_resample(audio, &path.display().to_string(), sr, offset, duration, q)
+}
+
+/// Keeps `duration` seconds of decoded `audio` (named `what` in errors) from `offset`, and
+/// resamples to `sr`.
+fn trim_resample(
+    audio: Audio,
+    what: &str,
+    sr: Option<u32>,
+    offset: f64,
+    duration: Option<f64>,
+    q: ResampleQuality,
+) -> Result<Audio> {
     if !(offset.is_finite() && offset >= 0.0) {
         return Err(param(format!("offset must be a finite number >= 0, got {offset}")));
     }
@@ -39,14 +53,12 @@ pub fn load_audio(
             return Err(param(format!("duration must be a finite number > 0, got {d}")));
         }
     }
-    let audio = Audio::load(path, None).map_err(|e| Error::from(e).in_file(path))?;
     let native = audio.sample_rate as f64;
     let n = audio.samples.len();
     let start = (offset * native).round() as usize;
     if start >= n {
         return Err(param(format!(
-            "offset {offset} s is past the end of {} ({:.3} s)",
-            path.display(),
+            "offset {offset} s is past the end of {what} ({:.3} s)",
             audio.duration_secs()
         )));
     }
@@ -75,5 +87,25 @@ pub fn load<'py>(
 ) -> PyResult<(Bound<'py, PyArray1<f32>>, u32)> {
     let q = self::quality(quality)?;
     let audio = py.detach(|| load_audio(&path, sr, offset, duration, q))?;
+    Ok((audio.samples.into_pyarray(py), audio.sample_rate))
+}
+
+/// `_ser.load_bytes(data, sr, offset, duration, quality) -> (y, sr)`: [`load`] for the bytes
+/// of an audio file.
+#[pyfunction]
+#[pyo3(signature = (data, sr, offset, duration, quality))]
+pub fn load_bytes<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    sr: Option<u32>,
+    offset: f64,
+    duration: Option<f64>,
+    quality: &str,
+) -> PyResult<(Bound<'py, PyArray1<f32>>, u32)> {
+    let q = self::quality(quality)?;
+    let audio = py.detach(|| -> Result<Audio> {
+        let audio = Audio::from_bytes(data, None)?;
+        trim_resample(audio, "the audio", sr, offset, duration, q)
+    })?;
     Ok((audio.samples.into_pyarray(py), audio.sample_rate))
 }
