@@ -118,7 +118,9 @@ def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifte
     u.require(lifter >= 0, f"MFCC lifter={lifter} must be a non-negative number")
     if S is not None:
         S = u.matrix(S)
-        return u.over_matrices(S, lambda m: _ser.mfcc_from_log_mel(m, int(n_mfcc), float(lifter)))
+        flat = S.reshape((-1,) + S.shape[-2:])
+        out = _ser.mfcc_from_log_mel(flat, int(n_mfcc), float(lifter))
+        return out.reshape(S.shape[:-2] + out.shape[-2:])
     stft = {k: kwargs.pop(k) for k in ("n_fft", "hop_length", "win_length", "window", "center",
                                        "pad_mode") if k in kwargs}
     power = kwargs.pop("power", 2.0)

@@ -46,11 +46,15 @@ fn trim_resample(
     q: ResampleQuality,
 ) -> Result<Audio> {
     if !(offset.is_finite() && offset >= 0.0) {
-        return Err(param(format!("offset must be a finite number >= 0, got {offset}")));
+        return Err(param(format!(
+            "offset must be a finite number >= 0, got {offset}"
+        )));
     }
     if let Some(d) = duration {
         if !(d.is_finite() && d > 0.0) {
-            return Err(param(format!("duration must be a finite number > 0, got {d}")));
+            return Err(param(format!(
+                "duration must be a finite number > 0, got {d}"
+            )));
         }
     }
     let native = audio.sample_rate as f64;
@@ -64,7 +68,10 @@ fn trim_resample(
     }
     let end = duration.map_or(n, |d| (start + (d * native).round() as usize).min(n));
     let audio = if start > 0 || end < n {
-        Audio::new(audio.samples[start..end.max(start + 1)].to_vec(), audio.sample_rate)?
+        Audio::new(
+            audio.samples[start..end.max(start + 1)].to_vec(),
+            audio.sample_rate,
+        )?
     } else {
         audio
     };

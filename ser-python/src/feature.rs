@@ -2,11 +2,12 @@
 //! `ser.power_to_db`): the `ser-dsp` / `ser-features` extractors over batches of signals,
 //! each signal on its own core, without the GIL.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use ndarray::{Array2, Array3, ArrayView2, Axis};
-use numpy::{IntoPyArray, PyArray2, PyArray3, PyReadonlyArray2};
+use ndarray::{Array2, Array3, ArrayView1, ArrayView2, Axis};
+use numpy::{IntoPyArray, PyArray2, PyArray3, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::prelude::*;
 use rayon::prelude::*;
 use ser_dsp::{DbConfig, DbRef, MelConfig, PadMode};
@@ -40,25 +41,37 @@ fn plan(config: &str) -> Result<Arc<FeatureExtractor>> {
 fn kind(name: &str) -> Result<FeatureKind> {
     FeatureKind::from_name(name).ok_or_else(|| {
         let known: Vec<&str> = FeatureKind::ALL.iter().map(|k| k.name()).collect();
-        param(format!("unknown feature `{name}` (known: {})", known.join(", ")))
+        param(format!(
+            "unknown feature `{name}` (known: {})",
+            known.join(", ")
+        ))
     })
 }
 
-/// Runs `f` on every row of `y` (in parallel when there are several), stacking the
-/// `(rows, frames)` results of each into `(n_signals, rows, frames)`.
-pub fn per_signal<F>(y: ArrayView2<'_, f32>, f: F) -> Result<Vec<Array2<f32>>>
-where
-    F: Fn(&[f32]) -> Result<Array2<f32>> + Sync,
-{
-    let rows: Vec<Vec<f32>> = y.outer_iter().map(|r| r.to_vec()).collect();
-    if rows.len() == 1 {
-        return Ok(vec![f(&rows[0])?]);
+/// A row of a C-contiguous array as a slice (copied only if the row is strided).
+fn row_slice<'a>(r: ArrayView1<'a, f32>) -> Cow<'a, [f32]> {
+    match r.to_slice() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(r.to_vec()),
     }
-    rows.par_iter().map(|r| f(r)).collect()
 }
 
-fn stack(items: Vec<Array2<f32>>) -> Result<Array3<f32>> {
-    let views: Vec<_> = items.iter().map(|a| a.view()).collect();
+/// Runs `f` on every row of `y` (in parallel when there are several).
+pub fn per_signal<T, F>(y: ArrayView2<'_, f32>, f: F) -> Result<Vec<T>>
+where
+    T: Send,
+    F: Fn(&[f32]) -> Result<T> + Sync,
+{
+    if y.nrows() == 1 {
+        return Ok(vec![f(&row_slice(y.row(0)))?]);
+    }
+    (0..y.nrows())
+        .into_par_iter()
+        .map(|i| f(&row_slice(y.row(i))))
+        .collect()
+}
+
+fn stack(views: Vec<ArrayView2<'_, f32>>) -> Result<Array3<f32>> {
     ndarray::stack(Axis(0), &views).map_err(|e| param(format!("cannot stack outputs: {e}")))
 }
 
@@ -72,25 +85,22 @@ pub fn frame_features<'py>(
     kinds: Vec<String>,
 ) -> PyResult<Vec<Bound<'py, PyArray3<f32>>>> {
     let kinds = kinds.iter().map(|k| kind(k)).collect::<Result<Vec<_>>>()?;
-    let y = y.as_array().to_owned();
-    let config = config.to_string();
+    let y = y.as_array();
     let out = py.detach(|| -> Result<Vec<Array3<f32>>> {
-        let p = plan(&config)?;
-        let rows: Vec<Vec<f32>> = y.outer_iter().map(|r| r.to_vec()).collect();
-        let one = |r: &Vec<f32>| -> Result<Vec<Array2<f32>>> {
-            let f = p.extract(r, &kinds)?;
-            Ok(kinds
-                .iter()
-                .map(|k| f.get(*k).cloned().unwrap_or_default())
-                .collect())
-        };
-        let per_row: Vec<Vec<Array2<f32>>> = if rows.len() == 1 {
-            vec![one(&rows[0])?]
-        } else {
-            rows.par_iter().map(one).collect::<Result<_>>()?
-        };
+        let p = plan(config)?;
+        let mut per_row = per_signal(y, |r| {
+            Ok(p.extract(r, &kinds)?
+                .into_items()
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect::<Vec<_>>())
+        })?;
+        if per_row.len() == 1 {
+            let one = per_row.pop().unwrap_or_default();
+            return Ok(one.into_iter().map(|a| a.insert_axis(Axis(0))).collect());
+        }
         (0..kinds.len())
-            .map(|k| stack(per_row.iter().map(|r| r[k].clone()).collect()))
+            .map(|k| stack(per_row.iter().map(|r| r[k].view()).collect()))
             .collect()
     })?;
     Ok(out.into_iter().map(|a| a.into_pyarray(py)).collect())
@@ -111,41 +121,52 @@ pub fn spectral_from_s<'py>(
     quantile: f64,
 ) -> PyResult<Bound<'py, PyArray2<f32>>> {
     use ser_features::spectral as sp;
-    let s = s.as_array().to_owned();
-    let kind = kind.to_string();
+    let v = s.as_array();
     let out = py.detach(|| -> Result<Array2<f32>> {
-        let v = s.view();
-        Ok(match kind.as_str() {
+        Ok(match kind {
             "spectral_centroid" => sp::spectral_centroid(v, sr)?,
             "spectral_bandwidth" => sp::spectral_bandwidth(v, sr)?,
             "spectral_rolloff" => sp::spectral_rolloff(v, sr, roll_percent)?,
             "spectral_flatness" => sp::spectral_flatness(v)?,
-            "spectral_contrast" => sp::spectral_contrast(v, sr, fmin, n_bands, quantile, Some(80.0))?,
+            "spectral_contrast" => {
+                sp::spectral_contrast(v, sr, fmin, n_bands, quantile, Some(80.0))?
+            }
             other => return Err(param(format!("no spectrogram input for `{other}`"))),
         })
     })?;
     Ok(out.into_pyarray(py))
 }
 
-/// `_ser.mfcc_from_log_mel(S_db, n_mfcc, lifter)`: `librosa.feature.mfcc(S=S_db, ...)`.
+/// `_ser.mfcc_from_log_mel(S_db, n_mfcc, lifter)`: `librosa.feature.mfcc(S=S_db, ...)` for a
+/// stack of log-mel spectrograms `(n, n_mels, frames)` → `(n, n_mfcc, frames)`, in parallel.
 #[pyfunction]
 pub fn mfcc_from_log_mel<'py>(
     py: Python<'py>,
-    s_db: PyReadonlyArray2<'py, f32>,
+    s_db: PyReadonlyArray3<'py, f32>,
     n_mfcc: usize,
     lifter: f32,
-) -> PyResult<Bound<'py, PyArray2<f32>>> {
-    let s = s_db.as_array().to_owned();
-    let out = py.detach(|| ser_features::mfcc::mfcc_from_log_mel(s.view(), n_mfcc, lifter))
-        .map_err(Error::from)?;
+) -> PyResult<Bound<'py, PyArray3<f32>>> {
+    let s = s_db.as_array();
+    let out = py.detach(|| -> Result<Array3<f32>> {
+        let one = |m: ArrayView2<'_, f32>| ser_features::mfcc::mfcc_from_log_mel(m, n_mfcc, lifter);
+        let mats: Vec<Array2<f32>> = if s.shape()[0] == 1 {
+            vec![one(s.index_axis(Axis(0), 0))?]
+        } else {
+            (0..s.shape()[0])
+                .into_par_iter()
+                .map(|i| one(s.index_axis(Axis(0), i)))
+                .collect::<std::result::Result<_, _>>()?
+        };
+        stack(mats.iter().map(|m| m.view()).collect())
+    })?;
     Ok(out.into_pyarray(py))
 }
 
 /// `_ser.mel_filters(config_json)`: `librosa.filters.mel` `(n_mels, 1 + n_fft/2)`.
 #[pyfunction]
 pub fn mel_filters<'py>(py: Python<'py>, config: &str) -> PyResult<Bound<'py, PyArray2<f32>>> {
-    let cfg: MelConfig = serde_json::from_str(config)
-        .map_err(|e| param(format!("bad mel configuration: {e}")))?;
+    let cfg: MelConfig =
+        serde_json::from_str(config).map_err(|e| param(format!("bad mel configuration: {e}")))?;
     let fb = ser_dsp::mel_filterbank(&cfg).map_err(Error::from)?;
     Ok(fb.into_pyarray(py))
 }
@@ -159,9 +180,9 @@ pub fn delta<'py>(
     width: usize,
     order: usize,
 ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-    let d = data.as_array().to_owned();
+    let d = data.as_array();
     let out = py
-        .detach(|| ser_features::delta::delta(d.view(), width, order))
+        .detach(|| ser_features::delta::delta(d, width, order))
         .map_err(Error::from)?;
     Ok(out.into_pyarray(py))
 }
@@ -189,7 +210,9 @@ pub fn pad_mode(name: &str) -> Result<PadMode> {
     match name {
         "constant" => Ok(PadMode::Constant),
         "reflect" => Ok(PadMode::Reflect),
-        other => Err(param(format!("pad_mode `{other}` is not supported (constant, reflect)"))),
+        other => Err(param(format!(
+            "pad_mode `{other}` is not supported (constant, reflect)"
+        ))),
     }
 }
 
@@ -221,14 +244,12 @@ pub fn yin<'py>(
     if let Some(h) = hop_length {
         cfg = cfg.hop_length(h);
     }
-    let y = y.as_array().to_owned();
+    let y = y.as_array();
     let out = py.detach(|| -> Result<Array2<f32>> {
         let plan = Yin::new(&cfg)?;
-        let rows = per_signal(y.view(), |r| {
-            let f0 = plan.process(r)?;
-            Ok(Array2::from_shape_vec((1, f0.len()), f0).map_err(|e| param(e.to_string()))?)
-        })?;
-        Ok(stack(rows)?.index_axis_move(Axis(1), 0))
+        let rows = per_signal(y, |r| Ok(plan.process(r)?))?;
+        let views = rows.iter().map(ArrayView1::from).collect::<Vec<_>>();
+        ndarray::stack(Axis(0), &views).map_err(|e| param(format!("cannot stack outputs: {e}")))
     })?;
     Ok(out.into_pyarray(py))
 }
@@ -285,14 +306,10 @@ pub fn pyin<'py>(
     if let Some(h) = hop_length {
         cfg = cfg.hop_length(h);
     }
-    let y = y.as_array().to_owned();
+    let y = y.as_array();
     let (f0, flag, prob) = py.detach(|| -> Result<_> {
         let plan = Pyin::new(&cfg)?;
-        let rows: Vec<Vec<f32>> = y.outer_iter().map(|r| r.to_vec()).collect();
-        let outs = rows
-            .par_iter()
-            .map(|r| plan.process(r).map_err(Error::from))
-            .collect::<Result<Vec<_>>>()?;
+        let outs = per_signal(y, |r| Ok(plan.process(r)?))?;
         let t = outs.first().map_or(0, |o| o.f0.len());
         let b = outs.len();
         let mut f0 = Array2::<f32>::zeros((b, t));
@@ -300,10 +317,16 @@ pub fn pyin<'py>(
         let mut prob = Array2::<f32>::zeros((b, t));
         for (i, o) in outs.into_iter().enumerate() {
             f0.row_mut(i).assign(&ndarray::ArrayView1::from(&o.f0));
-            flag.row_mut(i).assign(&ndarray::ArrayView1::from(&o.voiced_flag));
-            prob.row_mut(i).assign(&ndarray::ArrayView1::from(&o.voiced_prob));
+            flag.row_mut(i)
+                .assign(&ndarray::ArrayView1::from(&o.voiced_flag));
+            prob.row_mut(i)
+                .assign(&ndarray::ArrayView1::from(&o.voiced_prob));
         }
         Ok((f0, flag, prob))
     })?;
-    Ok((f0.into_pyarray(py), flag.into_pyarray(py), prob.into_pyarray(py)))
+    Ok((
+        f0.into_pyarray(py),
+        flag.into_pyarray(py),
+        prob.into_pyarray(py),
+    ))
 }

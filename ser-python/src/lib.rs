@@ -33,7 +33,10 @@ fn _ser(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<recognizer::Recognizer>()?;
     m.add(
         "FEATURE_SETS",
-        ser_features::sets::SET_NAMES.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        ser_features::sets::SET_NAMES
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
     )?;
     Ok(())
 }

@@ -47,7 +47,8 @@ impl Recognizer {
     fn new(py: Python<'_>, model_dir: Option<PathBuf>, speech_gate: bool) -> PyResult<Self> {
         let dir = model_dir.unwrap_or_else(|| ser_models::shipped_model_dir("default"));
         let inner = py.detach(|| -> Result<_> {
-            let rec = ser_models::Recognizer::load(&dir).map_err(|e| Error::from(e).in_file(&dir))?;
+            let rec =
+                ser_models::Recognizer::load(&dir).map_err(|e| Error::from(e).in_file(&dir))?;
             Ok(if speech_gate {
                 rec
             } else {
@@ -82,7 +83,12 @@ impl Recognizer {
     }
 
     /// Classifies a mono signal at `sr` Hz.
-    fn predict_samples(&self, py: Python<'_>, y: PyReadonlyArray1<'_, f32>, sr: u32) -> PyResult<Outcome> {
+    fn predict_samples(
+        &self,
+        py: Python<'_>,
+        y: PyReadonlyArray1<'_, f32>,
+        sr: u32,
+    ) -> PyResult<Outcome> {
         let y = y.as_array().to_vec();
         Ok(py.detach(|| outcome(self.inner.predict_samples(&y, sr)))?)
     }
