@@ -37,11 +37,12 @@ def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float
     target = None if sr is None else u.rate(sr)
     args = (target, float(offset), None if duration is None else float(duration), _RES_TYPES[res_type])
     if hasattr(path, "read"):
-        y, rate = _ser.load_bytes(bytes(path.read()), *args)
+        source = bytes(path.read())
     elif isinstance(path, (bytes, bytearray, memoryview)):
-        y, rate = _ser.load_bytes(bytes(path), *args)
+        source = bytes(path)
     else:
-        y, rate = _ser.load(os.fspath(path), *args)
+        source = os.fspath(path)
+    y, rate = _ser.load(source, *args)
     return y.astype(dtype, copy=False), rate
 
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use ser_dsp::{Audio, ResampleQuality};
 
 use crate::error::{param, Error, Result};
@@ -81,38 +82,44 @@ fn trim_resample(
     }
 }
 
-/// `_ser.load(path, sr, offset, duration, quality) -> (y, sr)`.
-#[pyfunction]
-#[pyo3(signature = (path, sr, offset, duration, quality))]
-pub fn load<'py>(
-    py: Python<'py>,
-    path: PathBuf,
-    sr: Option<u32>,
-    offset: f64,
-    duration: Option<f64>,
-    quality: &str,
-) -> PyResult<(Bound<'py, PyArray1<f32>>, u32)> {
-    let q = self::quality(quality)?;
-    let audio = py.detach(|| load_audio(&path, sr, offset, duration, q))?;
-    Ok((audio.samples.into_pyarray(py), audio.sample_rate))
+/// What [`load`] decodes: the bytes of an audio file (`bytes`), or a path (`str` /
+/// `os.PathLike`).
+#[derive(FromPyObject)]
+pub enum Source<'py> {
+    /// An in-memory file.
+    Bytes(Bound<'py, PyBytes>),
+    /// A file on disk.
+    Path(PathBuf),
 }
 
-/// `_ser.load_bytes(data, sr, offset, duration, quality) -> (y, sr)`: [`load`] for the bytes
-/// of an audio file.
+/// `_ser.load(source, sr, offset, duration, quality) -> (y, sr)`: a file (path or bytes)
+/// decoded to mono, trimmed to `duration` s from `offset`, resampled to `sr`.
 #[pyfunction]
-#[pyo3(signature = (data, sr, offset, duration, quality))]
-pub fn load_bytes<'py>(
+#[pyo3(signature = (source, sr, offset, duration, quality))]
+pub fn load<'py>(
     py: Python<'py>,
-    data: &[u8],
+    source: Source<'py>,
     sr: Option<u32>,
     offset: f64,
     duration: Option<f64>,
     quality: &str,
 ) -> PyResult<(Bound<'py, PyArray1<f32>>, u32)> {
     let q = self::quality(quality)?;
-    let audio = py.detach(|| -> Result<Audio> {
-        let audio = Audio::from_bytes(data, None)?;
-        trim_resample(audio, "the audio", sr, offset, duration, q)
+    // borrowed out of the Python objects before the GIL is released
+    enum Input<'a> {
+        Path(&'a std::path::Path),
+        Bytes(&'a [u8]),
+    }
+    let input = match &source {
+        Source::Path(path) => Input::Path(path),
+        Source::Bytes(b) => Input::Bytes(b.as_bytes()),
+    };
+    let audio = py.detach(|| match input {
+        Input::Path(path) => load_audio(path, sr, offset, duration, q),
+        Input::Bytes(data) => {
+            let audio = Audio::from_bytes(data, None)?;
+            trim_resample(audio, "the audio", sr, offset, duration, q)
+        }
     })?;
     Ok((audio.samples.into_pyarray(py), audio.sample_rate))
 }

@@ -20,7 +20,6 @@ use pyo3::prelude::*;
 fn _ser(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(audio::load, m)?)?;
-    m.add_function(wrap_pyfunction!(audio::load_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(feature::frame_features, m)?)?;
     m.add_function(wrap_pyfunction!(feature::spectral_from_s, m)?)?;
     m.add_function(wrap_pyfunction!(feature::mfcc_from_log_mel, m)?)?;
