@@ -64,15 +64,6 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Why a clip was judged non-speech, e.g. `silence (2.00 s, level -200 dBFS, voiced 0 %)`
-/// (the [`ModelError::NoSpeech`] message without its `no speech: ` prefix).
-pub fn no_speech_reason(d: Box<ser_features::SpeechDecision>) -> String {
-    ModelError::NoSpeech(d)
-        .to_string()
-        .trim_start_matches("no speech: ")
-        .to_string()
-}
-
 /// Recognises one file.
 pub fn recognize_file(rec: &Recognizer, path: &Path) -> FileResult {
     let mut r = FileResult {
@@ -104,7 +95,7 @@ pub fn recognize_file(rec: &Recognizer, path: &Path) -> FileResult {
         }
         Err(ModelError::NoSpeech(d)) => {
             r.speech = Some(false);
-            r.note = Some(no_speech_reason(d));
+            r.note = Some(ser_models::describe_no_speech(&d));
         }
         Err(e) => {
             r.note = Some(e.to_string());

@@ -26,4 +26,10 @@ class ModelError(Error):
     """A missing, incomplete or corrupt model directory."""
 
 
+def from_core(class_name, message):
+    """The exception the Rust core reported as ``(class name, message)`` for one file."""
+    classes = {c.__name__: c for c in (ParameterError, AudioError, ModelError)}
+    return classes.get(class_name, Error)(message)
+
+
 __all__ = ["Error", "ParameterError", "AudioError", "ModelError"]

@@ -88,7 +88,7 @@ class Recognizer:
         out = []
         for ok, err in self._inner.predict_files([os.fspath(f) for f in files]):
             if err is not None:
-                exc = getattr(_errors, err[0], _errors.Error)(err[1])
+                exc = _errors.from_core(*err)
                 if errors == "raise":
                     raise exc
                 out.append(exc)

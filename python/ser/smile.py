@@ -67,10 +67,6 @@ def _td(seconds):
     return pd.to_timedelta(seconds, unit="s")
 
 
-def _raise(cls_name, message):
-    raise getattr(_errors, cls_name, _errors.Error)(message)
-
-
 class Smile:
     """``opensmile.Smile``-like extractor over ser's named sets.
 
@@ -154,7 +150,7 @@ class Smile:
         for f, err in zip(files, errs):
             if err is not None:
                 if errors == "raise":
-                    _raise(*err)
+                    raise _errors.from_core(*err)
                 failed[f] = err[1]
         index = pd.MultiIndex.from_arrays(
             [files, _td(offsets), _td(np.asarray(offsets) + np.asarray(seconds))],

@@ -152,7 +152,9 @@ pub enum Error {
     NoSpeech(Box<ser_features::SpeechDecision>),
 }
 
-fn describe_no_speech(d: &ser_features::SpeechDecision) -> String {
+/// Why a clip was judged non-speech, e.g. `silence (2.00 s, level -200 dBFS, voiced 0 %)`:
+/// the text of [`Error::NoSpeech`] after its `no speech: ` prefix.
+pub fn describe_no_speech(d: &ser_features::SpeechDecision) -> String {
     let why = match d.reason {
         Some(r) => serde_json::to_value(r)
             .ok()

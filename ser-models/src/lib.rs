@@ -98,7 +98,7 @@ pub use dataset::{
     load_corpus_features, load_corpus_features_from, load_corpus_features_with,
     speaker_standardize, CorpusData,
 };
-pub use error::{Error, Result};
+pub use error::{describe_no_speech, Error, Result};
 pub use features::{
     FeatureSpec, FunctionalsSpec, LogMelSpec, MfccSpec, UtteranceNorm, WhisperSpec,
 };

@@ -2,40 +2,70 @@
 //! `ser.power_to_db`): the `ser-dsp` / `ser-features` extractors over batches of signals,
 //! each signal on its own core, without the GIL.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use ndarray::{Array2, Array3, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array, Array2, Array3, ArrayView, ArrayView1, ArrayView2, Axis, Dimension};
 use numpy::{IntoPyArray, PyArray2, PyArray3, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::prelude::*;
 use rayon::prelude::*;
 use ser_dsp::{DbConfig, DbRef, MelConfig, PadMode};
-use ser_features::prosody::{Pyin, PyinConfig, Yin, YinConfig};
+use ser_features::prosody::{Pyin, PyinConfig, PyinOutput, Yin, YinConfig};
 use ser_features::{FeatureConfig, FeatureExtractor, FeatureKind};
 
 use crate::error::{param, Error, Result};
 
-/// Plans by their JSON configuration (planning an STFT + filterbank costs about as much as
-/// the features of a short clip). Bounded: cleared when it holds [`MAX_PLANS`].
-static PLANS: OnceLock<Mutex<HashMap<String, Arc<FeatureExtractor>>>> = OnceLock::new();
-const MAX_PLANS: usize = 64;
+/// A bounded cache of plans (an STFT + filterbank, a feature set…), each built once and
+/// shared by every thread; cleared when it holds [`PlanCache::MAX`] entries.
+pub struct PlanCache<K, V>(Mutex<HashMap<K, Arc<V>>>);
+
+impl<K: Eq + Hash, V> PlanCache<K, V> {
+    /// Most plans kept.
+    pub const MAX: usize = 64;
+
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self(Mutex::new(HashMap::new()))
+    }
+
+    /// The plan for `key`, built by `make` the first time.
+    pub fn get<Q>(&self, key: &Q, make: impl FnOnce() -> Result<V>) -> Result<Arc<V>>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ToOwned<Owned = K> + ?Sized,
+    {
+        if let Some(p) = self.0.lock().ok().and_then(|c| c.get(key).cloned()) {
+            return Ok(p);
+        }
+        let p = Arc::new(make()?);
+        if let Ok(mut c) = self.0.lock() {
+            if c.len() >= Self::MAX {
+                c.clear();
+            }
+            c.insert(key.to_owned(), Arc::clone(&p));
+        }
+        Ok(p)
+    }
+}
+
+impl<K: Eq + Hash, V> Default for PlanCache<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Extractor plans by their JSON configuration (planning costs about as much as the features
+/// of a short clip).
+static PLANS: OnceLock<PlanCache<String, FeatureExtractor>> = OnceLock::new();
 
 fn plan(config: &str) -> Result<Arc<FeatureExtractor>> {
-    let cache = PLANS.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(p) = cache.lock().ok().and_then(|c| c.get(config).cloned()) {
-        return Ok(p);
-    }
-    let cfg: FeatureConfig = serde_json::from_str(config)
-        .map_err(|e| param(format!("bad feature configuration: {e}")))?;
-    let p = Arc::new(FeatureExtractor::new(&cfg)?);
-    if let Ok(mut c) = cache.lock() {
-        if c.len() >= MAX_PLANS {
-            c.clear();
-        }
-        c.insert(config.to_string(), Arc::clone(&p));
-    }
-    Ok(p)
+    PLANS.get_or_init(PlanCache::new).get(config, || {
+        let cfg: FeatureConfig = serde_json::from_str(config)
+            .map_err(|e| param(format!("bad feature configuration: {e}")))?;
+        Ok(FeatureExtractor::new(&cfg)?)
+    })
 }
 
 fn kind(name: &str) -> Result<FeatureKind> {
@@ -56,23 +86,30 @@ fn row_slice<'a>(r: ArrayView1<'a, f32>) -> Cow<'a, [f32]> {
     }
 }
 
+/// `f(0..n)`, on the rayon pool when `n > 1`.
+fn par_map<T, F>(n: usize, f: F) -> Result<Vec<T>>
+where
+    T: Send,
+    F: Fn(usize) -> Result<T> + Sync,
+{
+    if n == 1 {
+        return Ok(vec![f(0)?]);
+    }
+    (0..n).into_par_iter().map(&f).collect()
+}
+
 /// Runs `f` on every row of `y` (in parallel when there are several).
 pub fn per_signal<T, F>(y: ArrayView2<'_, f32>, f: F) -> Result<Vec<T>>
 where
     T: Send,
     F: Fn(&[f32]) -> Result<T> + Sync,
 {
-    if y.nrows() == 1 {
-        return Ok(vec![f(&row_slice(y.row(0)))?]);
-    }
-    (0..y.nrows())
-        .into_par_iter()
-        .map(|i| f(&row_slice(y.row(i))))
-        .collect()
+    par_map(y.nrows(), |i| f(&row_slice(y.row(i))))
 }
 
-fn stack(views: Vec<ArrayView2<'_, f32>>) -> Result<Array3<f32>> {
-    ndarray::stack(Axis(0), &views).map_err(|e| param(format!("cannot stack outputs: {e}")))
+/// Per-signal outputs stacked along a new first axis.
+fn stack<A: Clone, D: Dimension>(views: &[ArrayView<'_, A, D>]) -> Result<Array<A, D::Larger>> {
+    ndarray::stack(Axis(0), views).map_err(|e| param(format!("cannot stack outputs: {e}")))
 }
 
 /// `_ser.frame_features(y, config_json, kinds) -> [array (n_signals, rows, frames)]`: the
@@ -100,7 +137,7 @@ pub fn frame_features<'py>(
             return Ok(one.into_iter().map(|a| a.insert_axis(Axis(0))).collect());
         }
         (0..kinds.len())
-            .map(|k| stack(per_row.iter().map(|r| r[k].view()).collect()))
+            .map(|k| stack(&per_row.iter().map(|r| r[k].view()).collect::<Vec<_>>()))
             .collect()
     })?;
     Ok(out.into_iter().map(|a| a.into_pyarray(py)).collect())
@@ -148,16 +185,14 @@ pub fn mfcc_from_log_mel<'py>(
 ) -> PyResult<Bound<'py, PyArray3<f32>>> {
     let s = s_db.as_array();
     let out = py.detach(|| -> Result<Array3<f32>> {
-        let one = |m: ArrayView2<'_, f32>| ser_features::mfcc::mfcc_from_log_mel(m, n_mfcc, lifter);
-        let mats: Vec<Array2<f32>> = if s.shape()[0] == 1 {
-            vec![one(s.index_axis(Axis(0), 0))?]
-        } else {
-            (0..s.shape()[0])
-                .into_par_iter()
-                .map(|i| one(s.index_axis(Axis(0), i)))
-                .collect::<std::result::Result<_, _>>()?
-        };
-        stack(mats.iter().map(|m| m.view()).collect())
+        let mats = par_map(s.shape()[0], |i| {
+            Ok(ser_features::mfcc::mfcc_from_log_mel(
+                s.index_axis(Axis(0), i),
+                n_mfcc,
+                lifter,
+            )?)
+        })?;
+        stack(&mats.iter().map(|m| m.view()).collect::<Vec<_>>())
     })?;
     Ok(out.into_pyarray(py))
 }
@@ -248,8 +283,7 @@ pub fn yin<'py>(
     let out = py.detach(|| -> Result<Array2<f32>> {
         let plan = Yin::new(&cfg)?;
         let rows = per_signal(y, |r| Ok(plan.process(r)?))?;
-        let views = rows.iter().map(ArrayView1::from).collect::<Vec<_>>();
-        ndarray::stack(Axis(0), &views).map_err(|e| param(format!("cannot stack outputs: {e}")))
+        stack(&rows.iter().map(ArrayView1::from).collect::<Vec<_>>())
     })?;
     Ok(out.into_pyarray(py))
 }
@@ -310,19 +344,19 @@ pub fn pyin<'py>(
     let (f0, flag, prob) = py.detach(|| -> Result<_> {
         let plan = Pyin::new(&cfg)?;
         let outs = per_signal(y, |r| Ok(plan.process(r)?))?;
-        let t = outs.first().map_or(0, |o| o.f0.len());
-        let b = outs.len();
-        let mut f0 = Array2::<f32>::zeros((b, t));
-        let mut flag = Array2::<bool>::from_elem((b, t), false);
-        let mut prob = Array2::<f32>::zeros((b, t));
-        for (i, o) in outs.into_iter().enumerate() {
-            f0.row_mut(i).assign(&ndarray::ArrayView1::from(&o.f0));
-            flag.row_mut(i)
-                .assign(&ndarray::ArrayView1::from(&o.voiced_flag));
-            prob.row_mut(i)
-                .assign(&ndarray::ArrayView1::from(&o.voiced_prob));
-        }
-        Ok((f0, flag, prob))
+        let rows = |field: fn(&PyinOutput) -> &Vec<f32>| {
+            stack(
+                &outs
+                    .iter()
+                    .map(|o| ArrayView1::from(field(o)))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let flags = outs
+            .iter()
+            .map(|o| ArrayView1::from(&o.voiced_flag))
+            .collect::<Vec<_>>();
+        Ok((rows(|o| &o.f0)?, stack(&flags)?, rows(|o| &o.voiced_prob)?))
     })?;
     Ok((
         f0.into_pyarray(py),

@@ -16,13 +16,12 @@ type Outcome = (Option<String>, Vec<(String, f32)>, bool, Option<String>);
 fn outcome(r: ser_models::Result<Prediction>) -> Result<Outcome> {
     match r {
         Ok(p) => Ok((Some(p.label), p.probabilities, true, None)),
-        Err(ModelError::NoSpeech(d)) => {
-            let reason = ModelError::NoSpeech(d)
-                .to_string()
-                .trim_start_matches("no speech: ")
-                .to_string();
-            Ok((None, Vec::new(), false, Some(reason)))
-        }
+        Err(ModelError::NoSpeech(d)) => Ok((
+            None,
+            Vec::new(),
+            false,
+            Some(ser_models::describe_no_speech(&d)),
+        )),
         Err(e) => Err(e.into()),
     }
 }

@@ -1,9 +1,8 @@
 //! `_ser.FeatureSet`: a named utterance-level set (eGeMAPS-like, ComParE-like, …) over
 //! signals and files, files in parallel without the GIL (the engine of `ser.Smile`).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
@@ -13,7 +12,8 @@ use ser_dsp::{Audio, ResampleQuality};
 use ser_features::sets::FeatureSet as Set;
 
 use crate::audio::load_audio;
-use crate::error::{param, Error, Result};
+use crate::error::{param, Result};
+use crate::feature::PlanCache;
 
 /// A named feature set (`ser_features::sets`), computed at a fixed rate (audio at other rates
 /// is resampled) or, without one, at each signal's own rate (as openSMILE does), with one plan
@@ -22,7 +22,7 @@ use crate::error::{param, Error, Result};
 pub struct FeatureSet {
     name: String,
     sr: Option<u32>,
-    plans: Mutex<HashMap<u32, Arc<Set>>>,
+    plans: PlanCache<u32, Set>,
     names: Vec<String>,
 }
 
@@ -35,14 +35,7 @@ type FilesOutput<'py> = (Bound<'py, PyArray2<f32>>, Vec<f64>, Vec<Option<FileErr
 impl FeatureSet {
     /// The plan for audio at `sr` Hz.
     fn plan(&self, sr: u32) -> Result<Arc<Set>> {
-        if let Some(p) = self.plans.lock().ok().and_then(|m| m.get(&sr).cloned()) {
-            return Ok(p);
-        }
-        let p = Arc::new(Set::new(&self.name, sr)?);
-        if let Ok(mut m) = self.plans.lock() {
-            m.insert(sr, Arc::clone(&p));
-        }
-        Ok(p)
+        self.plans.get(&sr, || Ok(Set::new(&self.name, sr)?))
     }
 
     /// Resamples `audio` to the fixed rate, if there is one, and extracts.
@@ -81,15 +74,15 @@ impl FeatureSet {
     #[new]
     #[pyo3(signature = (name, sr=None))]
     fn new(name: &str, sr: Option<u32>) -> PyResult<Self> {
-        let first = Set::new(name, sr.unwrap_or(16_000)).map_err(Error::from)?;
-        let names = first.names();
-        let plans = HashMap::from([(sr.unwrap_or(16_000), Arc::new(first))]);
-        Ok(Self {
+        let mut set = Self {
             name: name.to_string(),
             sr,
-            plans: Mutex::new(plans),
-            names,
-        })
+            plans: PlanCache::new(),
+            names: Vec::new(),
+        };
+        // planned now, so a bad name fails here; the names do not depend on the rate
+        set.names = set.plan(sr.unwrap_or(16_000))?.names();
+        Ok(set)
     }
 
     /// Feature names, in output order.

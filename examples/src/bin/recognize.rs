@@ -166,7 +166,7 @@ fn main() -> Result<()> {
                 println!(
                     "{}: no speech — {}",
                     audio_path.display(),
-                    ser_examples::batch::no_speech_reason(d)
+                    ser_models::describe_no_speech(&d)
                 );
             }
             return Ok(());
