@@ -80,6 +80,7 @@ pub mod db;
 pub mod dct;
 pub mod error;
 pub mod frame;
+pub mod lanes;
 pub mod mel;
 pub mod resample;
 pub mod signal;

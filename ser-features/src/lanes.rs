@@ -1,29 +1,9 @@
 //! Eight-lane reductions over `f32` slices: independent partial sums that the compiler
 //! vectorises, in a fixed order (deterministic results; not latency-bound like a sequential
-//! `iter().sum()`), and [`wide`], which runs a hot loop compiled for AVX2 when the CPU has it.
+//! `iter().sum()`), and [`wide`] (from `ser_dsp::lanes`), which runs a hot loop compiled for
+//! AVX2 when the CPU has it.
 
-/// Runs `f` compiled for AVX2 + FMA when the CPU has them (checked at run time; the portable
-/// build otherwise), so the compiler's vectorised loops use 256-bit registers. Results are
-/// identical either way: Rust never contracts `a * b + c` into a fused multiply-add, and the
-/// loops' summation orders are fixed in the source. `f` must be `#[inline(always)]`-friendly:
-/// code it calls that is not inlined into it runs as the portable build.
-#[inline(always)]
-#[allow(unsafe_code)]
-pub(crate) fn wide<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
-            f()
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: `avx2` needs exactly the AVX2 and FMA support checked just above
-            return unsafe { avx2(f) };
-        }
-    }
-    f()
-}
+pub(crate) use ser_dsp::lanes::wide;
 
 /// `Σ a[i] b[i]` over the common length.
 #[inline]

@@ -3,8 +3,8 @@
 //! self-attention with key-padding masks, a pre-LN Transformer encoder layer, a
 //! bidirectional LSTM that respects sequence lengths, and 2-D conv blocks.
 
-use candle_core::{DType, Device, IndexOp, Module, ModuleT, Tensor};
-use candle_nn::{batch_norm, linear, BatchNorm, BatchNormConfig, Init, Linear, VarBuilder};
+use candle_core::{Device, IndexOp, Module, Tensor};
+use candle_nn::{linear, Init, Linear, VarBuilder};
 
 use crate::params::DropoutRng;
 
@@ -389,7 +389,6 @@ struct LstmDir {
     w_hh: Tensor,
     b_ih: Tensor,
     b_hh: Tensor,
-    hidden: usize,
 }
 
 impl LstmDir {
@@ -410,37 +409,18 @@ impl LstmDir {
             w_hh,
             b_ih,
             b_hh,
-            hidden,
         })
     }
 
     /// `x (B, T, F)` → hidden states `(B, T, H)`.
     fn forward(&self, x: &Tensor) -> CResult<Tensor> {
-        let (b, t, _) = x.dims3()?;
-        let h_dim = self.hidden;
-        // Input projection for all frames at once: (B, T, 4H).
-        let bias = (&self.b_ih + &self.b_hh)?;
-        let xp = x.broadcast_matmul(&self.w_ih.t()?)?.broadcast_add(&bias)?;
-        let w_hh_t = self.w_hh.t()?;
-        let mut h = Tensor::zeros((b, h_dim), DType::F32, x.device())?;
-        let mut c = h.clone();
-        let mut outs = Vec::with_capacity(t);
-        // Frames are taken from blocks of ~√T frames, not from `xp` itself: the backward
-        // pass of a slice is a zero-padded copy of its whole source, so slicing `xp` at every
-        // step would write T copies of (B, T, 4H); blocks cut that to about 2√T of them.
-        let block = (t as f64).sqrt().ceil().max(1.0) as usize;
-        let mut xb = xp.narrow(1, 0, block.min(t))?.contiguous()?;
-        for step in 0..t {
-            if step > 0 && step % block == 0 {
-                xb = xp.narrow(1, step, block.min(t - step))?.contiguous()?;
-            }
-            let g = (xb.i((.., step % block, ..))? + h.matmul(&w_hh_t)?)?;
-            let hc = crate::ops::lstm_cell(&g, &c)?;
-            h = hc.narrow(1, 0, h_dim)?;
-            c = hc.narrow(1, h_dim, h_dim)?;
-            outs.push(h.clone());
-        }
-        Tensor::stack(&outs, 1)
+        // Input projection for all frames at once, one 2-D matmul: (B, T, 4H).
+        let (b, t, f) = x.dims3()?;
+        let xp = x
+            .reshape((b * t, f))?
+            .matmul(&self.w_ih.t()?)?
+            .reshape((b, t, ()))?;
+        crate::ops::lstm_sequence(&xp, &self.w_hh, &(&self.b_ih + &self.b_hh)?)
     }
 }
 
@@ -563,11 +543,75 @@ impl Conv3x3 {
     }
 }
 
+/// Batch normalisation of `(B, C, F, T)` maps followed by ReLU and a time mask, PyTorch
+/// `BatchNorm2d` semantics (ε 1e-5, momentum 0.1, running variance updated with the unbiased
+/// batch variance) and keys (`weight`, `bias`, `running_mean`, `running_var`); computed by the
+/// fused [`crate::ops::batch_norm_relu`].
+#[derive(Debug, Clone)]
+pub struct BatchNormRelu {
+    weight: Tensor,
+    bias: Tensor,
+    running_mean: candle_core::Var,
+    running_var: candle_core::Var,
+}
+
+impl BatchNormRelu {
+    const EPS: f64 = 1e-5;
+    const MOMENTUM: f64 = 0.1;
+
+    /// `channels` features; γ = 1, β = 0, running mean 0 and variance 1 when new.
+    pub fn new(channels: usize, vb: VarBuilder<'_>) -> CResult<Self> {
+        let get = |name: &str, v: f64| vb.get_with_hints(channels, name, Init::Const(v));
+        Ok(Self {
+            weight: get("weight", 1.0)?,
+            bias: get("bias", 0.0)?,
+            // Shares the parameter store's storage, so updates are saved with the model.
+            running_mean: candle_core::Var::from_tensor(&get("running_mean", 0.0)?)?,
+            running_var: candle_core::Var::from_tensor(&get("running_var", 1.0)?)?,
+        })
+    }
+
+    /// `x (B, C, F, T)` → `max(0, BN(x))`, zero at frames `t >= lengths[b]`. Training mode
+    /// normalises with the batch's statistics and updates the running ones.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device, Tensor};
+    /// use ser_models::{layers::BatchNormRelu, ParamStore};
+    /// let bn = BatchNormRelu::new(2, ParamStore::new(0).var_builder())?;
+    /// let x = Tensor::ones((3, 2, 4, 5), DType::F32, &Device::Cpu)?;
+    /// // Evaluation mode, fresh running statistics (0, 1): ReLU(x / √(1 + ε)).
+    /// let y = bn.forward(&x, &[5, 5, 2], false)?;
+    /// assert!((y.max_all()?.to_scalar::<f32>()? - 1.0).abs() < 1e-4);
+    /// assert_eq!(y.get(2)?.get(0)?.get(0)?.to_vec1::<f32>()?[2..], [0.0, 0.0, 0.0]);
+    /// # Ok::<(), candle_core::Error>(())
+    /// ```
+    pub fn forward(&self, x: &Tensor, lengths: &[usize], train: bool) -> CResult<Tensor> {
+        let affine = (&self.weight, &self.bias);
+        if !train {
+            let running = (self.running_mean.as_tensor(), self.running_var.as_tensor());
+            return Ok(
+                crate::ops::batch_norm_relu(x, affine, lengths, Some(running), Self::EPS)?.0,
+            );
+        }
+        let (y, stats) = crate::ops::batch_norm_relu(x, affine, lengths, None, Self::EPS)?;
+        if let Some((mean, var)) = stats {
+            let n = (x.elem_count() / x.dim(1)?.max(1)) as f64;
+            let m = Self::MOMENTUM;
+            let unbiased = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
+            let rm = ((self.running_mean.as_tensor() * (1.0 - m))? + (mean * m)?)?;
+            let rv = ((self.running_var.as_tensor() * (1.0 - m))? + (var * (m * unbiased))?)?;
+            self.running_mean.set(&rm)?;
+            self.running_var.set(&rv)?;
+        }
+        Ok(y)
+    }
+}
+
 /// Conv 3×3 → BatchNorm → ReLU → mask → max-pool → dropout on `(B, C, F, T)` maps.
 #[derive(Debug, Clone)]
 pub struct ConvBlock {
     conv: Conv3x3,
-    bn: BatchNorm,
+    bn: BatchNormRelu,
     pool_f: usize,
     pool_t: usize,
     drop: Dropout,
@@ -596,15 +640,9 @@ impl ConvBlock {
         rng: DropoutRng,
         vb: VarBuilder<'_>,
     ) -> CResult<Self> {
-        let bn_cfg = BatchNormConfig {
-            eps: 1e-5,
-            remove_mean: true,
-            affine: true,
-            momentum: 0.1,
-        };
         Ok(Self {
             conv: Conv3x3::new(c_in, c_out, vb.pp("conv"))?,
-            bn: batch_norm(c_out, bn_cfg, vb.pp("bn"))?,
+            bn: BatchNormRelu::new(c_out, vb.pp("bn"))?,
             pool_f: pool_f.max(1),
             pool_t: pool_t.max(1),
             drop: Dropout::new(dropout, rng),
@@ -619,11 +657,7 @@ impl ConvBlock {
         lengths: &[usize],
         train: bool,
     ) -> CResult<(Tensor, Vec<usize>)> {
-        let (b, _, _, t) = x.dims4()?;
-        let y = self.conv.forward(x)?;
-        let y = self.bn.forward_t(&y, train)?.relu()?;
-        let m = crate::batch::mask_from_lengths(lengths, t, x.device())?.reshape((b, 1, 1, t))?;
-        let y = y.broadcast_mul(&m)?;
+        let y = self.bn.forward(&self.conv.forward(x)?, lengths, train)?;
         let y = if self.pool_f > 1 || self.pool_t > 1 {
             crate::ops::max_pool2d(&y, self.pool_f, self.pool_t)?
         } else {
@@ -695,7 +729,7 @@ mod tests {
     fn attentive_pool_shape_and_mask() {
         let ps = ParamStore::new(1);
         let pool = AttentiveStatsPool::new(4, 3, ps.var_builder()).unwrap();
-        let x = Tensor::ones((2, 5, 4), DType::F32, &Device::Cpu).unwrap();
+        let x = Tensor::ones((2, 5, 4), candle_core::DType::F32, &Device::Cpu).unwrap();
         let m = Tensor::new(
             &[[1f32, 1., 1., 0., 0.], [1., 1., 1., 1., 1.]],
             &Device::Cpu,

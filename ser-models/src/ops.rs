@@ -6,8 +6,9 @@
 //! Each op is one pass over memory, parallel over `(batch, channel)` planes with rayon (the
 //! pool Candle's kernels use, sized by `RAYON_NUM_THREADS`) when the tensor is large. Gradients are checked against
 //! Candle's autograd of the op chain they replace and against finite differences in the
-//! tests below. [`lstm_cell`] fuses the gate non-linearities and state update of one LSTM
-//! step (12 Candle ops and their 12 backward ops per step become one each).
+//! tests below. [`lstm_sequence`] runs a whole LSTM direction (a matmul, a slice and 12
+//! element-wise ops per step, and their backward ops, before) as one op whose backward is
+//! back-propagation through time on the same GEMM kernels Candle uses.
 //!
 //! ```
 //! use candle_core::{Device, Tensor};
@@ -268,98 +269,121 @@ impl CustomOp2 for MaxPool2dBackward {
     }
 }
 
-/// One LSTM step with PyTorch's gate order (i, f, g, o): gate pre-activations `g (B, 4H)` and
-/// the previous cell `c (B, H)` → `(B, 2H)` = `[h' | c']` with
-/// `c' = σ(f)·c + σ(i)·tanh(g)`, `h' = σ(o)·tanh(c')` — the values Candle's
-/// `sigmoid`/`tanh`/`mul`/`add` chain gives, bit for bit, in one op with its own backward.
-pub fn lstm_cell(gates: &Tensor, c: &Tensor) -> Result<Tensor> {
-    gates.contiguous()?.apply_op2(&c.contiguous()?, LstmCell)
-}
-
-/// Candle's CPU sigmoid, `1 / (exp(-v) + 1)`.
-fn sigmoid(v: f32) -> f32 {
-    ((-v).exp() + 1.0).recip()
-}
-
-/// Activated gates `(σ(i), σ(f), tanh(g), σ(o))` of unit `j` from one row of pre-activations
-/// `(4H)`.
-fn activated(gr: &[f32], h: usize, j: usize) -> (f32, f32, f32, f32) {
-    (
-        sigmoid(gr[j]),
-        sigmoid(gr[h + j]),
-        gr[2 * h + j].tanh(),
-        sigmoid(gr[3 * h + j]),
-    )
-}
-
-fn dims2(l: &Layout, op: &str) -> Result<(usize, usize)> {
-    match l.shape().dims() {
-        &[b, n] => Ok((b, n)),
-        d => candle_core::bail!("{op}: expects a matrix, got {d:?}"),
+/// Per-channel sums over the `(B, F, T)` planes of a `(B, C, F, T)` tensor: `f(c, plane of
+/// item b, b)` accumulated for each channel `c` (parallel over channels).
+fn per_channel<const N: usize>(
+    x: &[f32],
+    (b, c, plane): (usize, usize, usize),
+    f: impl Fn(usize, &[f32], usize) -> [f64; N] + Sync + Send,
+) -> Vec<[f64; N]> {
+    let one = |ch: usize| {
+        (0..b).fold([0f64; N], |mut acc, item| {
+            let p = (item * c + ch) * plane;
+            let v = f(ch, &x[p..p + plane], item);
+            acc.iter_mut().zip(v).for_each(|(a, v)| *a += v);
+            acc
+        })
+    };
+    if x.len() < PAR_MIN_VALUES || rayon::current_num_threads() < 2 {
+        (0..c).map(one).collect()
+    } else {
+        (0..c).into_par_iter().map(one).collect()
     }
 }
 
-/// Shapes of an LSTM step: `(B, 4H)` gates and `(B, H)` cell → `(B, H)`.
-fn cell_dims(lg: &Layout, lc: &Layout, op: &str) -> Result<(usize, usize)> {
-    let (b, h4) = dims2(lg, op)?;
-    let (bc, h) = dims2(lc, op)?;
-    if bc != b || h4 != 4 * h {
-        candle_core::bail!("{op}: gates {b}×{h4} do not fit cell {bc}×{h}");
-    }
-    Ok((b, h))
-}
-
-struct LstmCell;
-
-impl CustomOp2 for LstmCell {
-    fn name(&self) -> &'static str {
-        "lstm_cell"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let (b, h) = cell_dims(l1, l2, self.name())?;
-        let g = f32_slice(s1, l1, self.name())?;
-        let c = f32_slice(s2, l2, self.name())?;
-        let mut out = vec![0f32; b * 2 * h];
-        for r in 0..b {
-            let gr = &g[r * 4 * h..(r + 1) * 4 * h];
-            let (hr, cr) = out[r * 2 * h..(r + 1) * 2 * h].split_at_mut(h);
-            for j in 0..h {
-                let (i, f, gg, o) = activated(gr, h, j);
-                let cn = f * c[r * h + j] + i * gg;
-                cr[j] = cn;
-                hr[j] = o * cn.tanh();
-            }
+/// Batch normalisation of `(B, C, F, T)` maps followed by ReLU and a time mask, as one op with
+/// its own backward (Candle's `BatchNorm` in training mode is ten ops — a transposed copy,
+/// means, squares, broadcasts — each with its backward):
+/// `y = max(0, γ_c·(x − μ_c)/√(σ²_c + ε) + β_c)` at frames `t < lengths[b]`, 0 after.
+/// With `running = None` the statistics are the batch's (over `B·F·T`, padded frames
+/// included, as PyTorch's `BatchNorm2d` in training mode), and the call returns them
+/// (mean, biased variance) so the caller can update its running averages; with
+/// `Some((mean, var))` those are used and the gradient is the evaluation-mode one.
+///
+/// ```
+/// use candle_core::{DType, Device, Tensor};
+/// // (B, C, F, T) = (1, 2, 1, 3); channel 0 = [1, 2, 3], channel 1 = [0, 0, 6].
+/// let x = Tensor::new(&[[[[1f32, 2.0, 3.0]], [[0.0, 0.0, 6.0]]]], &Device::Cpu)?;
+/// let gamma = Tensor::ones(2, DType::F32, &Device::Cpu)?;
+/// let beta = Tensor::ones(2, DType::F32, &Device::Cpu)?;
+/// let (y, stats) = ser_models::ops::batch_norm_relu(&x, (&gamma, &beta), &[2], None, 0.0)?;
+/// let y = y.flatten_all()?.to_vec1::<f32>()?;
+/// // Channel 0: mean 2, variance 2/3 → [1 − 1.22 → 0 (ReLU), 1, masked]; channel 1: mean 2,
+/// // variance 8 → [1 − 2/√8, 1 − 2/√8, masked].
+/// let want = [0.0, 1.0, 0.0, 0.292_893_2, 0.292_893_2, 0.0];
+/// assert!(y.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-6));
+/// let (mean, var) = stats.expect("batch statistics");
+/// assert_eq!(mean.to_vec1::<f32>()?, vec![2.0, 2.0]);
+/// assert_eq!(var.to_vec1::<f32>()?[1], 8.0);
+/// # Ok::<(), candle_core::Error>(())
+/// ```
+pub fn batch_norm_relu(
+    x: &Tensor,
+    (gamma, beta): (&Tensor, &Tensor),
+    lengths: &[usize],
+    running: Option<(&Tensor, &Tensor)>,
+    eps: f64,
+) -> Result<(Tensor, Option<(Tensor, Tensor)>)> {
+    let fixed = match running {
+        Some((m, v)) => Some((m.to_vec1::<f32>()?, v.to_vec1::<f32>()?)),
+        None => None,
+    };
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let batch_stats = fixed.is_none();
+    let op = BatchNormRelu {
+        lengths: lengths.to_vec(),
+        eps,
+        fixed,
+        saved: slot.clone(),
+    };
+    let y = x
+        .contiguous()?
+        .apply_op3(&gamma.contiguous()?, &beta.contiguous()?, op)?;
+    let saved = slot.lock().ok().and_then(|s| s.clone());
+    let stats = match saved {
+        Some(s) if batch_stats => {
+            let (c, dev) = (s.mean.len(), x.device());
+            Some((
+                Tensor::from_slice(&s.mean, c, dev)?,
+                Tensor::from_slice(&s.var, c, dev)?,
+            ))
         }
-        Ok((CpuStorage::F32(out), Shape::from((b, 2 * h))))
+        _ => None,
+    };
+    Ok((y, stats))
+}
+
+/// What [`BatchNormRelu`]'s backward needs: the statistics and γ used.
+struct BnSaved {
+    mean: Vec<f32>,
+    var: Vec<f32>,
+    inv_std: Vec<f32>,
+    gamma: Vec<f32>,
+}
+
+struct BatchNormRelu {
+    lengths: Vec<usize>,
+    eps: f64,
+    fixed: Option<(Vec<f32>, Vec<f32>)>,
+    /// Filled by the forward pass; shared with [`batch_norm_relu`], which returns the batch
+    /// statistics from it.
+    saved: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<BnSaved>>>>,
+}
+
+impl BatchNormRelu {
+    fn saved(&self) -> Option<std::sync::Arc<BnSaved>> {
+        self.saved.lock().ok().and_then(|s| s.clone())
     }
 
-    fn bwd(
-        &self,
-        gates: &Tensor,
-        c: &Tensor,
-        _res: &Tensor,
-        grad_res: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let h = c.dim(1)?;
-        let d = gates.apply_op3_no_bwd(c, &grad_res.contiguous()?, &LstmCellBackward)?;
-        Ok((Some(d.narrow(1, 0, 4 * h)?), Some(d.narrow(1, 4 * h, h)?)))
+    /// Frames of item `b` that are inside its length.
+    fn valid(&self, b: usize, t: usize) -> usize {
+        self.lengths.get(b).map_or(t, |&l| l.min(t))
     }
 }
 
-/// `(gates, c, grad of [h' | c'])` → `[grad gates | grad c]` `(B, 5H)`, recomputing the
-/// activations from the inputs.
-struct LstmCellBackward;
-
-impl CustomOp3 for LstmCellBackward {
+impl CustomOp3 for BatchNormRelu {
     fn name(&self) -> &'static str {
-        "lstm_cell_backward"
+        "batch_norm_relu"
     }
 
     fn cpu_fwd(
@@ -371,31 +395,641 @@ impl CustomOp3 for LstmCellBackward {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (b, h) = cell_dims(l1, l2, self.name())?;
-        let g = f32_slice(s1, l1, self.name())?;
-        let c = f32_slice(s2, l2, self.name())?;
-        let dy = f32_slice(s3, l3, self.name())?;
-        if dy.len() != b * 2 * h {
-            candle_core::bail!("lstm_cell_backward: gradient of {} values", dy.len());
+        let (b, c, f, t) = dims4(l1, self.name())?;
+        let x = f32_slice(s1, l1, self.name())?;
+        let gamma = f32_slice(s2, l2, self.name())?;
+        let beta = f32_slice(s3, l3, self.name())?;
+        if gamma.len() != c || beta.len() != c || self.lengths.len() != b {
+            candle_core::bail!(
+                "{}: {c} channels and {b} items, got γ {}, β {}, {} lengths",
+                self.name(),
+                gamma.len(),
+                beta.len(),
+                self.lengths.len()
+            );
         }
-        let mut out = vec![0f32; b * 5 * h];
-        for r in 0..b {
-            let gr = &g[r * 4 * h..(r + 1) * 4 * h];
-            let (dh, dc_out) = dy[r * 2 * h..(r + 1) * 2 * h].split_at(h);
-            let (dg, dc) = out[r * 5 * h..(r + 1) * 5 * h].split_at_mut(4 * h);
-            for j in 0..h {
-                let (i, f, gg, o) = activated(gr, h, j);
-                let cp = c[r * h + j];
-                let tc = (f * cp + i * gg).tanh();
-                let dcn = dc_out[j] + dh[j] * o * (1.0 - tc * tc);
-                dg[j] = dcn * gg * i * (1.0 - i);
-                dg[h + j] = dcn * cp * f * (1.0 - f);
-                dg[2 * h + j] = dcn * i * (1.0 - gg * gg);
-                dg[3 * h + j] = dh[j] * tc * o * (1.0 - o);
-                dc[j] = dcn * f;
+        let plane = f * t;
+        let (mean, var) = match &self.fixed {
+            Some((m, v)) if m.len() == c && v.len() == c => (m.clone(), v.clone()),
+            Some(_) => candle_core::bail!("{}: running statistics are not {c} long", self.name()),
+            None => {
+                let n = (b * plane).max(1) as f64;
+                let sums = per_channel(x, (b, c, plane), |_, xp, _| {
+                    [xp.iter().map(|&v| f64::from(v)).sum::<f64>(), 0.0]
+                });
+                let mean: Vec<f32> = sums.iter().map(|s| (s[0] / n) as f32).collect();
+                let sq = per_channel(x, (b, c, plane), |ch, xp, _| {
+                    let m = f64::from(mean[ch]);
+                    [xp.iter().map(|&v| (f64::from(v) - m).powi(2)).sum::<f64>()]
+                });
+                (mean, sq.iter().map(|s| (s[0] / n) as f32).collect())
+            }
+        };
+        let inv_std: Vec<f32> = var
+            .iter()
+            .map(|&v| (1.0 / (f64::from(v) + self.eps).sqrt()) as f32)
+            .collect();
+        let mut out = vec![0f32; x.len()];
+        for_planes(&mut out, plane, |p, yp| {
+            let (item, ch) = (p / c, p % c);
+            let valid = self.valid(item, t);
+            let (m, k, bb) = (mean[ch], inv_std[ch] * gamma[ch], beta[ch]);
+            let xp = &x[p * plane..(p + 1) * plane];
+            for (yr, xr) in yp.chunks_exact_mut(t).zip(xp.chunks_exact(t)) {
+                for (y, &v) in yr[..valid].iter_mut().zip(&xr[..valid]) {
+                    *y = ((v - m) * k + bb).max(0.0);
+                }
+            }
+        });
+        if let Ok(mut slot) = self.saved.lock() {
+            *slot = Some(std::sync::Arc::new(BnSaved {
+                mean,
+                var,
+                inv_std,
+                gamma: gamma.to_vec(),
+            }));
+        }
+        Ok((CpuStorage::F32(out), Shape::from((b, c, f, t))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        _gamma: &Tensor,
+        _beta: &Tensor,
+        res: &Tensor,
+        grad_res: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let Some(saved) = self.saved() else {
+            candle_core::bail!("batch_norm_relu: backward without a forward pass");
+        };
+        let (b, c, f, t) = x.dims4()?;
+        let op = BatchNormReluBackward {
+            saved,
+            batch_stats: self.fixed.is_none(),
+        };
+        let d = grad_res.contiguous()?.apply_op3_no_bwd(x, res, &op)?;
+        let n = b * c * f * t;
+        let dx = d.narrow(0, 0, n)?.reshape((b, c, f, t))?;
+        let dgamma = d.narrow(0, n, c)?;
+        let dbeta = d.narrow(0, n + c, c)?;
+        Ok((Some(dx), Some(dgamma), Some(dbeta)))
+    }
+}
+
+/// `(grad of y, x, y)` → `[grad x | grad γ | grad β]`, flat. The ReLU and the mask pass the
+/// gradient where `y > 0`; with batch statistics the gradient also flows through μ and σ².
+struct BatchNormReluBackward {
+    saved: std::sync::Arc<BnSaved>,
+    batch_stats: bool,
+}
+
+impl CustomOp3 for BatchNormReluBackward {
+    fn name(&self) -> &'static str {
+        "batch_norm_relu_backward"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (b, c, f, t) = dims4(l1, self.name())?;
+        let dy = f32_slice(s1, l1, self.name())?;
+        let x = f32_slice(s2, l2, self.name())?;
+        let y = f32_slice(s3, l3, self.name())?;
+        let sv = &self.saved;
+        if x.len() != dy.len() || y.len() != dy.len() || sv.mean.len() != c {
+            candle_core::bail!("{}: inputs do not match the forward pass", self.name());
+        }
+        let plane = f * t;
+        let n = (b * plane).max(1) as f32;
+        // Σ g and Σ g·x̂ per channel, g = dy where y > 0 (0 at masked frames, where y = 0).
+        let sums = per_channel(dy, (b, c, plane), |ch, gp, item| {
+            let p = (item * c + ch) * plane;
+            let (xp, yp) = (&x[p..p + plane], &y[p..p + plane]);
+            let (m, k) = (sv.mean[ch], sv.inv_std[ch]);
+            let (mut sg, mut sgx) = (0f64, 0f64);
+            for ((&g, &v), &o) in gp.iter().zip(xp).zip(yp) {
+                if o > 0.0 {
+                    sg += f64::from(g);
+                    sgx += f64::from(g * (v - m) * k);
+                }
+            }
+            [sg, sgx]
+        });
+        let mut out = vec![0f32; dy.len() + 2 * c];
+        let (dx, dgb) = out.split_at_mut(dy.len());
+        for (ch, s) in sums.iter().enumerate() {
+            dgb[ch] = s[1] as f32;
+            dgb[c + ch] = s[0] as f32;
+        }
+        for_planes(dx, plane, |p, dp| {
+            let ch = p % c;
+            let (m, k) = (sv.mean[ch], sv.inv_std[ch]);
+            let scale = sv.gamma[ch] * k;
+            let (mg, mgx) = if self.batch_stats {
+                (sums[ch][0] as f32 / n, sums[ch][1] as f32 / n)
+            } else {
+                (0.0, 0.0)
+            };
+            let range = p * plane..(p + 1) * plane;
+            for ((d, &g), (&v, &o)) in dp
+                .iter_mut()
+                .zip(&dy[range.clone()])
+                .zip(x[range.clone()].iter().zip(&y[range]))
+            {
+                let g = if o > 0.0 { g } else { 0.0 };
+                *d = scale * (g - mg - (v - m) * k * mgx);
+            }
+        });
+        let len = out.len();
+        Ok((CpuStorage::F32(out), Shape::from(len)))
+    }
+}
+
+/// A strided matrix inside a slice: element `(i, j)` is at `off + i·rs + j·cs`.
+#[derive(Debug, Clone, Copy)]
+struct View {
+    off: usize,
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl View {
+    /// A row-major matrix whose rows are `rs` apart, starting at `off`.
+    fn rows(off: usize, rows: usize, cols: usize, rs: usize) -> Self {
+        Self {
+            off,
+            rows,
+            cols,
+            rs,
+            cs: 1,
+        }
+    }
+
+    /// The same elements read as the transposed matrix.
+    fn t(self) -> Self {
+        Self {
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+            ..self
+        }
+    }
+
+    /// One past the last element, checked against `len`.
+    fn check(&self, len: usize, what: &str) -> Result<()> {
+        let end = if self.rows == 0 || self.cols == 0 {
+            self.off
+        } else {
+            self.off + (self.rows - 1) * self.rs + (self.cols - 1) * self.cs + 1
+        };
+        if end > len {
+            candle_core::bail!("gemm: {what} view ends at {end}, slice has {len}");
+        }
+        Ok(())
+    }
+}
+
+/// `dst ← (dst if accumulate) + lhs · rhs` on the `gemm` crate's kernels (the ones Candle's
+/// CPU matmul uses), on slices: the per-step products of a recurrence, which would otherwise
+/// be one Candle op (and one backward op) per time step. Multi-threaded over the rayon pool
+/// when `parallel` and the pool has more than one thread.
+#[allow(unsafe_code)]
+fn gemm_into(
+    dst: &mut [f32],
+    d: View,
+    accumulate: bool,
+    (lhs, l): (&[f32], View),
+    (rhs, r): (&[f32], View),
+    parallel: bool,
+) -> Result<()> {
+    if l.rows != d.rows || r.cols != d.cols || l.cols != r.rows {
+        candle_core::bail!(
+            "gemm: {}×{} · {}×{} into {}×{}",
+            l.rows,
+            l.cols,
+            r.rows,
+            r.cols,
+            d.rows,
+            d.cols
+        );
+    }
+    // The destination must not overlap itself: row-major, rows at least a row apart.
+    if d.cs != 1 || (d.rows > 1 && d.rs < d.cols) {
+        candle_core::bail!("gemm: destination rows overlap");
+    }
+    d.check(dst.len(), "destination")?;
+    l.check(lhs.len(), "left")?;
+    r.check(rhs.len(), "right")?;
+    if d.rows == 0 || d.cols == 0 {
+        return Ok(());
+    }
+    let threads = rayon::current_num_threads();
+    let parallelism = if parallel && threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    let at = |v: View| [v.off, v.rs, v.cs].map(|x| x as isize);
+    let ([d_off, d_rs, d_cs], [l_off, l_rs, l_cs], [r_off, r_rs, r_cs]) = (at(d), at(l), at(r));
+    // SAFETY: every element the kernel reads or writes lies inside its slice (checked just
+    // above from the views' extents); `dst` is a unique borrow, so it aliases neither operand,
+    // and its rows do not overlap (checked), so parallel writes touch distinct elements.
+    unsafe {
+        gemm::gemm(
+            d.rows,
+            d.cols,
+            l.cols,
+            dst.as_mut_ptr().offset(d_off),
+            d_cs,
+            d_rs,
+            accumulate,
+            lhs.as_ptr().offset(l_off),
+            l_cs,
+            l_rs,
+            rhs.as_ptr().offset(r_off),
+            r_cs,
+            r_rs,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+    Ok(())
+}
+
+/// The recurrence of one LSTM direction over a whole sequence, PyTorch's gate order
+/// (i, f, g, o), zero initial state: input projections `xp (B, T, 4H)` (`x·W_ihᵀ`), the
+/// recurrent weight `w_hh (4H, H)` and the summed bias `b (4H)` (`b_ih + b_hh`) → hidden
+/// states `(B, T, H)`, with `gates_t = xp_t + b + h_{t−1}·W_hhᵀ`,
+/// `c_t = σ(f)·c_{t−1} + σ(i)·tanh(g)`, `h_t = σ(o)·tanh(c_t)`.
+///
+/// One op with its own backward (back-propagation through time, one GEMM per step on the
+/// kernels Candle's matmul uses) instead of a matmul, a slice and a dozen element-wise ops per
+/// step and their backward ops. The gate non-linearities use [`ser_dsp::lanes::exp`], so
+/// their loops vectorise (σ and tanh agree with libm's to ~3e-7). Sequences of a batch are
+/// independent, so groups of them run on separate rayon threads.
+///
+/// ```
+/// use candle_core::{DType, Device, Tensor};
+/// let (b, t, h) = (2, 5, 3);
+/// let xp = Tensor::zeros((b, t, 4 * h), DType::F32, &Device::Cpu)?;
+/// let w_hh = Tensor::ones((4 * h, h), DType::F32, &Device::Cpu)?;
+/// let bias = Tensor::zeros(4 * h, DType::F32, &Device::Cpu)?;
+/// let hs = ser_models::ops::lstm_sequence(&xp, &w_hh, &bias)?;
+/// assert_eq!(hs.dims(), &[b, t, h]);
+/// // Zero input and state: c = σ(0)·tanh(0) = 0, so h = 0 at the first step.
+/// assert_eq!(hs.get(0)?.get(0)?.to_vec1::<f32>()?, vec![0.0; 3]);
+/// # Ok::<(), candle_core::Error>(())
+/// ```
+pub fn lstm_sequence(xp: &Tensor, w_hh: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    xp.contiguous()?.apply_op3(
+        &w_hh.contiguous()?,
+        &bias.contiguous()?,
+        LstmSequence::default(),
+    )
+}
+
+/// `1 / (1 + e^−v)`, vectorisable.
+#[inline(always)]
+fn sigmoid(v: f32) -> f32 {
+    1.0 / (1.0 + ser_dsp::lanes::exp(-v))
+}
+
+/// `1 − 2 / (1 + e^2v)`, vectorisable (absolute error ~3e-7).
+#[inline(always)]
+fn tanh(v: f32) -> f32 {
+    1.0 - 2.0 / (1.0 + ser_dsp::lanes::exp(2.0 * v))
+}
+
+fn dims2(l: &Layout, op: &str) -> Result<(usize, usize)> {
+    match l.shape().dims() {
+        &[b, n] => Ok((b, n)),
+        d => candle_core::bail!("{op}: expects a matrix, got {d:?}"),
+    }
+}
+
+/// `(B, T, H)` of an LSTM sequence from `xp (B, T, 4H)`, `w_hh (4H, H)` and `b (4H)`.
+fn sequence_dims(lx: &Layout, lw: &Layout, lb: &Layout, op: &str) -> Result<(usize, usize, usize)> {
+    let (b, t, h4) = match lx.shape().dims() {
+        &[b, t, n] => (b, t, n),
+        d => candle_core::bail!("{op}: expects projections (B, T, 4H), got {d:?}"),
+    };
+    let (wr, h) = dims2(lw, op)?;
+    if wr != h4 || h4 != 4 * h || lb.shape().dims() != [h4] {
+        candle_core::bail!(
+            "{op}: projections of width {h4} do not fit w_hh {wr}×{h} and bias {:?}",
+            lb.shape().dims()
+        );
+    }
+    Ok((b, t, h))
+}
+
+/// Sequences per rayon task: the batch split into one group per thread.
+fn group_size(b: usize) -> usize {
+    b.div_ceil(rayon::current_num_threads().max(1)).max(1)
+}
+
+/// Values kept per frame for the backward pass: the cell state and the activated gates,
+/// `[c | σ(i) | σ(f) | tanh(g) | σ(o)]` (5H).
+const SAVED: usize = 5;
+
+/// Splits a row of `4H` (or `5H`) values into its `H`-wide parts.
+fn parts<const N: usize>(row: &[f32], h: usize) -> [&[f32]; N] {
+    std::array::from_fn(|k| &row[k * h..(k + 1) * h])
+}
+
+/// One step of one sequence: gate pre-activations `g (4H)` and the previous cell → the saved
+/// frame `sv = [c | i | f | g | o]` and the hidden state `out (H)`.
+#[inline(always)]
+fn cell_forward(g: &[f32], c_prev: &[f32], sv: &mut [f32], out: &mut [f32]) {
+    let h = out.len();
+    let [gi, gf, gg, go] = parts::<4>(g, h);
+    let (c, rest) = sv.split_at_mut(h);
+    let (si, rest) = rest.split_at_mut(h);
+    let (sf, rest) = rest.split_at_mut(h);
+    let (sg, so) = rest.split_at_mut(h);
+    let c_prev = &c_prev[..h];
+    for j in 0..h {
+        let (i, f, g, o) = (sigmoid(gi[j]), sigmoid(gf[j]), tanh(gg[j]), sigmoid(go[j]));
+        let cn = f * c_prev[j] + i * g;
+        c[j] = cn;
+        si[j] = i;
+        sf[j] = f;
+        sg[j] = g;
+        so[j] = o;
+        out[j] = o * tanh(cn);
+    }
+}
+
+/// One step of back-propagation through one sequence: the saved frame, the previous cell,
+/// the incoming `dh` (gradient of the output plus the recurrent one) and `dc` (carried from
+/// the next step, updated in place) → gate pre-activation gradients `d (4H)`.
+#[inline(always)]
+fn cell_backward(sv: &[f32], c_prev: &[f32], dh: &[f32], dc_next: &mut [f32], d: &mut [f32]) {
+    let h = dh.len();
+    let [c, i, f, g, o] = parts::<5>(sv, h);
+    let (di, rest) = d.split_at_mut(h);
+    let (df, rest) = rest.split_at_mut(h);
+    let (dg, d_o) = rest.split_at_mut(h);
+    let (c_prev, dc_next) = (&c_prev[..h], &mut dc_next[..h]);
+    for j in 0..h {
+        let tc = tanh(c[j]);
+        let dc = dc_next[j] + dh[j] * o[j] * (1.0 - tc * tc);
+        di[j] = dc * g[j] * i[j] * (1.0 - i[j]);
+        df[j] = dc * c_prev[j] * f[j] * (1.0 - f[j]);
+        dg[j] = dc * i[j] * (1.0 - g[j] * g[j]);
+        d_o[j] = dh[j] * tc * o[j] * (1.0 - o[j]);
+        dc_next[j] = dc * f[j];
+    }
+}
+
+/// Forward of [`lstm_sequence`]; keeps what its backward needs.
+#[derive(Default)]
+struct LstmSequence {
+    saved: std::sync::Mutex<Option<std::sync::Arc<Vec<f32>>>>,
+}
+
+impl LstmSequence {
+    /// The recurrence for one group of sequences: `xp (nb, T, 4H)` → `out (nb, T, H)`,
+    /// `saved (nb, T, 5H)`.
+    fn group(
+        xp: &[f32],
+        (w, bias): (&[f32], &[f32]),
+        out: &mut [f32],
+        saved: &mut [f32],
+        t: usize,
+        h: usize,
+    ) -> Result<()> {
+        let nb = out.len() / (t * h).max(1);
+        let (h4, h5) = (4 * h, SAVED * h);
+        let mut gates = vec![0f32; nb * h4];
+        let zeros = vec![0f32; h];
+        for s in 0..t {
+            for (r, g) in gates.chunks_exact_mut(h4).enumerate() {
+                let x = &xp[(r * t + s) * h4..(r * t + s + 1) * h4];
+                g.iter_mut()
+                    .zip(x.iter().zip(bias))
+                    .for_each(|(g, (x, b))| *g = x + b);
+            }
+            if s > 0 {
+                // gates += h_{s−1} · W_hhᵀ.
+                let prev = View::rows((s - 1) * h, nb, h, t * h);
+                let wt = View::rows(0, h4, h, h).t();
+                let dst = View::rows(0, nb, h4, h4);
+                gemm_into(&mut gates, dst, true, (out, prev), (w, wt), false)?;
+            }
+            ser_dsp::lanes::wide(|| {
+                for (r, g) in gates.chunks_exact(h4).enumerate() {
+                    let at = r * t + s;
+                    let (before, here) = saved.split_at_mut(at * h5);
+                    let c_prev = if s > 0 {
+                        &before[(at - 1) * h5..]
+                    } else {
+                        &zeros
+                    };
+                    cell_forward(g, c_prev, &mut here[..h5], &mut out[at * h..(at + 1) * h]);
+                }
+            });
+        }
+        Ok(())
+    }
+}
+
+impl CustomOp3 for LstmSequence {
+    fn name(&self) -> &'static str {
+        "lstm_sequence"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (b, t, h) = sequence_dims(l1, l2, l3, self.name())?;
+        let xp = f32_slice(s1, l1, self.name())?;
+        let w = f32_slice(s2, l2, self.name())?;
+        let bias = f32_slice(s3, l3, self.name())?;
+        let mut out = vec![0f32; b * t * h];
+        let mut saved = vec![0f32; b * t * SAVED * h];
+        let nb = group_size(b);
+        if t * h > 0 {
+            out.par_chunks_mut(nb * t * h)
+                .zip(saved.par_chunks_mut(nb * t * SAVED * h))
+                .zip(xp.par_chunks(nb * t * 4 * h))
+                .try_for_each(|((o, sv), x)| Self::group(x, (w, bias), o, sv, t, h))?;
+        }
+        if let Ok(mut slot) = self.saved.lock() {
+            *slot = Some(std::sync::Arc::new(saved));
+        }
+        Ok((CpuStorage::F32(out), Shape::from((b, t, h))))
+    }
+
+    fn bwd(
+        &self,
+        xp: &Tensor,
+        w_hh: &Tensor,
+        bias: &Tensor,
+        res: &Tensor,
+        grad_res: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let saved = match self.saved.lock() {
+            Ok(slot) => slot.clone(),
+            Err(_) => None,
+        };
+        let Some(saved) = saved else {
+            candle_core::bail!("lstm_sequence: backward without a forward pass");
+        };
+        let (b, t, h4) = xp.dims3()?;
+        let d =
+            grad_res
+                .contiguous()?
+                .apply_op3_no_bwd(res, w_hh, &LstmSequenceBackward { saved })?;
+        let (n, nw) = (b * t * h4, w_hh.elem_count());
+        let dxp = d.narrow(0, 0, n)?.reshape((b, t, h4))?;
+        let dw = d.narrow(0, n, nw)?.reshape(w_hh.shape())?;
+        let db = d.narrow(0, n + nw, h4)?.reshape(bias.shape())?;
+        Ok((Some(dxp), Some(dw), Some(db)))
+    }
+}
+
+/// Back-propagation through time for [`lstm_sequence`]: `(grad of h (B, T, H), h, w_hh)` →
+/// `[grad xp (B·T·4H) | grad w_hh (4H·H) | grad bias (4H)]`, flat.
+struct LstmSequenceBackward {
+    saved: std::sync::Arc<Vec<f32>>,
+}
+
+impl LstmSequenceBackward {
+    /// One group of sequences: fills `dxp (nb, T, 4H)` and returns its `[grad w_hh | grad b]`.
+    fn group(
+        (gh, hs, saved): (&[f32], &[f32], &[f32]),
+        w: &[f32],
+        dxp: &mut [f32],
+        t: usize,
+        h: usize,
+    ) -> Result<Vec<f32>> {
+        let nb = gh.len() / (t * h).max(1);
+        let (h4, h5) = (4 * h, SAVED * h);
+        let mut dh = vec![0f32; nb * h];
+        let mut dc_next = vec![0f32; nb * h];
+        let zeros = vec![0f32; h];
+        for s in (0..t).rev() {
+            ser_dsp::lanes::wide(|| {
+                for (r, (dh, dc)) in dh
+                    .chunks_exact_mut(h)
+                    .zip(dc_next.chunks_exact_mut(h))
+                    .enumerate()
+                {
+                    let at = r * t + s;
+                    // dh holds dgates_{s+1}·W_hh here; add the output's own gradient.
+                    dh.iter_mut()
+                        .zip(&gh[at * h..(at + 1) * h])
+                        .for_each(|(d, g)| *d += g);
+                    let c_prev = if s > 0 {
+                        &saved[(at - 1) * h5..]
+                    } else {
+                        &zeros
+                    };
+                    let sv = &saved[at * h5..(at + 1) * h5];
+                    cell_backward(sv, c_prev, dh, dc, &mut dxp[at * h4..(at + 1) * h4]);
+                }
+            });
+            if s > 0 {
+                // dh_{s−1} = dgates_s · W_hh.
+                let dg = View::rows(s * h4, nb, h4, t * h4);
+                let dst = View::rows(0, nb, h, h);
+                gemm_into(
+                    &mut dh,
+                    dst,
+                    false,
+                    (dxp, dg),
+                    (w, View::rows(0, h4, h, h)),
+                    false,
+                )?;
             }
         }
-        Ok((CpuStorage::F32(out), Shape::from((b, 5 * h))))
+        // grad W_hh = Σ_s dgates_sᵀ · h_{s−1}, one product per sequence; grad b = Σ dgates.
+        let mut dwb = vec![0f32; h4 * h + h4];
+        let (dw, db) = dwb.split_at_mut(h4 * h);
+        if t > 1 {
+            for r in 0..nb {
+                let dg = View::rows((r * t + 1) * h4, t - 1, h4, h4).t();
+                let prev = View::rows(r * t * h, t - 1, h, h);
+                gemm_into(
+                    dw,
+                    View::rows(0, h4, h, h),
+                    true,
+                    (dxp, dg),
+                    (hs, prev),
+                    false,
+                )?;
+            }
+        }
+        for row in dxp.chunks_exact(h4) {
+            db.iter_mut().zip(row).for_each(|(a, v)| *a += v);
+        }
+        Ok(dwb)
+    }
+}
+
+impl CustomOp3 for LstmSequenceBackward {
+    fn name(&self) -> &'static str {
+        "lstm_sequence_backward"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (b, t, h) = match l1.shape().dims() {
+            &[b, t, h] => (b, t, h),
+            d => candle_core::bail!("{}: expects (B, T, H), got {d:?}", self.name()),
+        };
+        let gh = f32_slice(s1, l1, self.name())?;
+        let hs = f32_slice(s2, l2, self.name())?;
+        let w = f32_slice(s3, l3, self.name())?;
+        if hs.len() != gh.len() || w.len() != 4 * h * h || self.saved.len() != b * t * SAVED * h {
+            candle_core::bail!("{}: inputs do not match the forward pass", self.name());
+        }
+        let n = b * t * 4 * h;
+        let mut out = vec![0f32; n + 4 * h * h + 4 * h];
+        let (dxp, dwb) = out.split_at_mut(n);
+        let nb = group_size(b);
+        if t * h > 0 {
+            let partial: Vec<Vec<f32>> = dxp
+                .par_chunks_mut(nb * t * 4 * h)
+                .zip(gh.par_chunks(nb * t * h))
+                .zip(hs.par_chunks(nb * t * h))
+                .zip(self.saved.par_chunks(nb * t * SAVED * h))
+                .map(|(((d, g), hh), sv)| Self::group((g, hh, sv), w, d, t, h))
+                .collect::<Result<_>>()?;
+            for p in partial {
+                dwb.iter_mut().zip(&p).for_each(|(a, v)| *a += v);
+            }
+        }
+        let len = out.len();
+        Ok((CpuStorage::F32(out), Shape::from(len)))
     }
 }
 
@@ -483,70 +1117,287 @@ mod tests {
         assert!(max_pool2d(&randn((1, 1, 2, 2), 0), 0, 1).is_err());
     }
 
-    /// The chain `LstmDir` used before: narrows, sigmoid / tanh, products.
-    fn lstm_reference(g: &Tensor, c: &Tensor) -> Tensor {
-        let h = c.dim(1).unwrap();
+    /// The per-step Candle chain `LstmDir` used before: matmul, narrows, sigmoid / tanh,
+    /// products.
+    fn lstm_reference(xp: &Tensor, w_hh: &Tensor, bias: &Tensor) -> Tensor {
+        let (b, t, h4) = xp.dims3().unwrap();
+        let h = h4 / 4;
         let s = |t: Tensor| candle_nn::ops::sigmoid(&t).unwrap();
-        let i = s(g.narrow(1, 0, h).unwrap());
-        let f = s(g.narrow(1, h, h).unwrap());
-        let gg = g.narrow(1, 2 * h, h).unwrap().tanh().unwrap();
-        let o = s(g.narrow(1, 3 * h, h).unwrap());
-        let cn = ((f * c).unwrap() + (i * gg).unwrap()).unwrap();
-        let hn = (o * cn.tanh().unwrap()).unwrap();
-        Tensor::cat(&[&hn, &cn], 1).unwrap()
+        let mut hs = Tensor::zeros((b, h), candle_core::DType::F32, &Device::Cpu).unwrap();
+        let mut c = hs.clone();
+        let mut outs = Vec::new();
+        for step in 0..t {
+            let g = (xp.narrow(1, step, 1).unwrap().squeeze(1).unwrap()
+                + hs.matmul(&w_hh.t().unwrap()).unwrap())
+            .unwrap()
+            .broadcast_add(bias)
+            .unwrap();
+            let i = s(g.narrow(1, 0, h).unwrap());
+            let f = s(g.narrow(1, h, h).unwrap());
+            let gg = g.narrow(1, 2 * h, h).unwrap().tanh().unwrap();
+            let o = s(g.narrow(1, 3 * h, h).unwrap());
+            c = ((f * &c).unwrap() + (i * gg).unwrap()).unwrap();
+            hs = (o * c.tanh().unwrap()).unwrap();
+            outs.push(hs.clone());
+        }
+        Tensor::stack(&outs, 1).unwrap()
+    }
+
+    fn randn3(shape: (usize, usize, usize), scale: f64, seed: u64) -> Tensor {
+        (randn((shape.0, shape.1, shape.2, 1), seed)
+            .reshape(shape)
+            .unwrap()
+            * scale)
+            .unwrap()
+    }
+
+    type LstmOp<'a> = &'a dyn Fn(&Tensor, &Tensor, &Tensor) -> Tensor;
+
+    /// Output and gradients of `sum(op(xp, w, b) · v)` for each input.
+    fn lstm_grads(op: LstmOp<'_>, inputs: &[Tensor; 3], v: &Tensor) -> (Tensor, Vec<Tensor>) {
+        let vars: Vec<Var> = inputs
+            .iter()
+            .map(|x| Var::from_tensor(x).unwrap())
+            .collect();
+        let y = op(
+            vars[0].as_tensor(),
+            vars[1].as_tensor(),
+            vars[2].as_tensor(),
+        );
+        let grads = (&y * v).unwrap().sum_all().unwrap().backward().unwrap();
+        let d = vars
+            .iter()
+            .map(|x| grads.get(x.as_tensor()).unwrap().clone())
+            .collect();
+        (y, d)
+    }
+
+    /// Random `(xp (B, T, 4H), w_hh (4H, H), b (4H))` and output weights `(B, T, H)`.
+    fn lstm_inputs(b: usize, t: usize, h: usize, seed: u64) -> ([Tensor; 3], Tensor) {
+        let xp = randn3((b, t, 4 * h), 2.0, seed);
+        let w = randn3((4 * h, h, 1), 0.6, seed + 1)
+            .reshape((4 * h, h))
+            .unwrap();
+        let bias = randn3((4 * h, 1, 1), 0.5, seed + 2).flatten_all().unwrap();
+        ([xp, w, bias], randn3((b, t, h), 1.0, seed + 3))
     }
 
     #[test]
-    fn lstm_cell_matches_the_op_chain_forward_and_backward() {
-        let (b, h) = (3, 5);
-        let g = (randn((b, 4 * h, 1, 1), 7).reshape((b, 4 * h)).unwrap() * 3.0).unwrap();
-        let c = randn((b, h, 1, 1), 8).reshape((b, h)).unwrap();
-        let w = randn((b, 2 * h, 1, 1), 9).reshape((b, 2 * h)).unwrap();
-        let run = |f: &dyn Fn(&Tensor, &Tensor) -> Tensor| {
-            let (vg, vc) = (Var::from_tensor(&g).unwrap(), Var::from_tensor(&c).unwrap());
-            let y = f(vg.as_tensor(), vc.as_tensor());
-            let grads = (&y * &w).unwrap().sum_all().unwrap().backward().unwrap();
-            let dg = grads.get(vg.as_tensor()).unwrap().clone();
-            let dc = grads.get(vc.as_tensor()).unwrap().clone();
-            (y, dg, dc)
-        };
-        let (y, dg, dc) = run(&|g, c| lstm_cell(g, c).unwrap());
-        let (y_ref, dg_ref, dc_ref) = run(&lstm_reference);
-        assert_eq!(max_abs(&y, &y_ref), 0.0, "forward");
-        assert!(max_abs(&dg, &dg_ref) < 1e-6, "grad gates");
-        assert!(max_abs(&dc, &dc_ref) < 1e-6, "grad cell");
-        // Finite differences of the same loss through the fused op, in f64 on the sum.
-        let loss = |g: &Tensor, c: &Tensor| -> f64 {
-            let v: Vec<f32> = (lstm_cell(g, c).unwrap() * &w)
+    fn lstm_sequence_matches_the_per_step_chain_forward_and_backward() {
+        // Several batch sizes, so that groups of sequences split across threads differently;
+        // a single-frame sequence; a batch of one.
+        for &(b, t, h) in &[(3, 7, 5), (8, 20, 16), (1, 1, 4), (5, 2, 3)] {
+            let (inputs, v) = lstm_inputs(b, t, h, 7);
+            let (y, d) = lstm_grads(&|x, w, b| lstm_sequence(x, w, b).unwrap(), &inputs, &v);
+            let (y_ref, d_ref) = lstm_grads(&lstm_reference, &inputs, &v);
+            // The fused op's σ / tanh are within ~3e-7 of libm's.
+            assert!(max_abs(&y, &y_ref) < 1e-5, "forward {b}x{t}x{h}");
+            for (name, (g, g_ref)) in ["xp", "w_hh", "bias"].iter().zip(d.iter().zip(&d_ref)) {
+                let scale = g_ref
+                    .abs()
+                    .unwrap()
+                    .max_all()
+                    .unwrap()
+                    .to_scalar::<f32>()
+                    .unwrap();
+                let tol = 1e-5 * (1.0 + scale);
+                assert!(max_abs(g, g_ref) < tol, "grad {name} {b}x{t}x{h}");
+            }
+        }
+    }
+
+    #[test]
+    fn lstm_sequence_gradients_match_finite_differences() {
+        let (inputs, v) = lstm_inputs(2, 4, 3, 11);
+        let (_, d) = lstm_grads(&|x, w, b| lstm_sequence(x, w, b).unwrap(), &inputs, &v);
+        let loss = |x: &[Tensor]| -> f64 {
+            let y: Vec<f32> = (lstm_sequence(&x[0], &x[1], &x[2]).unwrap() * &v)
                 .unwrap()
                 .flatten_all()
                 .unwrap()
                 .to_vec1()
                 .unwrap();
-            v.iter().map(|&a| f64::from(a)).sum()
+            y.iter().map(|&a| f64::from(a)).sum()
         };
         let eps = 1e-3f32;
-        for (which, x, grad) in [("gates", &g, &dg), ("cell", &c, &dc)] {
-            let xs: Vec<f32> = x.flatten_all().unwrap().to_vec1().unwrap();
+        for (which, grad) in d.iter().enumerate() {
+            let xs: Vec<f32> = inputs[which].flatten_all().unwrap().to_vec1().unwrap();
             let gs: Vec<f32> = grad.flatten_all().unwrap().to_vec1().unwrap();
             for k in 0..xs.len() {
-                let bump = |d: f32| {
-                    let mut v = xs.clone();
-                    v[k] += d;
-                    Tensor::from_vec(v, x.shape(), &Device::Cpu).unwrap()
+                let bumped = |delta: f32| {
+                    let mut p = xs.clone();
+                    p[k] += delta;
+                    let mut x = inputs.to_vec();
+                    x[which] = Tensor::from_vec(p, inputs[which].shape(), &Device::Cpu).unwrap();
+                    loss(&x)
                 };
-                let fd = match which {
-                    "gates" => loss(&bump(eps), &c) - loss(&bump(-eps), &c),
-                    _ => loss(&g, &bump(eps)) - loss(&g, &bump(-eps)),
-                } / (2.0 * f64::from(eps));
+                let fd = (bumped(eps) - bumped(-eps)) / (2.0 * f64::from(eps));
                 assert!(
                     (fd - f64::from(gs[k])).abs() < 5e-3,
-                    "{which}[{k}]: autograd {} vs finite difference {fd}",
+                    "input {which} [{k}]: autograd {} vs finite difference {fd}",
                     gs[k]
                 );
             }
         }
-        assert!(lstm_cell(&g, &g).is_err());
+        // Shapes that do not fit are errors, not panics.
+        let [xp, w, bias] = &inputs;
+        assert!(lstm_sequence(xp, &w.t().unwrap(), bias).is_err());
+        assert!(lstm_sequence(&v, w, bias).is_err());
+        assert!(lstm_sequence(xp, w, &bias.narrow(0, 0, 4).unwrap()).is_err());
+        assert!(lstm_sequence(w, w, bias).is_err());
+    }
+
+    /// The Candle chain `ConvBlock` used before: `candle_nn::BatchNorm`, ReLU, mask.
+    fn bn_reference(
+        x: &Tensor,
+        gamma: &Tensor,
+        beta: &Tensor,
+        lengths: &[usize],
+        train: bool,
+    ) -> Tensor {
+        let (b, c, _, t) = x.dims4().unwrap();
+        let (rm, rv) = (
+            Tensor::new(&[0.3f32, -0.2, 0.1][..c], &Device::Cpu).unwrap(),
+            Tensor::new(&[1.5f32, 0.5, 2.0][..c], &Device::Cpu).unwrap(),
+        );
+        let bn = candle_nn::BatchNorm::new(c, rm, rv, gamma.clone(), beta.clone(), 1e-5).unwrap();
+        let y = candle_nn::ModuleT::forward_t(&bn, x, train)
+            .unwrap()
+            .relu()
+            .unwrap();
+        let m = crate::batch::mask_from_lengths(lengths, t, &Device::Cpu)
+            .unwrap()
+            .reshape((b, 1, 1, t))
+            .unwrap();
+        y.broadcast_mul(&m).unwrap()
+    }
+
+    #[test]
+    fn batch_norm_relu_matches_the_candle_chain_forward_and_backward() {
+        let (b, c, f, t) = (3, 3, 4, 6);
+        let x = (randn((b, c, f, t), 21) * 2.0).unwrap();
+        let gamma = Tensor::new(&[1.2f32, 0.7, -0.5], &Device::Cpu).unwrap();
+        let beta = Tensor::new(&[0.1f32, -0.3, 0.4], &Device::Cpu).unwrap();
+        let lengths = [6, 4, 1];
+        let v = randn((b, c, f, t), 22);
+        for train in [true, false] {
+            let run = |op: &dyn Fn(&Tensor, &Tensor, &Tensor) -> Tensor| {
+                let vars: Vec<Var> = [&x, &gamma, &beta]
+                    .iter()
+                    .map(|a| Var::from_tensor(a).unwrap())
+                    .collect();
+                let y = op(
+                    vars[0].as_tensor(),
+                    vars[1].as_tensor(),
+                    vars[2].as_tensor(),
+                );
+                let grads = (&y * &v).unwrap().sum_all().unwrap().backward().unwrap();
+                let d: Vec<Tensor> = vars
+                    .iter()
+                    .map(|a| grads.get(a.as_tensor()).unwrap().clone())
+                    .collect();
+                (y, d)
+            };
+            let running = (
+                Tensor::new(&[0.3f32, -0.2, 0.1], &Device::Cpu).unwrap(),
+                Tensor::new(&[1.5f32, 0.5, 2.0], &Device::Cpu).unwrap(),
+            );
+            let (y, d) = run(&|x, g, bt| {
+                let stats = (!train).then_some((&running.0, &running.1));
+                batch_norm_relu(x, (g, bt), &lengths, stats, 1e-5)
+                    .unwrap()
+                    .0
+            });
+            let (y_ref, d_ref) = run(&|x, g, bt| bn_reference(x, g, bt, &lengths, train));
+            assert!(max_abs(&y, &y_ref) < 1e-5, "forward, train {train}");
+            for (name, (g, g_ref)) in ["x", "gamma", "beta"].iter().zip(d.iter().zip(&d_ref)) {
+                assert!(max_abs(g, g_ref) < 1e-4, "grad {name}, train {train}");
+            }
+        }
+        // The returned statistics are the batch's mean and biased variance.
+        let (_, stats) = batch_norm_relu(&x, (&gamma, &beta), &lengths, None, 1e-5).unwrap();
+        let (mean, var) = stats.unwrap();
+        let xt = x.transpose(0, 1).unwrap().flatten_from(1).unwrap();
+        let want_mean = xt.mean(1).unwrap();
+        let want_var = xt
+            .broadcast_sub(&want_mean.unsqueeze(1).unwrap())
+            .unwrap()
+            .sqr()
+            .unwrap()
+            .mean(1)
+            .unwrap();
+        assert!(max_abs(&mean, &want_mean) < 1e-6 && max_abs(&var, &want_var) < 1e-5);
+        // Mismatched γ, β or lengths are errors.
+        assert!(batch_norm_relu(
+            &x,
+            (&beta.narrow(0, 0, 2).unwrap(), &beta),
+            &lengths,
+            None,
+            1e-5
+        )
+        .is_err());
+        assert!(batch_norm_relu(&x, (&gamma, &beta), &[6, 4], None, 1e-5).is_err());
+    }
+
+    #[test]
+    fn batch_norm_relu_gradients_match_finite_differences() {
+        let x = (randn((2, 2, 3, 4), 31) * 1.5).unwrap();
+        let gamma = Tensor::new(&[0.9f32, -1.1], &Device::Cpu).unwrap();
+        let beta = Tensor::new(&[0.2f32, 0.3], &Device::Cpu).unwrap();
+        let v = randn((2, 2, 3, 4), 32);
+        let lengths = [4, 3];
+        let inputs = [x, gamma, beta];
+        let f = |a: &[Tensor]| {
+            batch_norm_relu(&a[0], (&a[1], &a[2]), &lengths, None, 1e-5)
+                .unwrap()
+                .0
+        };
+        let vars: Vec<Var> = inputs
+            .iter()
+            .map(|a| Var::from_tensor(a).unwrap())
+            .collect();
+        let ts: Vec<Tensor> = vars.iter().map(|a| a.as_tensor().clone()).collect();
+        let grads = (f(&ts) * &v)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let loss = |a: &[Tensor]| -> f64 {
+            let y: Vec<f32> = (f(a) * &v)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            y.iter().map(|&e| f64::from(e)).sum()
+        };
+        let eps = 1e-3f32;
+        for (which, var) in vars.iter().enumerate() {
+            let gs: Vec<f32> = grads
+                .get(var.as_tensor())
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            let xs: Vec<f32> = inputs[which].flatten_all().unwrap().to_vec1().unwrap();
+            for k in 0..xs.len() {
+                let bumped = |delta: f32| {
+                    let mut p = xs.clone();
+                    p[k] += delta;
+                    let mut a = inputs.to_vec();
+                    a[which] = Tensor::from_vec(p, inputs[which].shape(), &Device::Cpu).unwrap();
+                    loss(&a)
+                };
+                let fd = (bumped(eps) - bumped(-eps)) / (2.0 * f64::from(eps));
+                assert!(
+                    (fd - f64::from(gs[k])).abs() < 1e-2,
+                    "input {which} [{k}]: autograd {} vs finite difference {fd}",
+                    gs[k]
+                );
+            }
+        }
     }
 
     /// Central finite differences of `sum(op(x) · w)` against the op's backward, in f64
