@@ -1,7 +1,9 @@
 //! Building blocks for hot loops that the compiler vectorises: [`wide`], which runs a loop
-//! compiled for AVX2 + FMA when the CPU has them, and [`exp`], an `exp` without calls or
-//! branches (libm's `expf` is a call per element, so loops over it stay scalar). Shared by
-//! ser-features (eGeMAPS, SHS pitch), ser-whisper (softmax) and ser-models (LSTM gates).
+//! compiled for AVX2 + FMA when the CPU has them, and [`exp`], [`erf`] and [`gelu`] without
+//! calls or branches (libm's `expf` / `erff` are a call per element, so loops over them stay
+//! scalar). Shared by
+//! ser-features (eGeMAPS, SHS pitch), ser-whisper (softmax, GELU) and ser-models (LSTM gates,
+//! softmax, GELU).
 //!
 //! ```
 //! let y = ser_dsp::lanes::wide(|| [0.0f32, 1.0, -2.0].map(ser_dsp::lanes::exp));
@@ -50,6 +52,39 @@ pub fn exp(x: f32) -> f32 {
     p = p * r + 0.5;
     let e = p * (r * r) + r + 1.0;
     e * f32::from_bits(((ni + 127) as u32) << 23)
+}
+
+/// `erf(x)` as a rational function of `x` (odd numerator of degree 13, even
+/// denominator of degree 8) of `x` clamped to `[-4, 4]` (`erf(4) = 1 - 1.5e-8`).
+/// Coefficients: Eigen's `generic_fast_erf_float`. Evaluated in f64: the
+/// approximation error is 7e-8, while f32 arithmetic would add rounding up to 4e-7,
+/// which doubled the encoder's deviation from PyTorch on Whisper-base (the encoder
+/// output's max |diff| went from 6e-5 to 1.8e-4). No branches or calls, so loops over
+/// it vectorise: the fused bias + GELU pass is ~5 % of the encoder's time, where
+/// Candle's `gelu_erf` (scalar `libm::erff`) took ~14 %.
+#[inline(always)]
+pub fn erf(x: f32) -> f32 {
+    let x = (x as f64).clamp(-4.0, 4.0);
+    let x2 = x * x;
+    let mut p = -2.72614225801306e-10_f64;
+    p = p * x2 + 2.77068142495902e-08;
+    p = p * x2 - 2.10102402082508e-06;
+    p = p * x2 - 5.69250639462346e-05;
+    p = p * x2 - 7.34990630326855e-04;
+    p = p * x2 - 2.95459980854025e-03;
+    p = p * x2 - 1.60960333262415e-02;
+    let mut q = -1.45660718464996e-05_f64;
+    q = q * x2 - 2.13374055278905e-04;
+    q = q * x2 - 1.68282697438203e-03;
+    q = q * x2 - 7.37332916720468e-03;
+    q = q * x2 - 1.42647390514189e-02;
+    (x * p / q) as f32
+}
+
+/// Exact-erf GELU, `x · (1 + erf(x / √2)) / 2` (PyTorch's default `gelu`).
+#[inline(always)]
+pub fn gelu(x: f32) -> f32 {
+    0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
 }
 
 #[cfg(test)]

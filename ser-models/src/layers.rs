@@ -4,7 +4,7 @@
 //! bidirectional LSTM that respects sequence lengths, and 2-D conv blocks.
 
 use candle_core::{Device, IndexOp, Module, Tensor};
-use candle_nn::{linear, Init, Linear, VarBuilder};
+use candle_nn::{Init, VarBuilder};
 
 use crate::params::DropoutRng;
 
@@ -13,16 +13,48 @@ type CResult<T> = candle_core::Result<T>;
 /// Large negative number added to attention scores of padded frames.
 const MASK_NEG: f64 = -1e9;
 
-/// Softmax over the last axis, built from differentiable primitives.
+/// Softmax over the last axis: [`crate::ops::softmax_last`], one op with its own backward.
 ///
 /// candle-nn 0.9's fused `ops::softmax_last_dim` has no backward pass (its gradient is
 /// silently dropped), so every layer trained through a softmax must use this one.
 pub fn softmax_last(x: &Tensor) -> CResult<Tensor> {
-    candle_nn::ops::softmax(x, candle_core::D::Minus1)
+    crate::ops::softmax_last(x)
+}
+
+/// A dense layer `x·Wᵀ + b` over the last axis, with PyTorch `Linear`'s keys (`weight`
+/// `(out, in)`, `bias`) and candle-nn's `linear` initialisation; any leading dimensions are
+/// flattened into one matmul and the bias is added by [`crate::ops::bias_add`], whose backward
+/// sums rows in one pass.
+#[derive(Debug, Clone)]
+pub struct Linear(candle_nn::Linear);
+
+/// A [`Linear`] from `in_dim` to `out_dim` features.
+pub fn linear(in_dim: usize, out_dim: usize, vb: VarBuilder<'_>) -> CResult<Linear> {
+    Ok(Linear(candle_nn::linear(in_dim, out_dim, vb)?))
+}
+
+impl Module for Linear {
+    fn forward(&self, x: &Tensor) -> CResult<Tensor> {
+        let w = self.0.weight();
+        let (&d, lead) = match x.dims().split_last() {
+            Some(v) => v,
+            None => candle_core::bail!("linear: expects at least one dimension"),
+        };
+        let rows: usize = lead.iter().product();
+        let y = x.reshape((rows, d))?.matmul(&w.t()?)?;
+        let y = match self.0.bias() {
+            Some(b) => crate::ops::bias_add(&y, b)?,
+            None => y,
+        };
+        let mut shape = lead.to_vec();
+        shape.push(w.dim(0)?);
+        y.reshape(shape)
+    }
 }
 
 /// Layer normalisation over the last axis with a learnable gain (`weight`, initialised to 1)
-/// and bias (`bias`, initialised to 0), built from differentiable primitives.
+/// and bias (`bias`, initialised to 0): [`crate::ops::layer_norm`], one op with its own
+/// backward.
 ///
 /// Same keys and numerics as `candle_nn::LayerNorm`, whose fused forward on contiguous
 /// input has no backward pass in candle-nn 0.9 (gain, bias and everything before it would
@@ -37,13 +69,7 @@ pub struct LayerNorm {
 impl LayerNorm {
     /// `(…, dim)` → `(…, dim)`.
     pub fn forward(&self, x: &Tensor) -> CResult<Tensor> {
-        let d = x.dim(candle_core::D::Minus1)? as f64;
-        let mean = (x.sum_keepdim(candle_core::D::Minus1)? / d)?;
-        let xc = x.broadcast_sub(&mean)?;
-        let var = (xc.sqr()?.sum_keepdim(candle_core::D::Minus1)? / d)?;
-        xc.broadcast_div(&(var + self.eps)?.sqrt()?)?
-            .broadcast_mul(&self.weight)?
-            .broadcast_add(&self.bias)
+        crate::ops::layer_norm(x, &self.weight, &self.bias, self.eps)
     }
 }
 
@@ -349,9 +375,9 @@ impl EncoderLayer {
             .attn
             .forward_with_weights(&self.ln1.forward(x)?, mask, train)?;
         let x = (x + self.drop.forward(&a, train)?)?;
-        let f = self
-            .ff2
-            .forward(&self.ff1.forward(&self.ln2.forward(&x)?)?.gelu_erf()?)?;
+        let f = self.ff2.forward(&crate::ops::gelu(
+            &self.ff1.forward(&self.ln2.forward(&x)?)?,
+        )?)?;
         Ok(((&x + self.drop.forward(&f, train)?)?, maps))
     }
 }

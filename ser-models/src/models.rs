@@ -6,8 +6,9 @@
 //! standardisation buffers (`input_norm.mean`, `input_norm.inv_std`) that the trainer fits on
 //! the training data, so a saved model directory is self-contained.
 
+use crate::layers::{linear, Linear};
 use candle_core::{Module, Tensor};
-use candle_nn::{linear, Linear, VarBuilder};
+use candle_nn::VarBuilder;
 
 use crate::layers::{layer_norm, softmax_last, LayerNorm};
 use serde::{Deserialize, Serialize};

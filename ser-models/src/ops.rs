@@ -269,6 +269,39 @@ impl CustomOp2 for MaxPool2dBackward {
     }
 }
 
+/// What a fused op's forward pass keeps for its backward pass (a custom op is one value in
+/// Candle's graph, shared by both passes); clones share the slot, so the caller can read it
+/// too.
+struct Saved<T>(std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<T>>>>);
+
+impl<T> Clone for Saved<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T> Default for Saved<T> {
+    fn default() -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(None)))
+    }
+}
+
+impl<T> Saved<T> {
+    fn put(&self, v: T) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(std::sync::Arc::new(v));
+        }
+    }
+
+    /// The saved values, or an error naming `op` when its forward pass did not run.
+    fn get(&self, op: &str) -> Result<std::sync::Arc<T>> {
+        match self.0.lock().ok().and_then(|s| s.clone()) {
+            Some(v) => Ok(v),
+            None => candle_core::bail!("{op}: backward without a forward pass"),
+        }
+    }
+}
+
 /// Per-channel sums over the `(B, F, T)` planes of a `(B, C, F, T)` tensor: `f(c, plane of
 /// item b, b)` accumulated for each channel `c` (parallel over channels).
 fn per_channel<const N: usize>(
@@ -328,7 +361,7 @@ pub fn batch_norm_relu(
         Some((m, v)) => Some((m.to_vec1::<f32>()?, v.to_vec1::<f32>()?)),
         None => None,
     };
-    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let slot = Saved::default();
     let batch_stats = fixed.is_none();
     let op = BatchNormRelu {
         lengths: lengths.to_vec(),
@@ -339,9 +372,8 @@ pub fn batch_norm_relu(
     let y = x
         .contiguous()?
         .apply_op3(&gamma.contiguous()?, &beta.contiguous()?, op)?;
-    let saved = slot.lock().ok().and_then(|s| s.clone());
-    let stats = match saved {
-        Some(s) if batch_stats => {
+    let stats = match slot.get("batch_norm_relu") {
+        Ok(s) if batch_stats => {
             let (c, dev) = (s.mean.len(), x.device());
             Some((
                 Tensor::from_slice(&s.mean, c, dev)?,
@@ -367,14 +399,10 @@ struct BatchNormRelu {
     fixed: Option<(Vec<f32>, Vec<f32>)>,
     /// Filled by the forward pass; shared with [`batch_norm_relu`], which returns the batch
     /// statistics from it.
-    saved: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<BnSaved>>>>,
+    saved: Saved<BnSaved>,
 }
 
 impl BatchNormRelu {
-    fn saved(&self) -> Option<std::sync::Arc<BnSaved>> {
-        self.saved.lock().ok().and_then(|s| s.clone())
-    }
-
     /// Frames of item `b` that are inside its length.
     fn valid(&self, b: usize, t: usize) -> usize {
         self.lengths.get(b).map_or(t, |&l| l.min(t))
@@ -441,14 +469,12 @@ impl CustomOp3 for BatchNormRelu {
                 }
             }
         });
-        if let Ok(mut slot) = self.saved.lock() {
-            *slot = Some(std::sync::Arc::new(BnSaved {
-                mean,
-                var,
-                inv_std,
-                gamma: gamma.to_vec(),
-            }));
-        }
+        self.saved.put(BnSaved {
+            mean,
+            var,
+            inv_std,
+            gamma: gamma.to_vec(),
+        });
         Ok((CpuStorage::F32(out), Shape::from((b, c, f, t))))
     }
 
@@ -460,9 +486,7 @@ impl CustomOp3 for BatchNormRelu {
         res: &Tensor,
         grad_res: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let Some(saved) = self.saved() else {
-            candle_core::bail!("batch_norm_relu: backward without a forward pass");
-        };
+        let saved = self.saved.get(self.name())?;
         let (b, c, f, t) = x.dims4()?;
         let op = BatchNormReluBackward {
             saved,
@@ -549,6 +573,407 @@ impl CustomOp3 for BatchNormReluBackward {
         });
         let len = out.len();
         Ok((CpuStorage::F32(out), Shape::from(len)))
+    }
+}
+
+/// Rows per rayon task for the row-wise ops below.
+const ROW_BLOCK: usize = 64;
+
+/// Width of the last dimension and the number of rows of a contiguous tensor.
+fn rows_of(l: &Layout, op: &str) -> Result<(usize, usize)> {
+    match l.shape().dims().split_last() {
+        Some((&d, _)) if d > 0 => Ok((l.shape().elem_count() / d, d)),
+        _ => candle_core::bail!("{op}: expects a non-empty last dimension"),
+    }
+}
+
+/// Calls `f(rows of out, rows of each input, first row)` on blocks of [`ROW_BLOCK`] rows of
+/// width `d`, in parallel when the tensor is large, and sums the per-block vectors `f`
+/// returns (parameter gradients; empty when there are none).
+fn row_blocks(
+    out: &mut [f32],
+    inputs: &[&[f32]],
+    d: usize,
+    f: impl Fn(&mut [f32], &[&[f32]]) -> Vec<f32> + Sync + Send,
+) -> Vec<f32> {
+    let n = ROW_BLOCK * d;
+    let run = |(k, o): (usize, &mut [f32])| {
+        let ins: Vec<&[f32]> = inputs
+            .iter()
+            .map(|x| &x[k * n..(k * n + o.len()).min(x.len())])
+            .collect();
+        ser_dsp::lanes::wide(|| f(o, &ins))
+    };
+    let parts: Vec<Vec<f32>> = if out.len() < PAR_MIN_VALUES || rayon::current_num_threads() < 2 {
+        out.chunks_mut(n).enumerate().map(run).collect()
+    } else {
+        out.par_chunks_mut(n).enumerate().map(run).collect()
+    };
+    let mut total = parts.first().cloned().unwrap_or_default();
+    for p in parts.iter().skip(1) {
+        total.iter_mut().zip(p).for_each(|(a, v)| *a += v);
+    }
+    total
+}
+
+/// `x + b` over the last dimension (`b` of its width), with a backward pass that sums the
+/// gradient's rows for `b` in one pass (Candle's broadcast-add backward reduces over the
+/// leading dimensions with a strided loop). Used for every bias of [`crate::layers::Linear`].
+pub fn bias_add(x: &Tensor, b: &Tensor) -> Result<Tensor> {
+    x.contiguous()?.apply_op2(&b.contiguous()?, BiasAdd)
+}
+
+struct BiasAdd;
+
+impl CustomOp2 for BiasAdd {
+    fn name(&self) -> &'static str {
+        "bias_add"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (_, d) = rows_of(l1, self.name())?;
+        let x = f32_slice(s1, l1, self.name())?;
+        let b = f32_slice(s2, l2, self.name())?;
+        if b.len() != d {
+            candle_core::bail!("bias_add: bias of {} for rows of {d}", b.len());
+        }
+        let mut out = vec![0f32; x.len()];
+        row_blocks(&mut out, &[x], d, |o, ins| {
+            for (or, xr) in o.chunks_exact_mut(d).zip(ins[0].chunks_exact(d)) {
+                or.iter_mut()
+                    .zip(xr.iter().zip(b))
+                    .for_each(|(o, (x, b))| *o = x + b);
+            }
+            Vec::new()
+        });
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        _x: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let db = grad.contiguous()?.apply_op1_no_bwd(&SumRows)?;
+        Ok((Some(grad.clone()), Some(db.reshape(b.shape())?)))
+    }
+}
+
+/// Sum of the rows of a tensor's last dimension: `(…, d)` → `(d)`.
+struct SumRows;
+
+impl CustomOp1 for SumRows {
+    fn name(&self) -> &'static str {
+        "sum_rows"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (_, d) = rows_of(l, self.name())?;
+        let g = f32_slice(s, l, self.name())?;
+        // The blocks only read `g`; `scratch` gives row_blocks its block boundaries.
+        let mut scratch = vec![0f32; g.len()];
+        let sum = row_blocks(&mut scratch, &[g], d, |_, ins| {
+            let mut acc = vec![0f32; d];
+            for gr in ins[0].chunks_exact(d) {
+                acc.iter_mut().zip(gr).for_each(|(a, g)| *a += g);
+            }
+            acc
+        });
+        let sum = if sum.is_empty() { vec![0f32; d] } else { sum };
+        Ok((CpuStorage::F32(sum), Shape::from(d)))
+    }
+}
+
+/// Layer normalisation over the last dimension, `(x − μ)/√(σ² + ε)·w + b` per row, as one op
+/// with its own backward (the chain of primitives it replaces is nine ops and their
+/// backward ops, each a pass over memory).
+pub fn layer_norm(x: &Tensor, w: &Tensor, b: &Tensor, eps: f64) -> Result<Tensor> {
+    x.contiguous()?
+        .apply_op3(&w.contiguous()?, &b.contiguous()?, LayerNormOp { eps })
+}
+
+struct LayerNormOp {
+    eps: f64,
+}
+
+/// Mean and `1/√(σ² + ε)` of one row (two passes, f32 like the op chain it replaces).
+#[inline(always)]
+fn row_stats(x: &[f32], eps: f64) -> (f32, f32) {
+    let d = x.len() as f32;
+    let mean = x.iter().sum::<f32>() / d;
+    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / d;
+    (mean, 1.0 / (var + eps as f32).sqrt())
+}
+
+impl CustomOp3 for LayerNormOp {
+    fn name(&self) -> &'static str {
+        "layer_norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (_, d) = rows_of(l1, self.name())?;
+        let x = f32_slice(s1, l1, self.name())?;
+        let w = f32_slice(s2, l2, self.name())?;
+        let b = f32_slice(s3, l3, self.name())?;
+        if w.len() != d || b.len() != d {
+            candle_core::bail!(
+                "layer_norm: weight {} / bias {} for rows of {d}",
+                w.len(),
+                b.len()
+            );
+        }
+        let mut out = vec![0f32; x.len()];
+        row_blocks(&mut out, &[x], d, |o, ins| {
+            for (or, xr) in o.chunks_exact_mut(d).zip(ins[0].chunks_exact(d)) {
+                let (m, k) = row_stats(xr, self.eps);
+                for (o, (x, (w, b))) in or.iter_mut().zip(xr.iter().zip(w.iter().zip(b))) {
+                    *o = (x - m) * k * w + b;
+                }
+            }
+            Vec::new()
+        });
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let d = w.elem_count();
+        let op = LayerNormBackward { eps: self.eps };
+        let g = grad.contiguous()?.apply_op3_no_bwd(x, w, &op)?;
+        let n = x.elem_count();
+        let dx = g.narrow(0, 0, n)?.reshape(x.shape())?;
+        let dw = g.narrow(0, n, d)?.reshape(w.shape())?;
+        let db = g.narrow(0, n + d, d)?.reshape(w.shape())?;
+        Ok((Some(dx), Some(dw), Some(db)))
+    }
+}
+
+/// `(grad of y, x, w)` → `[grad x | grad w | grad b]`, flat.
+struct LayerNormBackward {
+    eps: f64,
+}
+
+impl CustomOp3 for LayerNormBackward {
+    fn name(&self) -> &'static str {
+        "layer_norm_backward"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (_, d) = rows_of(l1, self.name())?;
+        let dy = f32_slice(s1, l1, self.name())?;
+        let x = f32_slice(s2, l2, self.name())?;
+        let w = f32_slice(s3, l3, self.name())?;
+        if x.len() != dy.len() || w.len() != d {
+            candle_core::bail!("layer_norm_backward: inputs do not match the forward pass");
+        }
+        let mut dx = vec![0f32; x.len()];
+        let dwb = row_blocks(&mut dx, &[dy, x], d, |o, ins| {
+            let mut acc = vec![0f32; 2 * d];
+            let (aw, ab) = acc.split_at_mut(d);
+            let rows = o
+                .chunks_exact_mut(d)
+                .zip(ins[0].chunks_exact(d).zip(ins[1].chunks_exact(d)));
+            for (or, (gr, xr)) in rows {
+                let (m, k) = row_stats(xr, self.eps);
+                // g = dy·w; dx = k·(g − mean(g) − x̂·mean(g·x̂)).
+                let (mut sg, mut sgx) = (0f32, 0f32);
+                for ((&g, &x), &w) in gr.iter().zip(xr).zip(w) {
+                    let xh = (x - m) * k;
+                    sg += g * w;
+                    sgx += g * w * xh;
+                }
+                let (mg, mgx) = (sg / d as f32, sgx / d as f32);
+                for (j, (o, (&g, &x))) in or.iter_mut().zip(gr.iter().zip(xr)).enumerate() {
+                    let xh = (x - m) * k;
+                    *o = k * (g * w[j] - mg - xh * mgx);
+                    aw[j] += g * xh;
+                    ab[j] += g;
+                }
+            }
+            acc
+        });
+        let dwb = if dwb.is_empty() {
+            vec![0f32; 2 * d]
+        } else {
+            dwb
+        };
+        dx.extend_from_slice(&dwb);
+        let len = dx.len();
+        Ok((CpuStorage::F32(dx), Shape::from(len)))
+    }
+}
+
+/// Softmax over the last dimension with its own backward (`dx = y·(dy − Σ dy·y)`), the
+/// exponentials from [`ser_dsp::lanes::exp`] (vectorised; within ~3e-7 of libm's).
+pub fn softmax_last(x: &Tensor) -> Result<Tensor> {
+    x.contiguous()?.apply_op1(SoftmaxLast)
+}
+
+struct SoftmaxLast;
+
+impl CustomOp1 for SoftmaxLast {
+    fn name(&self) -> &'static str {
+        "softmax_last"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (_, d) = rows_of(l, self.name())?;
+        let x = f32_slice(s, l, self.name())?;
+        let mut out = vec![0f32; x.len()];
+        row_blocks(&mut out, &[x], d, |o, ins| {
+            for (or, xr) in o.chunks_exact_mut(d).zip(ins[0].chunks_exact(d)) {
+                let m = xr.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v));
+                let mut sum = 0f32;
+                for (o, &x) in or.iter_mut().zip(xr) {
+                    *o = ser_dsp::lanes::exp(x - m);
+                    sum += *o;
+                }
+                let inv = 1.0 / sum;
+                or.iter_mut().for_each(|o| *o *= inv);
+            }
+            Vec::new()
+        });
+        Ok((CpuStorage::F32(out), l.shape().clone()))
+    }
+
+    fn bwd(&self, _x: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(
+            grad.contiguous()?.apply_op2_no_bwd(res, &SoftmaxBackward)?,
+        ))
+    }
+}
+
+/// `(grad of y, y)` → grad of x.
+struct SoftmaxBackward;
+
+impl CustomOp2 for SoftmaxBackward {
+    fn name(&self) -> &'static str {
+        "softmax_last_backward"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (_, d) = rows_of(l1, self.name())?;
+        let dy = f32_slice(s1, l1, self.name())?;
+        let y = f32_slice(s2, l2, self.name())?;
+        if y.len() != dy.len() {
+            candle_core::bail!("softmax_last_backward: inputs do not match");
+        }
+        let mut out = vec![0f32; y.len()];
+        row_blocks(&mut out, &[dy, y], d, |o, ins| {
+            let rows = o
+                .chunks_exact_mut(d)
+                .zip(ins[0].chunks_exact(d).zip(ins[1].chunks_exact(d)));
+            for (or, (gr, yr)) in rows {
+                let dot: f32 = gr.iter().zip(yr).map(|(g, y)| g * y).sum();
+                for (o, (g, y)) in or.iter_mut().zip(gr.iter().zip(yr)) {
+                    *o = y * (g - dot);
+                }
+            }
+            Vec::new()
+        });
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+}
+
+/// Exact-erf GELU (PyTorch's default `gelu`) with its own backward
+/// (`Φ(x) + x·φ(x)`), `erf` from [`ser_dsp::lanes::erf`] (|error| < 1e-7, vectorised).
+pub fn gelu(x: &Tensor) -> Result<Tensor> {
+    x.contiguous()?.apply_op1(Gelu)
+}
+
+struct Gelu;
+
+impl CustomOp1 for Gelu {
+    fn name(&self) -> &'static str {
+        "gelu"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (_, d) = rows_of(l, self.name())?;
+        let x = f32_slice(s, l, self.name())?;
+        let mut out = vec![0f32; x.len()];
+        row_blocks(&mut out, &[x], d, |o, ins| {
+            o.iter_mut()
+                .zip(ins[0])
+                .for_each(|(o, &x)| *o = ser_dsp::lanes::gelu(x));
+            Vec::new()
+        });
+        Ok((CpuStorage::F32(out), l.shape().clone()))
+    }
+
+    fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(grad.contiguous()?.apply_op2_no_bwd(x, &GeluBackward)?))
+    }
+}
+
+/// `(grad of y, x)` → grad of x.
+struct GeluBackward;
+
+impl CustomOp2 for GeluBackward {
+    fn name(&self) -> &'static str {
+        "gelu_backward"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (_, d) = rows_of(l1, self.name())?;
+        let dy = f32_slice(s1, l1, self.name())?;
+        let x = f32_slice(s2, l2, self.name())?;
+        if x.len() != dy.len() {
+            candle_core::bail!("gelu_backward: inputs do not match");
+        }
+        let mut out = vec![0f32; x.len()];
+        const INV_SQRT_2PI: f32 = 0.398_942_3;
+        row_blocks(&mut out, &[dy, x], d, |o, ins| {
+            for (o, (&g, &x)) in o.iter_mut().zip(ins[0].iter().zip(ins[1])) {
+                let cdf = 0.5 * (1.0 + ser_dsp::lanes::erf(x * std::f32::consts::FRAC_1_SQRT_2));
+                let pdf = INV_SQRT_2PI * ser_dsp::lanes::exp(-0.5 * x * x);
+                *o = g * (cdf + x * pdf);
+            }
+            Vec::new()
+        });
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 }
 
@@ -799,7 +1224,7 @@ fn cell_backward(sv: &[f32], c_prev: &[f32], dh: &[f32], dc_next: &mut [f32], d:
 /// Forward of [`lstm_sequence`]; keeps what its backward needs.
 #[derive(Default)]
 struct LstmSequence {
-    saved: std::sync::Mutex<Option<std::sync::Arc<Vec<f32>>>>,
+    saved: Saved<Vec<f32>>,
 }
 
 impl LstmSequence {
@@ -875,9 +1300,7 @@ impl CustomOp3 for LstmSequence {
                 .zip(xp.par_chunks(nb * t * 4 * h))
                 .try_for_each(|((o, sv), x)| Self::group(x, (w, bias), o, sv, t, h))?;
         }
-        if let Ok(mut slot) = self.saved.lock() {
-            *slot = Some(std::sync::Arc::new(saved));
-        }
+        self.saved.put(saved);
         Ok((CpuStorage::F32(out), Shape::from((b, t, h))))
     }
 
@@ -889,13 +1312,7 @@ impl CustomOp3 for LstmSequence {
         res: &Tensor,
         grad_res: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let saved = match self.saved.lock() {
-            Ok(slot) => slot.clone(),
-            Err(_) => None,
-        };
-        let Some(saved) = saved else {
-            candle_core::bail!("lstm_sequence: backward without a forward pass");
-        };
+        let saved = self.saved.get(self.name())?;
         let (b, t, h4) = xp.dims3()?;
         let d =
             grad_res
@@ -1398,6 +1815,157 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Forward values and the gradients of `sum(op(inputs) · v)` for every input.
+    fn grads_of(
+        op: &dyn Fn(&[Tensor]) -> Tensor,
+        inputs: &[Tensor],
+        v: &Tensor,
+    ) -> (Tensor, Vec<Tensor>) {
+        let vars: Vec<Var> = inputs
+            .iter()
+            .map(|x| Var::from_tensor(x).unwrap())
+            .collect();
+        let ts: Vec<Tensor> = vars.iter().map(|x| x.as_tensor().clone()).collect();
+        let y = op(&ts);
+        let grads = (&y * v).unwrap().sum_all().unwrap().backward().unwrap();
+        (
+            y,
+            ts.iter().map(|t| grads.get(t).unwrap().clone()).collect(),
+        )
+    }
+
+    /// Central finite differences (f64 on the loss) of `sum(op(inputs) · v)` against `grads`.
+    fn check_finite_differences(
+        name: &str,
+        op: &dyn Fn(&[Tensor]) -> Tensor,
+        inputs: &[Tensor],
+        v: &Tensor,
+        grads: &[Tensor],
+    ) {
+        let loss = |a: &[Tensor]| -> f64 {
+            let y: Vec<f32> = (op(a) * v)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            y.iter().map(|&e| f64::from(e)).sum()
+        };
+        let eps = 1e-3f32;
+        for (which, grad) in grads.iter().enumerate() {
+            let xs: Vec<f32> = inputs[which].flatten_all().unwrap().to_vec1().unwrap();
+            let gs: Vec<f32> = grad.flatten_all().unwrap().to_vec1().unwrap();
+            for k in 0..xs.len() {
+                let bumped = |delta: f32| {
+                    let mut p = xs.clone();
+                    p[k] += delta;
+                    let mut a = inputs.to_vec();
+                    a[which] = Tensor::from_vec(p, inputs[which].shape(), &Device::Cpu).unwrap();
+                    loss(&a)
+                };
+                let fd = (bumped(eps) - bumped(-eps)) / (2.0 * f64::from(eps));
+                assert!(
+                    (fd - f64::from(gs[k])).abs() < 5e-3,
+                    "{name} input {which} [{k}]: autograd {} vs finite difference {fd}",
+                    gs[k]
+                );
+            }
+        }
+    }
+
+    type RowOp = Box<dyn Fn(&[Tensor]) -> Tensor>;
+
+    /// The row-wise ops and the Candle chains they replace, on `(B, T, D)` inputs.
+    fn row_ops() -> Vec<(&'static str, RowOp, RowOp, usize)> {
+        let d = candle_core::D::Minus1;
+        vec![
+            (
+                "bias_add",
+                Box::new(|a: &[Tensor]| bias_add(&a[0], &a[1]).unwrap()),
+                Box::new(|a: &[Tensor]| a[0].broadcast_add(&a[1]).unwrap()),
+                2,
+            ),
+            (
+                "layer_norm",
+                Box::new(|a: &[Tensor]| layer_norm(&a[0], &a[1], &a[2], 1e-5).unwrap()),
+                Box::new(move |a: &[Tensor]| {
+                    let n = a[0].dim(d).unwrap() as f64;
+                    let mean = (a[0].sum_keepdim(d).unwrap() / n).unwrap();
+                    let xc = a[0].broadcast_sub(&mean).unwrap();
+                    let var = (xc.sqr().unwrap().sum_keepdim(d).unwrap() / n).unwrap();
+                    let k = (var + 1e-5).unwrap().sqrt().unwrap();
+                    let xh = xc.broadcast_div(&k).unwrap();
+                    xh.broadcast_mul(&a[1])
+                        .unwrap()
+                        .broadcast_add(&a[2])
+                        .unwrap()
+                }),
+                3,
+            ),
+            (
+                "softmax_last",
+                Box::new(|a: &[Tensor]| softmax_last(&a[0]).unwrap()),
+                Box::new(move |a: &[Tensor]| candle_nn::ops::softmax(&a[0], d).unwrap()),
+                1,
+            ),
+            (
+                "gelu",
+                Box::new(|a: &[Tensor]| gelu(&a[0]).unwrap()),
+                Box::new(|a: &[Tensor]| a[0].gelu_erf().unwrap()),
+                1,
+            ),
+        ]
+    }
+
+    /// `(x (B, T, D), w (D), b (D))` and output weights, random.
+    fn row_inputs(b: usize, t: usize, d: usize, seed: u64) -> (Vec<Tensor>, Tensor) {
+        let x = randn3((b, t, d), 2.0, seed);
+        let w = (randn3((d, 1, 1), 0.5, seed + 1).flatten_all().unwrap() + 1.0).unwrap();
+        let bias = randn3((d, 1, 1), 0.5, seed + 2).flatten_all().unwrap();
+        (vec![x, w, bias], randn3((b, t, d), 1.0, seed + 3))
+    }
+
+    #[test]
+    fn row_ops_match_the_candle_chains_forward_and_backward() {
+        // Small and large (parallel, several row blocks) inputs.
+        for &(b, t, d) in &[(2, 3, 5), (8, 300, 32), (1, 1, 1)] {
+            let (inputs, v) = row_inputs(b, t, d, 41);
+            for (name, op, reference, n) in row_ops() {
+                let (y, g) = grads_of(&*op, &inputs[..n], &v);
+                let (y_ref, g_ref) = grads_of(&*reference, &inputs[..n], &v);
+                assert!(max_abs(&y, &y_ref) < 2e-6, "{name} forward {b}x{t}x{d}");
+                for (k, (g, g_ref)) in g.iter().zip(&g_ref).enumerate() {
+                    let scale = g_ref
+                        .abs()
+                        .unwrap()
+                        .max_all()
+                        .unwrap()
+                        .to_scalar::<f32>()
+                        .unwrap();
+                    let err = max_abs(g, g_ref);
+                    assert!(
+                        err < 1e-5 * (1.0 + scale),
+                        "{name} grad {k} {b}x{t}x{d}: {err}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn row_op_gradients_match_finite_differences() {
+        let (inputs, v) = row_inputs(2, 3, 4, 51);
+        for (name, op, _, n) in row_ops() {
+            let (_, g) = grads_of(&*op, &inputs[..n], &v);
+            check_finite_differences(name, &*op, &inputs[..n], &v, &g);
+        }
+        // Mismatched parameter widths are errors.
+        let [x, w, _] = [&inputs[0], &inputs[1], &inputs[2]];
+        let short = w.narrow(0, 0, 2).unwrap();
+        assert!(bias_add(x, &short).is_err());
+        assert!(layer_norm(x, &short, w, 1e-5).is_err());
     }
 
     /// Central finite differences of `sum(op(x) · w)` against the op's backward, in f64

@@ -111,40 +111,7 @@ pub(crate) mod kernels {
         Ok(())
     }
 
-    /// `erf(x)` as a rational function of `x` (odd numerator of degree 13, even
-    /// denominator of degree 8) of `x` clamped to `[-4, 4]` (`erf(4) = 1 - 1.5e-8`).
-    /// Coefficients: Eigen's `generic_fast_erf_float`. Evaluated in f64: the
-    /// approximation error is 7e-8, while f32 arithmetic would add rounding up to 4e-7,
-    /// which doubled the encoder's deviation from PyTorch on Whisper-base (the encoder
-    /// output's max |diff| went from 6e-5 to 1.8e-4). No branches or calls, so loops over
-    /// it vectorise: the fused bias + GELU pass is ~5 % of the encoder's time, where
-    /// Candle's `gelu_erf` (scalar `libm::erff`) took ~14 %.
-    #[inline(always)]
-    pub(crate) fn erf(x: f32) -> f32 {
-        let x = (x as f64).clamp(-4.0, 4.0);
-        let x2 = x * x;
-        let mut p = -2.72614225801306e-10_f64;
-        p = p * x2 + 2.77068142495902e-08;
-        p = p * x2 - 2.10102402082508e-06;
-        p = p * x2 - 5.69250639462346e-05;
-        p = p * x2 - 7.34990630326855e-04;
-        p = p * x2 - 2.95459980854025e-03;
-        p = p * x2 - 1.60960333262415e-02;
-        let mut q = -1.45660718464996e-05_f64;
-        q = q * x2 - 2.13374055278905e-04;
-        q = q * x2 - 1.68282697438203e-03;
-        q = q * x2 - 7.37332916720468e-03;
-        q = q * x2 - 1.42647390514189e-02;
-        (x * p / q) as f32
-    }
-
-    /// Exact-erf GELU, `x · (1 + erf(x / √2)) / 2` (PyTorch's default `gelu`).
-    #[inline(always)]
-    pub(crate) fn gelu(x: f32) -> f32 {
-        0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
-    }
-
-    pub(crate) use ser_dsp::lanes::exp;
+    pub(crate) use ser_dsp::lanes::{exp, gelu};
 
     /// Lane-parallel sum (8 partial sums, so it vectorises).
     #[inline(always)]
@@ -652,7 +619,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fast_erf_gelu_and_exp_match_libm() {
+    fn fast_erf_and_gelu_match_libm() {
         let xs: Vec<f32> = (-12_000..=12_000).map(|i| i as f32 * 1e-3).collect();
         let t = Tensor::from_vec(xs.clone(), xs.len(), &Device::Cpu).unwrap();
         let want = t.gelu_erf().unwrap().to_vec1::<f32>().unwrap();
@@ -663,7 +630,8 @@ mod tests {
                 "gelu({x}) = {g}, libm {w}"
             );
         }
-        assert!(kernels::erf(100.0) > 0.999_999 && kernels::erf(-100.0) < -0.999_999);
+        let erf = ser_dsp::lanes::erf;
+        assert!(erf(100.0) > 0.999_999 && erf(-100.0) < -0.999_999);
     }
 
     /// The fused encoder equals a plain Candle transcription of openai-whisper's layers.
