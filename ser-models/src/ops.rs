@@ -38,11 +38,41 @@ fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f32]> {
 /// rayon pool costs more than the work (one-clip inference).
 const PAR_MIN_VALUES: usize = 1 << 16;
 
+/// Whether work over `values` values goes to the rayon pool: it is large enough and the pool
+/// has more than one thread.
+fn parallel(values: usize) -> bool {
+    values >= PAR_MIN_VALUES && rayon::current_num_threads() > 1
+}
+
+/// Element-wise sum of per-task partial vectors (parameter gradients); `None` when there are
+/// none.
+fn sum_parts(parts: impl IntoIterator<Item = Vec<f32>>) -> Option<Vec<f32>> {
+    parts.into_iter().reduce(|mut total, p| {
+        total.iter_mut().zip(&p).for_each(|(a, v)| *a += v);
+        total
+    })
+}
+
+/// Splits a backward op's flat output `[grad 1 | grad 2 | …]` into tensors of `shapes`.
+fn unpack(
+    flat: &Tensor,
+    shapes: [&Shape; 3],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    let mut at = 0;
+    let mut next = |shape: &Shape| -> Result<Option<Tensor>> {
+        let n = shape.elem_count();
+        let t = flat.narrow(0, at, n)?.reshape(shape)?;
+        at += n;
+        Ok(Some(t))
+    };
+    Ok((next(shapes[0])?, next(shapes[1])?, next(shapes[2])?))
+}
+
 /// Calls `f(p, chunk)` for every `chunk`-sized piece `p` of `out`, in parallel when `out` is
 /// large and the pool has more than one thread.
 fn for_planes(out: &mut [f32], chunk: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) {
     let chunk = chunk.max(1);
-    if out.len() < PAR_MIN_VALUES || rayon::current_num_threads() < 2 {
+    if !parallel(out.len()) {
         out.chunks_mut(chunk).enumerate().for_each(|(p, o)| f(p, o));
     } else {
         out.par_chunks_mut(chunk)
@@ -317,7 +347,7 @@ fn per_channel<const N: usize>(
             acc
         })
     };
-    if x.len() < PAR_MIN_VALUES || rayon::current_num_threads() < 2 {
+    if !parallel(x.len()) {
         (0..c).map(one).collect()
     } else {
         (0..c).into_par_iter().map(one).collect()
@@ -443,7 +473,7 @@ impl CustomOp3 for BatchNormRelu {
             None => {
                 let n = (b * plane).max(1) as f64;
                 let sums = per_channel(x, (b, c, plane), |_, xp, _| {
-                    [xp.iter().map(|&v| f64::from(v)).sum::<f64>(), 0.0]
+                    [xp.iter().map(|&v| f64::from(v)).sum::<f64>()]
                 });
                 let mean: Vec<f32> = sums.iter().map(|s| (s[0] / n) as f32).collect();
                 let sq = per_channel(x, (b, c, plane), |ch, xp, _| {
@@ -481,23 +511,18 @@ impl CustomOp3 for BatchNormRelu {
     fn bwd(
         &self,
         x: &Tensor,
-        _gamma: &Tensor,
-        _beta: &Tensor,
+        gamma: &Tensor,
+        beta: &Tensor,
         res: &Tensor,
         grad_res: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let saved = self.saved.get(self.name())?;
-        let (b, c, f, t) = x.dims4()?;
         let op = BatchNormReluBackward {
             saved,
             batch_stats: self.fixed.is_none(),
         };
         let d = grad_res.contiguous()?.apply_op3_no_bwd(x, res, &op)?;
-        let n = b * c * f * t;
-        let dx = d.narrow(0, 0, n)?.reshape((b, c, f, t))?;
-        let dgamma = d.narrow(0, n, c)?;
-        let dbeta = d.narrow(0, n + c, c)?;
-        Ok((Some(dx), Some(dgamma), Some(dbeta)))
+        unpack(&d, [x.shape(), gamma.shape(), beta.shape()])
     }
 }
 
@@ -604,16 +629,12 @@ fn row_blocks(
             .collect();
         ser_dsp::lanes::wide(|| f(o, &ins))
     };
-    let parts: Vec<Vec<f32>> = if out.len() < PAR_MIN_VALUES || rayon::current_num_threads() < 2 {
-        out.chunks_mut(n).enumerate().map(run).collect()
-    } else {
+    let parts: Vec<Vec<f32>> = if parallel(out.len()) {
         out.par_chunks_mut(n).enumerate().map(run).collect()
+    } else {
+        out.chunks_mut(n).enumerate().map(run).collect()
     };
-    let mut total = parts.first().cloned().unwrap_or_default();
-    for p in parts.iter().skip(1) {
-        total.iter_mut().zip(p).for_each(|(a, v)| *a += v);
-    }
-    total
+    sum_parts(parts).unwrap_or_default()
 }
 
 /// `x + b` over the last dimension (`b` of its width), with a backward pass that sums the
@@ -678,16 +699,20 @@ impl CustomOp1 for SumRows {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let (_, d) = rows_of(l, self.name())?;
         let g = f32_slice(s, l, self.name())?;
-        // The blocks only read `g`; `scratch` gives row_blocks its block boundaries.
-        let mut scratch = vec![0f32; g.len()];
-        let sum = row_blocks(&mut scratch, &[g], d, |_, ins| {
+        let block = |rows: &[f32]| {
             let mut acc = vec![0f32; d];
-            for gr in ins[0].chunks_exact(d) {
+            for gr in rows.chunks_exact(d) {
                 acc.iter_mut().zip(gr).for_each(|(a, g)| *a += g);
             }
             acc
-        });
-        let sum = if sum.is_empty() { vec![0f32; d] } else { sum };
+        };
+        let n = ROW_BLOCK * d;
+        let parts: Vec<Vec<f32>> = if parallel(g.len()) {
+            g.par_chunks(n).map(block).collect()
+        } else {
+            g.chunks(n).map(block).collect()
+        };
+        let sum = sum_parts(parts).unwrap_or_else(|| vec![0f32; d]);
         Ok((CpuStorage::F32(sum), Shape::from(d)))
     }
 }
@@ -759,14 +784,9 @@ impl CustomOp3 for LayerNormOp {
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let d = w.elem_count();
         let op = LayerNormBackward { eps: self.eps };
         let g = grad.contiguous()?.apply_op3_no_bwd(x, w, &op)?;
-        let n = x.elem_count();
-        let dx = g.narrow(0, 0, n)?.reshape(x.shape())?;
-        let dw = g.narrow(0, n, d)?.reshape(w.shape())?;
-        let db = g.narrow(0, n + d, d)?.reshape(w.shape())?;
-        Ok((Some(dx), Some(dw), Some(db)))
+        unpack(&g, [x.shape(), w.shape(), w.shape()])
     }
 }
 
@@ -1313,16 +1333,11 @@ impl CustomOp3 for LstmSequence {
         grad_res: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let saved = self.saved.get(self.name())?;
-        let (b, t, h4) = xp.dims3()?;
         let d =
             grad_res
                 .contiguous()?
                 .apply_op3_no_bwd(res, w_hh, &LstmSequenceBackward { saved })?;
-        let (n, nw) = (b * t * h4, w_hh.elem_count());
-        let dxp = d.narrow(0, 0, n)?.reshape((b, t, h4))?;
-        let dw = d.narrow(0, n, nw)?.reshape(w_hh.shape())?;
-        let db = d.narrow(0, n + nw, h4)?.reshape(bias.shape())?;
-        Ok((Some(dxp), Some(dw), Some(db)))
+        unpack(&d, [xp.shape(), w_hh.shape(), bias.shape()])
     }
 }
 
@@ -1441,8 +1456,8 @@ impl CustomOp3 for LstmSequenceBackward {
                 .zip(self.saved.par_chunks(nb * t * SAVED * h))
                 .map(|(((d, g), hh), sv)| Self::group((g, hh, sv), w, d, t, h))
                 .collect::<Result<_>>()?;
-            for p in partial {
-                dwb.iter_mut().zip(&p).for_each(|(a, v)| *a += v);
+            if let Some(total) = sum_parts(partial) {
+                dwb.copy_from_slice(&total);
             }
         }
         let len = out.len();
