@@ -604,23 +604,39 @@ impl CustomOp3 for BatchNormReluBackward {
 /// Rows per rayon task for the row-wise ops below.
 const ROW_BLOCK: usize = 64;
 
-/// Width of the last dimension and the number of rows of a contiguous tensor.
-fn rows_of(l: &Layout, op: &str) -> Result<(usize, usize)> {
-    match l.shape().dims().split_last() {
-        Some((&d, _)) if d > 0 => Ok((l.shape().elem_count() / d, d)),
+/// The row width `d` (last dimension) and the values of a row-wise op's inputs: contiguous
+/// f32 tensors of one size, the first one's shape giving the rows.
+fn row_inputs<'a>(
+    op: &str,
+    inputs: &[(&'a CpuStorage, &Layout)],
+) -> Result<(usize, Vec<&'a [f32]>)> {
+    let Some((_, l0)) = inputs.first() else {
+        candle_core::bail!("{op}: no inputs");
+    };
+    let d = match l0.shape().dims().last() {
+        Some(&d) if d > 0 => d,
         _ => candle_core::bail!("{op}: expects a non-empty last dimension"),
+    };
+    let values = inputs
+        .iter()
+        .map(|(s, l)| f32_slice(s, l, op))
+        .collect::<Result<Vec<_>>>()?;
+    if values.iter().any(|v| v.len() != values[0].len()) {
+        candle_core::bail!("{op}: inputs of different sizes");
     }
+    Ok((d, values))
 }
 
-/// Calls `f(rows of out, rows of each input, first row)` on blocks of [`ROW_BLOCK`] rows of
-/// width `d`, in parallel when the tensor is large, and sums the per-block vectors `f`
-/// returns (parameter gradients; empty when there are none).
+/// Calls `f(rows of out, rows of each input)` on blocks of [`ROW_BLOCK`] rows of width `d`
+/// (inputs of one size; `out` is as large), in parallel when the tensor is large. Returns
+/// `out` and the sum of the per-block vectors `f` returns (parameter gradients; empty when
+/// there are none).
 fn row_blocks(
-    out: &mut [f32],
     inputs: &[&[f32]],
     d: usize,
     f: impl Fn(&mut [f32], &[&[f32]]) -> Vec<f32> + Sync + Send,
-) -> Vec<f32> {
+) -> (Vec<f32>, Vec<f32>) {
+    let mut out = vec![0f32; inputs.first().map_or(0, |x| x.len())];
     let n = ROW_BLOCK * d;
     let run = |(k, o): (usize, &mut [f32])| {
         let ins: Vec<&[f32]> = inputs
@@ -634,7 +650,7 @@ fn row_blocks(
     } else {
         out.chunks_mut(n).enumerate().map(run).collect()
     };
-    sum_parts(parts).unwrap_or_default()
+    (out, sum_parts(parts).unwrap_or_default())
 }
 
 /// `x + b` over the last dimension (`b` of its width), with a backward pass that sums the
@@ -658,14 +674,12 @@ impl CustomOp2 for BiasAdd {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (_, d) = rows_of(l1, self.name())?;
-        let x = f32_slice(s1, l1, self.name())?;
+        let (d, x) = row_inputs(self.name(), &[(s1, l1)])?;
         let b = f32_slice(s2, l2, self.name())?;
         if b.len() != d {
             candle_core::bail!("bias_add: bias of {} for rows of {d}", b.len());
         }
-        let mut out = vec![0f32; x.len()];
-        row_blocks(&mut out, &[x], d, |o, ins| {
+        let (out, _) = row_blocks(&x, d, |o, ins| {
             for (or, xr) in o.chunks_exact_mut(d).zip(ins[0].chunks_exact(d)) {
                 or.iter_mut()
                     .zip(xr.iter().zip(b))
@@ -697,8 +711,8 @@ impl CustomOp1 for SumRows {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (_, d) = rows_of(l, self.name())?;
-        let g = f32_slice(s, l, self.name())?;
+        let (d, g) = row_inputs(self.name(), &[(s, l)])?;
+        let g = g[0];
         let block = |rows: &[f32]| {
             let mut acc = vec![0f32; d];
             for gr in rows.chunks_exact(d) {
@@ -752,8 +766,7 @@ impl CustomOp3 for LayerNormOp {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (_, d) = rows_of(l1, self.name())?;
-        let x = f32_slice(s1, l1, self.name())?;
+        let (d, x) = row_inputs(self.name(), &[(s1, l1)])?;
         let w = f32_slice(s2, l2, self.name())?;
         let b = f32_slice(s3, l3, self.name())?;
         if w.len() != d || b.len() != d {
@@ -763,8 +776,7 @@ impl CustomOp3 for LayerNormOp {
                 b.len()
             );
         }
-        let mut out = vec![0f32; x.len()];
-        row_blocks(&mut out, &[x], d, |o, ins| {
+        let (out, _) = row_blocks(&x, d, |o, ins| {
             for (or, xr) in o.chunks_exact_mut(d).zip(ins[0].chunks_exact(d)) {
                 let (m, k) = row_stats(xr, self.eps);
                 for (o, (x, (w, b))) in or.iter_mut().zip(xr.iter().zip(w.iter().zip(b))) {
@@ -809,15 +821,12 @@ impl CustomOp3 for LayerNormBackward {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (_, d) = rows_of(l1, self.name())?;
-        let dy = f32_slice(s1, l1, self.name())?;
-        let x = f32_slice(s2, l2, self.name())?;
+        let (d, dy_x) = row_inputs(self.name(), &[(s1, l1), (s2, l2)])?;
         let w = f32_slice(s3, l3, self.name())?;
-        if x.len() != dy.len() || w.len() != d {
+        if w.len() != d {
             candle_core::bail!("layer_norm_backward: inputs do not match the forward pass");
         }
-        let mut dx = vec![0f32; x.len()];
-        let dwb = row_blocks(&mut dx, &[dy, x], d, |o, ins| {
+        let (mut dx, dwb) = row_blocks(&dy_x, d, |o, ins| {
             let mut acc = vec![0f32; 2 * d];
             let (aw, ab) = acc.split_at_mut(d);
             let rows = o
@@ -867,10 +876,8 @@ impl CustomOp1 for SoftmaxLast {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (_, d) = rows_of(l, self.name())?;
-        let x = f32_slice(s, l, self.name())?;
-        let mut out = vec![0f32; x.len()];
-        row_blocks(&mut out, &[x], d, |o, ins| {
+        let (d, x) = row_inputs(self.name(), &[(s, l)])?;
+        let (out, _) = row_blocks(&x, d, |o, ins| {
             for (or, xr) in o.chunks_exact_mut(d).zip(ins[0].chunks_exact(d)) {
                 let m = xr.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v));
                 let mut sum = 0f32;
@@ -908,14 +915,8 @@ impl CustomOp2 for SoftmaxBackward {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (_, d) = rows_of(l1, self.name())?;
-        let dy = f32_slice(s1, l1, self.name())?;
-        let y = f32_slice(s2, l2, self.name())?;
-        if y.len() != dy.len() {
-            candle_core::bail!("softmax_last_backward: inputs do not match");
-        }
-        let mut out = vec![0f32; y.len()];
-        row_blocks(&mut out, &[dy, y], d, |o, ins| {
+        let (d, dy_y) = row_inputs(self.name(), &[(s1, l1), (s2, l2)])?;
+        let (out, _) = row_blocks(&dy_y, d, |o, ins| {
             let rows = o
                 .chunks_exact_mut(d)
                 .zip(ins[0].chunks_exact(d).zip(ins[1].chunks_exact(d)));
@@ -945,10 +946,8 @@ impl CustomOp1 for Gelu {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (_, d) = rows_of(l, self.name())?;
-        let x = f32_slice(s, l, self.name())?;
-        let mut out = vec![0f32; x.len()];
-        row_blocks(&mut out, &[x], d, |o, ins| {
+        let (d, x) = row_inputs(self.name(), &[(s, l)])?;
+        let (out, _) = row_blocks(&x, d, |o, ins| {
             o.iter_mut()
                 .zip(ins[0])
                 .for_each(|(o, &x)| *o = ser_dsp::lanes::gelu(x));
@@ -977,15 +976,9 @@ impl CustomOp2 for GeluBackward {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (_, d) = rows_of(l1, self.name())?;
-        let dy = f32_slice(s1, l1, self.name())?;
-        let x = f32_slice(s2, l2, self.name())?;
-        if x.len() != dy.len() {
-            candle_core::bail!("gelu_backward: inputs do not match");
-        }
-        let mut out = vec![0f32; x.len()];
+        let (d, dy_x) = row_inputs(self.name(), &[(s1, l1), (s2, l2)])?;
         const INV_SQRT_2PI: f32 = 0.398_942_3;
-        row_blocks(&mut out, &[dy, x], d, |o, ins| {
+        let (out, _) = row_blocks(&dy_x, d, |o, ins| {
             for (o, (&g, &x)) in o.iter_mut().zip(ins[0].iter().zip(ins[1])) {
                 let cdf = 0.5 * (1.0 + ser_dsp::lanes::erf(x * std::f32::consts::FRAC_1_SQRT_2));
                 let pdf = INV_SQRT_2PI * ser_dsp::lanes::exp(-0.5 * x * x);
